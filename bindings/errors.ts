@@ -1,0 +1,54 @@
+// Node-style errors, made in one place: `code`, `errno`, `syscall`, `path` (and `dest`), with the
+// message node:fs uses, e.g. "ENOENT: no such file or directory, stat '/x'".
+import { constants as os } from 'node:os';
+
+const DESCRIPTIONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'illegal operation on a directory',
+  EEXIST: 'file already exists',
+  ENOTEMPTY: 'directory not empty',
+  EXDEV: 'cross-device link not permitted',
+  EROFS: 'read-only file system',
+  ESTALE: 'stale file handle',
+  EINVAL: 'invalid argument',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many symbolic links encountered',
+  EPERM: 'operation not permitted',
+  EACCES: 'permission denied',
+  EBUSY: 'resource busy or locked',
+  EIO: 'i/o error',
+  ENOSPC: 'no space left on device',
+  EBADF: 'bad file descriptor',
+  ENOTSUP: 'operation not supported on socket',
+};
+
+export type ErrorCode = keyof typeof DESCRIPTIONS | string;
+
+export interface StrataError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path?: string;
+  dest?: string;
+}
+
+/** Build a Node-style error. `errno` is negative, as libuv reports it. */
+export function fsError(code: ErrorCode, syscall: string, path?: string, dest?: string): StrataError {
+  const description = DESCRIPTIONS[code] ?? code.toLowerCase();
+  let message = `${code}: ${description}, ${syscall}`;
+  if (path !== undefined) message += ` '${path}'`;
+  if (dest !== undefined) message += ` -> '${dest}'`;
+  const err = new Error(message) as StrataError;
+  err.code = code;
+  err.errno = -((os.errno as Record<string, number>)[code] ?? 0);
+  err.syscall = syscall;
+  if (path !== undefined) err.path = path;
+  if (dest !== undefined) err.dest = dest;
+  return err;
+}
+
+/** True for an error this module made (or node:fs made) with the given code. */
+export function hasCode(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}

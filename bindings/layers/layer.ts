@@ -1,0 +1,120 @@
+// The one interface every layer (MemoryLayer, DirLayer, …) implements for the overlay and the
+// reference model. Handle-based: the overlay caches a layer's handle for each object it resolved,
+// so a lookup inside a cached directory never re-walks the layer's path.
+//
+// - A handle is a positive i32 naming one object (file, directory, symlink, other) in this layer
+//   for as long as the object exists. Hard links share one handle. When an object is deleted its
+//   handle goes dead (`alive(h)` false) and is never reused for another object while the layer
+//   lives, so a cached handle can be compared for identity.
+// - Every method taking a name takes one path component (no '/', not '.'/'..', not empty).
+// - Whiteouts and opaque marks are reported in overlay terms, whatever the on-disk encoding
+//   (char device 0/0 and trusted.overlay.* xattrs for DirLayer, `.wh.` files for OCI layers).
+// - Errors are thrown as Node-style errors (bindings/errors.ts) with the layer-relative path.
+
+export type Handle = number;
+
+/** lookup() answer for a name that is neither present nor a whiteout. */
+export const ABSENT = 0;
+/** lookup() answer for a whiteout. */
+export const WHITEOUT = -1;
+
+export type NodeType = 'file' | 'dir' | 'symlink' | 'other';
+
+export interface NodeStat {
+  type: NodeType;
+  /** Full st_mode (type bits included). */
+  mode: number;
+  size: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  birthtimeMs: number;
+  /** The layer's own inode number for the object (stable while it exists). */
+  ino: number;
+  /** Device number for T_OTHER devices (rdev), else 0. */
+  rdev: number;
+}
+
+/** A change made to a layer itself, underneath the overlays using it. */
+export interface LayerChange {
+  /** Layer-relative path of the directory whose entry `name` changed. */
+  dir: string;
+  /** The changed name; '' when the directory itself changed (opaque/redirect/removed tree). */
+  name: string;
+  /** 'expire' means: nothing is known to have changed, but the layer no longer vouches for it. */
+  kind: 'create' | 'remove' | 'replace' | 'rename' | 'whiteout' | 'opaque' | 'redirect' | 'data' | 'meta' | 'expire';
+}
+
+export type LayerListener = (change: LayerChange) => void;
+
+/** What createNode() builds, complete, before it becomes visible (copy-up is atomic per object). */
+export interface NodeSpec {
+  type: NodeType;
+  mode: number;
+  uid?: number;
+  gid?: number;
+  atimeMs?: number;
+  mtimeMs?: number;
+  /** File data (type 'file'). */
+  data?: Uint8Array;
+  /** Symlink target (type 'symlink'). */
+  target?: string;
+  rdev?: number;
+  xattrs?: Record<string, Uint8Array>;
+  opaque?: boolean;
+  /** Redirect origin of a directory (absolute overlay path), for redirect_dir. */
+  redirect?: string;
+  /** Metacopy: a file whose data still lives in a lower (data is not copied). */
+  metacopy?: boolean;
+}
+
+export interface Layer {
+  /** Human-readable name for errors and reports. */
+  readonly name: string;
+  readonly writable: boolean;
+  /** Milliseconds a cached answer from this layer stays trustworthy; 0 = until notified. */
+  readonly ttlMs: number;
+
+  root(): Handle;
+  /** A handle (> 0), ABSENT or WHITEOUT. A name is looked up only in a directory handle. */
+  lookup(dir: Handle, name: string): Handle;
+  /** Names in a directory, whiteouts included (lookup() tells which is which), any order. */
+  list(dir: Handle): string[];
+  stat(h: Handle): NodeStat;
+  alive(h: Handle): boolean;
+  isOpaque(dir: Handle): boolean;
+  /** Redirect origin (absolute overlay path) of a directory, or undefined. */
+  redirect(dir: Handle): string | undefined;
+  isMetacopy(h: Handle): boolean;
+  read(h: Handle): Uint8Array;
+  readlink(h: Handle): string;
+  xattrs(h: Handle): Record<string, Uint8Array>;
+
+  /** Subscribe to changes made underneath; returns the unsubscribe function. */
+  subscribe(listener: LayerListener): () => void;
+
+  // Writes (upper only; a read-only layer throws EROFS). The overlay drives these; a direct
+  // change to a layer goes through the layer's own path-based methods and notifies listeners.
+  // Writes made through this interface do not notify (the overlay that made them knows).
+  /** Create `name` in `dir` fully formed, or replace what is there, atomically. */
+  createNode(dir: Handle, name: string, spec: NodeSpec): Handle;
+  /** Overwrite a file's data (whole) — clears metacopy. */
+  writeData(h: Handle, data: Uint8Array): void;
+  setMode(h: Handle, mode: number): void;
+  setOwner(h: Handle, uid: number, gid: number): void;
+  setTimes(h: Handle, atimeMs: number, mtimeMs: number): void;
+  setXattr(h: Handle, key: string, value: Uint8Array | undefined): void;
+  setOpaqueMark(dir: Handle, opaque: boolean): void;
+  setRedirectMark(dir: Handle, origin: string | undefined): void;
+  /** Remove a name (file, symlink, empty directory, or whiteout). */
+  removeName(dir: Handle, name: string): void;
+  /** Put a whiteout at `name`, replacing whatever is there. */
+  putWhiteout(dir: Handle, name: string): void;
+  /** Rename within this layer, replacing the destination (as rename(2)). */
+  renameName(fromDir: Handle, from: string, toDir: Handle, to: string): void;
+  /** Add a hard link to an existing non-directory. */
+  linkName(h: Handle, dir: Handle, name: string): void;
+}
