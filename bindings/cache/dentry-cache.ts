@@ -15,8 +15,8 @@
 // Revalidation (all inside the cache, a few integer compares per component)
 // - invalidate(id) marks an entry changed: the next walk through it stops with WALK_CHANGED.
 //   This is O(1) and covers the whole subtree, because every walk to a descendant passes it.
-// - expire(id) sets its deadline to 1 (already past); refresh(id, deadline) clears both the
-//   changed mark and the deadline after the overlay re-validated the entry against its layers.
+// - expire(id) marks it expired; refresh(id, deadline) clears the changed and expired marks and
+//   sets a new deadline, after the overlay re-validated the entry against its layers.
 // - remove(id) drops an entry. Its cached descendants become unreachable at once (each entry
 //   remembers its parent's incarnation; a freed id gets a new incarnation) and are reclaimed
 //   lazily (by eviction, or when a lookup meets them). An unreachable entry is never reported as
@@ -37,12 +37,23 @@
 //   reference bit for eviction. Counting: each valid positive component passed or ended on is one
 //   hit, each negative one a negativeHit; each MISS/EXPIRED/CHANGED stop one miss/expired/changed.
 //   `entries` counts live entries including the root; unreachable-but-unreclaimed ones too.
-// - The result record (result[] — RES_* slots) says where it stopped. The overlay resolves the
+// - The result record (result[] — RES_* slots) says where it stopped. Component indexes count
+//   non-empty components ('.' and '..' included) from 0 in the current path buffer (follow()
+//   restarts them). When the path ends in '/', '.' or '..' with nothing after, FOUND reports the
+//   directory on top of the stack with RES_NAME_OFF = RES_NAME_LEN = 0, RES_INDEX = (components
+//   so far) - 1, or -1 and RES_PARENT = NO_ENTRY for the root. Whole-path errors (PATH_MAX, NUL,
+//   relative) report RES_INDEX = -1, RES_ID = RES_PARENT = NO_ENTRY and zeros elsewhere; MISS and
+//   component errors report RES_ID = NO_ENTRY and zero entry fields. The overlay resolves the
 //   stopped component from its layers, then calls insertStopped(...) and resume(id, now) to go on
 //   from there without copying the path again.
 // - follow(target, now): after WALK_SYMLINK, continue with `target` followed by the components
 //   after k. A relative target continues from the symlink's directory; an absolute one from root.
-//   The caller counts follows (MAX_SYMLINKS → ELOOP).
+//   The caller counts follows (MAX_SYMLINKS → ELOOP). An empty target is WALK_EINVAL.
+// - resume(id) treats entry `id` as the valid answer for the stopped component k (sets its
+//   reference bit, counts nothing) and goes on exactly as a hit would: it may stop NEGATIVE,
+//   SYMLINK, NOTDIR or FOUND on it, or push it and walk on.
+// - Ids are valid until the next insert (an insert may evict); pins last until the next walk().
+//   Hold layer handles, not ids, across walks.
 // - While a walk is in progress (from walk() until the next walk()), the entries on its path are
 //   pinned: eviction never takes them, so resume() can always continue.
 //
@@ -56,7 +67,16 @@
 //   bit set has it cleared and is skipped; otherwise it is evicted. Evicting a directory makes its
 //   cached descendants unreachable. Repeat until the insert fits.
 // - insert() of a key that already exists replaces it: the old entry is removed first (as by
-//   remove()), then the new one is inserted.
+//   remove()), then the new one is inserted. insert() returns NO_ENTRY (inserting nothing) when
+//   the parent is not a live directory entry or the name is not a valid component. The parent of
+//   an insert is never evicted by it. New entries start with the reference bit set.
+// - Freeing an unreachable entry counts as an eviction wherever it happens (walk, insert, CLOCK);
+//   remove() and replacing a reachable entry do not. CLOCK stops after 2 × top steps (top = slots
+//   handed out since the last clear, root included);
+//   if the insert still does not fit (everything pinned), it goes in anyway.
+// - clear() frees every entry but the root and hands slots out from 1 again (incarnations kept).
+// - `now` and deadlines are uint32 milliseconds; expire() sets an expired mark that refresh()
+//   clears, so expiry does not depend on the clock's value.
 import type { CacheCounters } from './counters.js';
 
 export interface CacheCapacity {
