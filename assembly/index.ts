@@ -1,0 +1,87 @@
+// The module's only export surface. JS writes strings into the input buffer (inputAddress(),
+// inputCapacity(), reserveInput()) and passes their byte length; walks fill the result record at
+// resultAddress(); counters() fills the f64 counter record and returns its address. Ids are i32,
+// times and deadlines unsigned 32-bit milliseconds.
+import { ROOT_ID, T_DIR } from './abi';
+import {
+  clearCache, entryAlive, entryFlags, entryHandle, entryLayer, entryLowest, entryNameAddress,
+  entryNameLength, entryParent, entryType, expireEntry, initCache, insertKey, invalidateEntry,
+  lookupKey, refreshEntry, releaseCache, removeEntry, updateEntry,
+} from './cache';
+import { fillCounters } from './counters';
+import { recordStoreBytes } from './dentry';
+import { nameArenaBytes } from './names';
+import { bucketCount } from './table';
+import {
+  initInput, inputAddress as inputAt, inputCapacity as inputRoom, releaseInput,
+  reserveInput as reserveInputBytes, resultRecord,
+} from './transfer';
+import {
+  followLink, initWalk, insertStopped as insertStoppedComponent, lookupInputPath, pathAddress as pathAt,
+  releaseWalk, resumeWalk, stoppedNameAddress as stoppedAt, stoppedNameLength as stoppedLength, walkPath,
+} from './walk';
+
+/** (Re)create the cache: only the root, these bounds, counters at zero. */
+export function init(capacityEntries: f64, capacityBytes: f64): void {
+  initCache(capacityEntries, capacityBytes);
+  initInput();
+  initWalk();
+}
+
+/** Give every heap block back (tests; an instance is otherwise dropped whole). */
+export function release(): void {
+  releaseWalk();
+  releaseInput();
+  releaseCache();
+}
+
+export function inputAddress(): usize { return inputAt(); }
+export function inputCapacity(): usize { return inputRoom(); }
+export function reserveInput(bytes: usize): usize { return reserveInputBytes(bytes); }
+export function resultAddress(): usize { return resultRecord; }
+export function pathAddress(): usize { return pathAt(); }
+export function stoppedNameAddress(): usize { return stoppedAt(); }
+export function stoppedNameLength(): i32 { return stoppedLength(); }
+
+export function walk(len: usize, now: u32, opts: i32): i32 { return walkPath(len, now, opts); }
+/** -1 if `id` is not a live entry. */
+export function resume(id: i32, now: u32): i32 { return resumeWalk(id, now); }
+export function follow(len: usize, now: u32): i32 { return followLink(len, now); }
+
+export function insertStopped(type: i32, flags: i32, layer: i32, lowest: i32, handle: i32, deadline: u32): i32 {
+  return insertStoppedComponent(type, flags, layer, lowest, handle, deadline);
+}
+export function insert(parent: i32, len: i32, type: i32, flags: i32, layer: i32, lowest: i32, handle: i32, deadline: u32): i32 {
+  return insertKey(parent, inputAt(), len, type, flags, layer, lowest, handle, deadline);
+}
+export function lookup(parent: i32, len: i32): i32 { return lookupKey(parent, inputAt(), len); }
+export function lookupPath(len: usize): i32 { return lookupInputPath(len); }
+export function update(id: i32, type: i32, flags: i32, layer: i32, lowest: i32, handle: i32): void {
+  updateEntry(id, type, flags, layer, lowest, handle);
+}
+export function setRoot(flags: i32, layer: i32, lowest: i32, handle: i32): void {
+  updateEntry(ROOT_ID, T_DIR, flags, layer, lowest, handle);
+}
+export function invalidate(id: i32): void { invalidateEntry(id); }
+export function expire(id: i32): void { expireEntry(id); }
+export function refresh(id: i32, deadline: u32): void { refreshEntry(id, deadline); }
+export function remove(id: i32): void { removeEntry(id); }
+export function clear(): void { clearCache(); }
+
+export function type(id: i32): i32 { return entryType(id); }
+export function flags(id: i32): i32 { return entryFlags(id); }
+export function layer(id: i32): i32 { return entryLayer(id); }
+export function lowest(id: i32): i32 { return entryLowest(id); }
+export function handle(id: i32): i32 { return entryHandle(id); }
+export function parent(id: i32): i32 { return entryParent(id); }
+export function nameAddress(id: i32): usize { return entryNameAddress(id); }
+export function nameLength(id: i32): i32 { return entryNameLength(id); }
+export function alive(id: i32): bool { return entryAlive(id); }
+
+export function counters(): usize { return fillCounters(); }
+
+/** Bytes the cache's structures hold on the heap (records, name arena, buckets). */
+export function structureBytes(): f64 {
+  return <f64>recordStoreBytes() + <f64>nameArenaBytes() + <f64>bucketCount() * 4;
+}
+

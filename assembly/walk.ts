@@ -1,0 +1,352 @@
+// The path walk. The path is copied once from the input buffer into the walk's own path buffer
+// (so peeks and inserts may reuse the input while a walk is stopped), split into components
+// here, and each component is looked up under the directory on top of the walk stack:
+//   not cached → MISS; unreachable → reclaim, MISS; changed → CHANGED; expired → EXPIRED;
+//   then a hit (reference bit, counters) and judge(): negative → NEGATIVE; symlink (not last, a
+//   trailing slash, or last with WALK_FOLLOW) → SYMLINK; non-directory (not last, or a trailing
+//   slash) → NOTDIR; last → FOUND; else push it (pinned until the next walk) and go on.
+// "." and ".." count as components for RES_INDEX; ".." pops the stack (at the root: EINVAL).
+// RES_NAME_OFF/LEN are byte offsets in the path buffer; follow() rewrites that buffer.
+import {
+  NAME_MAX, NO_ENTRY, PATH_MAX, ROOT_ID, T_DIR, T_NONE, T_SYMLINK, WALK_CHANGED, WALK_EINVAL,
+  WALK_ENAMETOOLONG, WALK_EXPIRED, WALK_FOLLOW, WALK_FOUND, WALK_MISS, WALK_NEGATIVE, WALK_NOTDIR,
+  WALK_SYMLINK, RES_FLAGS, RES_HANDLE, RES_ID, RES_INDEX, RES_LAST, RES_LAYER, RES_LOWEST,
+  RES_NAME_LEN, RES_NAME_OFF, RES_PARENT, RES_SLOTS, RES_STATUS, RES_TYPE,
+} from './abi';
+import {
+  rec, isLive, F_REFERENCED, NONE, O_FLAGS, O_HANDLE, O_LAYER, O_LOWEST, O_TYPE,
+} from './dentry';
+import { countChanged, countEviction, countExpired, countHit, countMiss, countNegativeHit } from './counters';
+import { freeEntry } from './entries';
+import { beginEpoch, pin } from './evict';
+import { hashKey } from './hash';
+import { judgeStamps, linkedToParent, V_CHANGED, V_EXPIRED } from './revalidate';
+import { tableFind } from './table';
+import { inputAddress, getResult, resultRecord, setResult } from './transfer';
+import { insertKey, lookupKey } from './cache';
+
+// @ts-ignore: decorator
+@inline const SLASH: u8 = 0x2f;
+// @ts-ignore: decorator
+@inline const DOT: u8 = 0x2e;
+/** judge(): "pushed, go on". Statuses are >= 0. */
+// @ts-ignore: decorator
+@inline const GO_ON: i32 = -1;
+/** resume() of an id that is not a live entry: the wrapper throws a RangeError. */
+// @ts-ignore: decorator
+@inline export const NOT_AN_ENTRY: i32 = -1;
+
+// The path being walked: `pathLen` bytes at `path` (capacity `pathCap`).
+let path: usize = 0;
+let pathCap: usize = 0;
+let pathLen: usize = 0;
+/** Where the next component's search starts. */
+let pos: usize = 0;
+/** 0-based index of the next component ("." and ".." included) within the current path. */
+let index: i32 = 0;
+let opts: i32 = 0;
+/** Byte range of the component the walk looked at last (the stopped one). */
+let stopStart: usize = 0;
+let stopEnd: usize = 0;
+// The walk stack: u32 entry ids, root at the bottom, `depth` of them.
+let stack: usize = 0;
+let stackCap: u32 = 0;
+let depth: u32 = 0;
+
+export function initWalk(): void {
+  if (!path) {
+    pathCap = PATH_MAX + 16;
+    path = heap.alloc(pathCap);
+    stackCap = 64;
+    stack = heap.alloc(<usize>stackCap << 2);
+  }
+  pathLen = 0;
+  pos = 0;
+  index = 0;
+  opts = 0;
+  stopStart = 0;
+  stopEnd = 0;
+  depth = 1;
+  store<u32>(stack, ROOT_ID);
+  memory.fill(resultRecord, 0, RES_SLOTS * 4);
+}
+
+export function releaseWalk(): void {
+  if (path) heap.free(path);
+  if (stack) heap.free(stack);
+  path = 0;
+  pathCap = 0;
+  stack = 0;
+  stackCap = 0;
+  depth = 0;
+}
+
+export function pathAddress(): usize {
+  return path;
+}
+
+/** Room for `bytes` in the path buffer, keeping what is there. */
+function reservePath(bytes: usize): void {
+  if (bytes > pathCap) {
+    let cap = pathCap << 1;
+    if (cap < bytes) cap = bytes;
+    path = heap.realloc(path, cap);
+    pathCap = cap;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function byteAt(i: usize): u8 {
+  return load<u8>(path + i);
+}
+
+// @ts-ignore: decorator
+@inline function top(): u32 {
+  return load<u32>(stack + (<usize>(depth - 1) << 2));
+}
+
+function push(id: u32): void {
+  if (depth == stackCap) {
+    stackCap <<= 1;
+    stack = heap.realloc(stack, <usize>stackCap << 2);
+  }
+  store<u32>(stack + (<usize>depth << 2), id);
+  depth++;
+}
+
+/** True if the path has a NUL byte (eight bytes at a time: the classic has-zero-byte test). */
+function hasNul(p: usize, len: usize): bool {
+  let i: usize = 0;
+  while (i + 8 <= len) {
+    let w = load<u64>(p + i);
+    if ((w - 0x0101010101010101) & ~w & 0x8080808080808080) return true;
+    i += 8;
+  }
+  while (i < len) {
+    if (load<u8>(p + i) == 0) return true;
+    i++;
+  }
+  return false;
+}
+
+/** Nothing but slashes after the stopped component. */
+function isLast(): bool {
+  for (let i = stopEnd; i < pathLen; i++) if (byteAt(i) != SLASH) return false;
+  return true;
+}
+
+function stop(status: i32, id: i32, parent: i32, at: i32, last: bool, noName: bool): i32 {
+  setResult(RES_STATUS, status);
+  setResult(RES_ID, id);
+  setResult(RES_PARENT, parent);
+  setResult(RES_INDEX, at);
+  if (noName) {
+    setResult(RES_NAME_OFF, 0);
+    setResult(RES_NAME_LEN, 0);
+  } else {
+    setResult(RES_NAME_OFF, <i32>stopStart);
+    setResult(RES_NAME_LEN, <i32>(stopEnd - stopStart));
+  }
+  if (id != NO_ENTRY && isLive(<u32>id)) {
+    let r = rec(<u32>id);
+    setResult(RES_TYPE, <i32>load<u8>(r, O_TYPE));
+    setResult(RES_FLAGS, <i32>load<u16>(r, O_FLAGS) & 0xff);
+    setResult(RES_LAYER, <i32>load<u8>(r, O_LAYER));
+    setResult(RES_LOWEST, <i32>load<u8>(r, O_LOWEST));
+    setResult(RES_HANDLE, load<i32>(r, O_HANDLE));
+  } else {
+    setResult(RES_TYPE, 0);
+    setResult(RES_FLAGS, 0);
+    setResult(RES_LAYER, 0);
+    setResult(RES_LOWEST, 0);
+    setResult(RES_HANDLE, 0);
+  }
+  setResult(RES_LAST, last ? 1 : 0);
+  return status;
+}
+
+// @ts-ignore: decorator
+@inline function stopComponent(status: i32, id: i32): i32 {
+  return stop(status, id, <i32>top(), index, isLast(), false);
+}
+
+/** A whole-path failure: nothing was looked up. */
+function stopWhole(status: i32): i32 {
+  stopStart = 0;
+  stopEnd = 0;
+  memory.fill(resultRecord, 0, RES_SLOTS * 4);
+  setResult(RES_STATUS, status);
+  setResult(RES_ID, NO_ENTRY);
+  setResult(RES_PARENT, NO_ENTRY);
+  setResult(RES_INDEX, -1);
+  return status;
+}
+
+/** Start on the path now in the buffer: length and NUL rules. WALK_FOUND means "go on". */
+function checkPath(): i32 {
+  pos = 0;
+  index = 0;
+  if (pathLen > <usize>PATH_MAX) return stopWhole(WALK_ENAMETOOLONG);
+  if (hasNul(path, pathLen)) return stopWhole(WALK_EINVAL);
+  return WALK_FOUND;
+}
+
+/** What a valid entry met at the stopped component means; GO_ON once it is pushed. */
+function judge(id: u32): i32 {
+  let last = isLast();
+  let type = <i32>load<u8>(rec(id), O_TYPE);
+  if (type == T_NONE) return stopComponent(WALK_NEGATIVE, <i32>id);
+  let trailingSlash = last && stopEnd < pathLen;
+  if (type == T_SYMLINK && (!last || trailingSlash || (opts & WALK_FOLLOW) != 0)) return stopComponent(WALK_SYMLINK, <i32>id);
+  if (type != T_DIR && (!last || trailingSlash)) return stopComponent(WALK_NOTDIR, <i32>id);
+  if (last) return stop(WALK_FOUND, <i32>id, <i32>top(), index, true, false);
+  push(id);
+  pin(id);
+  index++;
+  return GO_ON;
+}
+
+function run(now: u32): i32 {
+  for (;;) {
+    let start = pos;
+    while (start < pathLen && byteAt(start) == SLASH) start++;
+    if (start >= pathLen) {
+      // No component left (the path ended in '/', '.' or '..'): the walk ends on the directory
+      // on top of the stack, with no name to report.
+      stopStart = start;
+      stopEnd = start;
+      if (depth > 1) {
+        let parent = <i32>load<u32>(stack + (<usize>(depth - 2) << 2));
+        return stop(WALK_FOUND, <i32>top(), parent, index - 1, true, true);
+      }
+      return stop(WALK_FOUND, <i32>top(), NO_ENTRY, -1, true, true);
+    }
+    let end = start;
+    while (end < pathLen && byteAt(end) != SLASH) end++;
+    stopStart = start;
+    stopEnd = end;
+    pos = end;
+    let len = end - start;
+    if (byteAt(start) == DOT) {
+      if (len == 1) {
+        index++;
+        continue;
+      }
+      if (len == 2 && byteAt(start + 1) == DOT) {
+        if (depth == 1) return stopComponent(WALK_EINVAL, NO_ENTRY);
+        depth--;
+        index++;
+        continue;
+      }
+    }
+    if (len > <usize>NAME_MAX) return stopComponent(WALK_ENAMETOOLONG, NO_ENTRY);
+    let dir = top();
+    let name = path + start;
+    let id = tableFind(dir, name, <i32>len, hashKey(dir, name, <i32>len));
+    if (id == NONE) {
+      countMiss();
+      return stopComponent(WALK_MISS, NO_ENTRY);
+    }
+    if (!linkedToParent(id)) {
+      // Met an orphan of a freed directory slot: reclaim it now.
+      freeEntry(id);
+      countEviction();
+      countMiss();
+      return stopComponent(WALK_MISS, NO_ENTRY);
+    }
+    let r = rec(id);
+    let verdict = judgeStamps(r, now);
+    if (verdict == V_CHANGED) {
+      countChanged();
+      return stopComponent(WALK_CHANGED, <i32>id);
+    }
+    if (verdict == V_EXPIRED) {
+      countExpired();
+      return stopComponent(WALK_EXPIRED, <i32>id);
+    }
+    let flags = <u32>load<u16>(r, O_FLAGS);
+    store<u16>(r, <u16>(flags | F_REFERENCED), O_FLAGS);
+    if (<i32>load<u8>(r, O_TYPE) == T_NONE) countNegativeHit();
+    else countHit();
+    let status = judge(id);
+    if (status != GO_ON) return status;
+  }
+  return unreachable();
+}
+
+/** Walk the `len`-byte path in the input buffer from the root. */
+export function walkPath(len: usize, now: u32, options: i32): i32 {
+  beginEpoch();
+  opts = options;
+  depth = 1;
+  store<u32>(stack, ROOT_ID);
+  pin(ROOT_ID);
+  reservePath(len);
+  memory.copy(path, inputAddress(), len);
+  pathLen = len;
+  let whole = checkPath();
+  if (whole != WALK_FOUND) return whole;
+  if (len == 0 || byteAt(0) != SLASH) return stopWhole(WALK_EINVAL);
+  return run(now);
+}
+
+/** Go on after the stopped component, which the caller resolved as entry `id`. */
+export function resumeWalk(id: i32, now: u32): i32 {
+  if (!isLive(<u32>id)) return NOT_AN_ENTRY;
+  let r = rec(<u32>id);
+  store<u16>(r, <u16>(<u32>load<u16>(r, O_FLAGS) | F_REFERENCED), O_FLAGS);
+  let status = judge(<u32>id);
+  if (status != GO_ON) return status;
+  return run(now);
+}
+
+/**
+ * After SYMLINK: the path becomes the `len`-byte target in the input buffer followed by what
+ * came after the stopped component. An absolute target restarts from the root, a relative one
+ * goes on from the symlink's directory.
+ */
+export function followLink(len: usize, now: u32): i32 {
+  let rest = pathLen - stopEnd;
+  reservePath(len + rest);
+  memory.copy(path + len, path + stopEnd, rest);
+  memory.copy(path, inputAddress(), len);
+  pathLen = len + rest;
+  let whole = checkPath();
+  if (whole != WALK_FOUND) return whole;
+  if (len == 0) return stopWhole(WALK_EINVAL);
+  if (byteAt(0) == SLASH) depth = 1;
+  return run(now);
+}
+
+/** Insert the stopped component under RES_PARENT (see insertKey). */
+export function insertStopped(type: i32, flags: i32, layer: i32, lowest: i32, handle: i32, deadline: u32): i32 {
+  return insertKey(getResult(RES_PARENT), path + stopStart, <i32>(stopEnd - stopStart), type, flags, layer, lowest, handle, deadline);
+}
+
+/** Peek a whole `len`-byte path in the input buffer: no revalidation, no symlinks, no "." or "..". */
+export function lookupInputPath(len: usize): i32 {
+  let p = inputAddress();
+  if (len == 0 || load<u8>(p) != SLASH) return NO_ENTRY;
+  let id: i32 = ROOT_ID;
+  let i: usize = 0;
+  while (i < len) {
+    while (i < len && load<u8>(p + i) == SLASH) i++;
+    if (i >= len) break;
+    let start = i;
+    while (i < len && load<u8>(p + i) != SLASH) i++;
+    let n = i - start;
+    if (load<u8>(p + start) == DOT && (n == 1 || (n == 2 && load<u8>(p + start + 1) == DOT))) return NO_ENTRY;
+    if (<i32>load<u8>(rec(<u32>id), O_TYPE) != T_DIR) return NO_ENTRY;
+    id = lookupKey(id, p + start, <i32>n);
+    if (id == NO_ENTRY) return NO_ENTRY;
+  }
+  return id;
+}
+
+export function stoppedNameAddress(): usize {
+  return path + stopStart;
+}
+
+export function stoppedNameLength(): i32 {
+  return <i32>(stopEnd - stopStart);
+}

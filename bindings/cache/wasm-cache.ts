@@ -1,0 +1,294 @@
+// WasmDentryCache: the DentryCache contract over the AssemblyScript module in assembly/ (state in
+// WASM linear memory). Only numbers cross the boundary: strings are copied as UTF-8 into the
+// module's input buffer, walk answers come back in the result record (RES_* i32 slots).
+//
+// Readings of the contract, shared with TsDentryCache (ts-cache.ts is the executable spec):
+// - `now` and deadlines are unsigned 32-bit milliseconds (ToUint32, as `x >>> 0`), so they wrap
+//   after ~49.7 days from the cache's creation; layer and lowest keep their low 8 bits, flags the
+//   public byte, handle is an i32. The entry type is kept in 8 bits (the TS twin keeps any
+//   number): pass T_* values only.
+// - Ids and other numeric arguments are converted like WASM i32 parameters (ToInt32): a
+//   non-integer id is truncated here, where the TS twin treats it as "no entry".
+// - RES_INDEX counts "." and ".." as components and restarts at 0 in a followed target.
+import { readFileSync } from 'node:fs';
+import { C_BYTES, C_CHANGED, C_ENTRIES, C_EVICTIONS, C_EXPIRED, C_HITS, C_MISSES, C_NEGATIVE_HITS, C_SLOTS, RES_SLOTS } from '../abi.js';
+import type { CacheCounters } from './counters.js';
+import type { CacheCapacity, DentryCache } from './dentry-cache.js';
+
+/** The contract's default bounds (the same as TsDentryCache's). */
+export const WASM_DEFAULT_CAPACITY: CacheCapacity = { entries: 1 << 20, bytes: 256 * 1024 * 1024 };
+
+export interface WasmCacheOptions {
+  /** Use build/strata.debug.wasm (assertions on) instead of build/strata.wasm. */
+  debug?: boolean;
+}
+
+/** The module's exports (assembly/index.ts). Addresses and lengths are byte offsets. */
+interface StrataExports {
+  memory: WebAssembly.Memory;
+  init(entries: number, bytes: number): void;
+  release(): void;
+  inputAddress(): number;
+  inputCapacity(): number;
+  reserveInput(bytes: number): number;
+  resultAddress(): number;
+  pathAddress(): number;
+  stoppedNameAddress(): number;
+  stoppedNameLength(): number;
+  walk(len: number, now: number, opts: number): number;
+  resume(id: number, now: number): number;
+  follow(len: number, now: number): number;
+  insertStopped(type: number, flags: number, layer: number, lowest: number, handle: number, deadline: number): number;
+  insert(parent: number, len: number, type: number, flags: number, layer: number, lowest: number, handle: number, deadline: number): number;
+  lookup(parent: number, len: number): number;
+  lookupPath(len: number): number;
+  update(id: number, type: number, flags: number, layer: number, lowest: number, handle: number): void;
+  setRoot(flags: number, layer: number, lowest: number, handle: number): void;
+  invalidate(id: number): void;
+  expire(id: number): void;
+  refresh(id: number, deadline: number): void;
+  remove(id: number): void;
+  clear(): void;
+  type(id: number): number;
+  flags(id: number): number;
+  layer(id: number): number;
+  lowest(id: number): number;
+  handle(id: number): number;
+  parent(id: number): number;
+  nameAddress(id: number): number;
+  nameLength(id: number): number;
+  alive(id: number): number;
+  counters(): number;
+  structureBytes(): number;
+}
+
+// Strings up to this many UTF-16 units are copied with a charCodeAt loop; longer ones (or any
+// non-ASCII one) with TextEncoder.encodeInto. Measured crossover ≈ 24 chars (TOOLCHAIN.md).
+const ASCII_LOOP_MAX = 24;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const compiledModules = new Map<string, WebAssembly.Module>();
+
+/** Compile each build once per process; instances are per cache. */
+function compiledModule(debug: boolean): WebAssembly.Module {
+  const file = debug ? 'strata.debug.wasm' : 'strata.wasm';
+  let module = compiledModules.get(file);
+  if (module === undefined) {
+    // dist/bindings/cache/wasm-cache.js → build/ at the repository root.
+    module = new WebAssembly.Module(readFileSync(new URL(`../../../build/${file}`, import.meta.url)));
+    compiledModules.set(file, module);
+  }
+  return module;
+}
+
+function assertString(value: unknown, what: string): asserts value is string {
+  if (typeof value !== 'string') throw new TypeError(`${what} must be a string, got ${typeof value}`);
+}
+
+/** An AssemblyScript string (UTF-16, byte length at ptr - 4), for abort messages. */
+function readAsString(memory: WebAssembly.Memory, ptr: number): string {
+  if (ptr === 0) return '';
+  const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0];
+  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
+}
+
+export class WasmDentryCache implements DentryCache {
+  readonly capacity: CacheCapacity;
+  private readonly wasm: StrataExports;
+  private readonly memory: WebAssembly.Memory;
+  // Views over linear memory; memory.grow detaches them (length 0), so every use checks first.
+  private u8!: Uint8Array;
+  private res!: Int32Array;
+  private counterView!: Float64Array;
+  private inputView!: Uint8Array;
+  private inputAt = 0;
+  private inputCap = 0;
+  private readonly resultAt: number;
+  private readonly counterAt: number;
+
+  constructor(capacity: Partial<CacheCapacity> = {}, options: WasmCacheOptions = {}) {
+    this.capacity = { ...WASM_DEFAULT_CAPACITY, ...capacity };
+    let memory: WebAssembly.Memory | undefined;
+    const imports = {
+      env: {
+        abort(msg: number, file: number, line: number, column: number): never {
+          const m = memory!;
+          throw new Error(`strata.wasm abort: ${readAsString(m, msg)} at ${readAsString(m, file)}:${line}:${column}`);
+        },
+      },
+    };
+    const instance = new WebAssembly.Instance(compiledModule(options.debug === true), imports);
+    this.wasm = instance.exports as unknown as StrataExports;
+    this.memory = memory = this.wasm.memory;
+    this.wasm.init(this.capacity.entries, this.capacity.bytes);
+    this.resultAt = this.wasm.resultAddress();
+    this.counterAt = this.wasm.counters();
+    this.inputAt = this.wasm.inputAddress();
+    this.inputCap = this.wasm.inputCapacity();
+    this.makeViews();
+  }
+
+  /** (Re)create every view over the current memory.buffer. */
+  private makeViews(): void {
+    const buffer = this.memory.buffer;
+    this.u8 = new Uint8Array(buffer);
+    this.res = new Int32Array(buffer, this.resultAt, RES_SLOTS);
+    this.counterView = new Float64Array(buffer, this.counterAt, C_SLOTS);
+    this.inputView = this.u8.subarray(this.inputAt, this.inputAt + this.inputCap);
+  }
+
+  /** The byte view, re-created if a memory.grow detached it. */
+  private bytes(): Uint8Array {
+    if (this.u8.length === 0) this.makeViews();
+    return this.u8;
+  }
+
+  get result(): Int32Array {
+    if (this.res.length === 0) this.makeViews();
+    return this.res;
+  }
+
+  /** Real WASM memory in use by this instance (linear memory size), for benchmarks. */
+  memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Bytes the cache's own structures hold (records, name arena, hash buckets). */
+  structureBytes(): number {
+    return this.wasm.structureBytes();
+  }
+
+  /** Copy `s` into the input buffer as UTF-8; returns its byte length. */
+  private writeInput(s: string): number {
+    const n = s.length;
+    if (n <= ASCII_LOOP_MAX) {
+      // The input buffer always holds ≥ 16 KiB, so a short string fits even at 3 bytes a unit.
+      const u8 = this.bytes();
+      const at = this.inputAt;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) return this.encodeLong(s);
+        u8[at + i] = c;
+      }
+      return n;
+    }
+    return this.encodeLong(s);
+  }
+
+  private encodeLong(s: string): number {
+    const worst = s.length * 3;
+    if (worst > this.inputCap) {
+      this.inputAt = this.wasm.reserveInput(worst);
+      this.inputCap = this.wasm.inputCapacity();
+      this.makeViews();
+    } else if (this.inputView.length === 0) {
+      this.makeViews();
+    }
+    return encoder.encodeInto(s, this.inputView).written;
+  }
+
+  private decode(at: number, len: number): string {
+    const u8 = this.bytes();
+    if (len <= ASCII_LOOP_MAX) {
+      let s = '';
+      for (let i = 0; i < len; i++) {
+        const c = u8[at + i];
+        if (c >= 0x80) return decoder.decode(u8.subarray(at, at + len));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return decoder.decode(u8.subarray(at, at + len));
+  }
+
+  // ---- walk ----
+
+  walk(path: string, now: number, opts: number): number {
+    assertString(path, 'path');
+    const len = this.writeInput(path);
+    return this.wasm.walk(len, now, opts);
+  }
+
+  resume(id: number, now: number): number {
+    const status = this.wasm.resume(id, now);
+    if (status < 0) throw new RangeError(`resume: no entry ${id}`);
+    return status;
+  }
+
+  follow(target: string, now: number): number {
+    assertString(target, 'target');
+    const len = this.writeInput(target);
+    return this.wasm.follow(len, now);
+  }
+
+  stoppedName(): string {
+    return this.decode(this.wasm.stoppedNameAddress(), this.wasm.stoppedNameLength());
+  }
+
+  // ---- insert / remove ----
+
+  insertStopped(type: number, flags: number, layer: number, lowest: number, handle: number, deadline: number): number {
+    return this.wasm.insertStopped(type, flags, layer, lowest, handle, deadline);
+  }
+
+  insert(parent: number, name: string, type: number, flags: number, layer: number, lowest: number, handle: number, deadline: number): number {
+    assertString(name, 'name');
+    const len = this.writeInput(name);
+    return this.wasm.insert(parent, len, type, flags, layer, lowest, handle, deadline);
+  }
+
+  lookup(parent: number, name: string): number {
+    assertString(name, 'name');
+    const len = this.writeInput(name);
+    return this.wasm.lookup(parent, len);
+  }
+
+  lookupPath(path: string): number {
+    assertString(path, 'path');
+    const len = this.writeInput(path);
+    return this.wasm.lookupPath(len);
+  }
+
+  update(id: number, type: number, flags: number, layer: number, lowest: number, handle: number): void {
+    this.wasm.update(id, type, flags, layer, lowest, handle);
+  }
+
+  setRoot(flags: number, layer: number, lowest: number, handle: number): void {
+    this.wasm.setRoot(flags, layer, lowest, handle);
+  }
+
+  invalidate(id: number): void { this.wasm.invalidate(id); }
+  expire(id: number): void { this.wasm.expire(id); }
+  refresh(id: number, deadline: number): void { this.wasm.refresh(id, deadline); }
+  remove(id: number): void { this.wasm.remove(id); }
+  clear(): void { this.wasm.clear(); }
+
+  // ---- fields ----
+
+  type(id: number): number { return this.wasm.type(id); }
+  flags(id: number): number { return this.wasm.flags(id); }
+  layer(id: number): number { return this.wasm.layer(id); }
+  lowest(id: number): number { return this.wasm.lowest(id); }
+  handle(id: number): number { return this.wasm.handle(id); }
+  parent(id: number): number { return this.wasm.parent(id); }
+
+  name(id: number): string {
+    const len = this.wasm.nameLength(id);
+    return len === 0 ? '' : this.decode(this.wasm.nameAddress(id), len);
+  }
+
+  alive(id: number): boolean {
+    return this.wasm.alive(id) !== 0;
+  }
+
+  counters(): CacheCounters {
+    this.wasm.counters();
+    if (this.counterView.length === 0) this.makeViews();
+    const c = this.counterView;
+    return {
+      hits: c[C_HITS], misses: c[C_MISSES], negativeHits: c[C_NEGATIVE_HITS], expired: c[C_EXPIRED],
+      changed: c[C_CHANGED], evictions: c[C_EVICTIONS], entries: c[C_ENTRIES], bytes: c[C_BYTES],
+    };
+  }
+}
