@@ -1,0 +1,651 @@
+// DirLayer: a host directory as an overlay layer (lower or upper), in the kernel's on-disk format
+// so that a tree written through Strata mounts in the kernel with the same view, and vice versa.
+// All host access is contained (host/contained-tree.ts); handles are host objects (host/handle-table.ts);
+// marks are encoded by host/overlay-format.ts; changes underneath come from host/change-watcher.ts.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fsError } from '../errors.js';
+import {
+  ABSENT, WHITEOUT,
+  type Handle, type Layer, type LayerChange, type LayerListener, type NodeSpec, type NodeStat, type NodeType,
+} from './layer.js';
+import {
+  ContainedTree, checkName, displayPath, joinPath, procPath, sameObject, type RaceHook,
+} from './host/contained-tree.js';
+import { HandleTable, type HandleRecord } from './host/handle-table.js';
+import { explainedError, hostCode, relabel } from './host/host-errors.js';
+import { OCI_OPAQUE_MARKER, OverlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/overlay-format.js';
+import { WhiteoutMaker, mknodArgs, mknodAt } from './host/whiteout-device.js';
+import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
+import { ChangeWatcher, type PathSnapshot } from './host/change-watcher.js';
+
+export interface DirLayerOptions {
+  /** Name in errors and reports (default `dir:<root>`). */
+  name?: string;
+  /** Refuse writes (EROFS), e.g. for a lower. Default false. */
+  readOnly?: boolean;
+  /** How long the overlay may trust a cached answer before re-checking the host (0 = until notified). */
+  ttlMs?: number;
+  /** Watch the tree (fs.watch, recursive) and report changes made underneath to subscribers. */
+  watch?: boolean;
+  /** Where copy-ups are built before being renamed into place; same filesystem as the root.
+   *  Default `<root>.strata-work`, created on the first write. */
+  workdir?: string;
+  /** 'device' (kernel: char 0/0, default) or 'oci' (`.wh.<name>` files, `.wh..wh..opq`). */
+  whiteouts?: WhiteoutFormat;
+  /** 'trusted' (kernel default, needs CAP_SYS_ADMIN) or 'user' (the kernel's `userxattr` format). */
+  xattrs?: XattrNamespace;
+  /** Testing only: called between the lstat check and the open of each path component. */
+  raceHook?: RaceHook;
+}
+
+const S_IFMT = fs.constants.S_IFMT;
+const S_IFCHR = fs.constants.S_IFCHR;
+
+function nodeType(st: fs.Stats): NodeType {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+/** Run a host call, relabelling its error with the layer path. */
+function host<T>(syscall: string, layerPath: string, fn: () => T, dest?: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw relabel(err, syscall, displayPath(layerPath), dest === undefined ? undefined : displayPath(dest));
+  }
+}
+
+/** An entry of the layer as seen by an operation: its directory, name, O_PATH fd and lstat. */
+interface Entry {
+  path: string;
+  parentFd: number;
+  name: string;
+  fd: number;
+  st: fs.Stats;
+}
+
+export class DirLayer implements Layer {
+  readonly name: string;
+  readonly writable: boolean;
+  readonly ttlMs: number;
+  /** The real path of the root directory on the host. */
+  readonly hostRoot: string;
+  readonly format: OverlayFormat;
+
+  private readonly tree: ContainedTree;
+  private readonly table = new HandleTable();
+  private readonly rootHandle: Handle;
+  private readonly listeners = new Set<LayerListener>();
+  private readonly workdirPath: string;
+  private work: { fd: number; whiteouts: WhiteoutMaker } | undefined;
+  private tempCounter = 0;
+  private watcher: ChangeWatcher | undefined;
+
+  constructor(rootPath: string, options: DirLayerOptions = {}) {
+    this.hostRoot = fs.realpathSync(rootPath);
+    if (!fs.statSync(this.hostRoot).isDirectory()) throw fsError('ENOTDIR', 'open', rootPath);
+    this.format = new OverlayFormat(options.whiteouts ?? 'device', options.xattrs ?? 'trusted');
+    if (this.format.xattrs === 'trusted') {
+      const probe = canUseTrustedXattrs();
+      if (!probe.ok) {
+        throw explainedError('EPERM', 'open', rootPath,
+          `${probe.why}: without them opaque and redirect marks are invisible and the view would be wrong; ` +
+          "open layers written with the kernel's userxattr format with { xattrs: 'user' }");
+      }
+    }
+    this.name = options.name ?? `dir:${this.hostRoot}`;
+    this.writable = options.readOnly !== true;
+    this.ttlMs = options.ttlMs ?? 0;
+    this.workdirPath = path.resolve(options.workdir ?? `${this.hostRoot}.strata-work`);
+    this.tree = new ContainedTree(this.hostRoot, options.raceHook);
+    this.rootHandle = this.table.intern('', this.tree.rootIdentity);
+    if (options.watch === true) {
+      this.watcher = new ChangeWatcher(this.tree, this.format, (c) => this.emit(c));
+    }
+  }
+
+  /** Stop watching and release the host descriptors. The layer is unusable afterwards. */
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    if (this.work !== undefined) fs.closeSync(this.work.fd);
+    this.work = undefined;
+    this.tree.close();
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  root(): Handle {
+    return this.rootHandle;
+  }
+
+  lookup(dir: Handle, name: string): Handle {
+    return this.atObject(dir, 'lookup', (d) => {
+      checkName(name, 'lookup', d.path);
+      if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'lookup', displayPath(d.path));
+      if (this.format.isReservedName(name)) return ABSENT;
+      const childPath = joinPath(d.path, name);
+      const st = this.tree.lstatAt(d.fd, name, childPath);
+      if (st === undefined) {
+        if (this.format.whiteouts === 'oci' && this.ociWhiteoutAt(d.fd, name, childPath)) return WHITEOUT;
+        return ABSENT;
+      }
+      if (this.format.isWhiteoutDevice(st)) return WHITEOUT;
+      if (st.isFile() && st.size === 0 && this.isXwhiteout(d, name, childPath)) return WHITEOUT;
+      return this.table.intern(childPath, st);
+    });
+  }
+
+  list(dir: Handle): string[] {
+    return this.atObject(dir, 'scandir', (d) => {
+      if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'scandir', displayPath(d.path));
+      const names = host('scandir', d.path, () => fs.readdirSync(procPath(d.fd)));
+      if (this.format.whiteouts !== 'oci') return names;
+      // OCI: `.wh.<name>` lists as <name> (lookup() says it is a whiteout); the markers are hidden.
+      const out = new Set<string>();
+      for (const n of names) {
+        if (n === OCI_OPAQUE_MARKER) continue;
+        out.add(this.format.isReservedName(n) ? n.slice(4) : n);
+      }
+      return [...out];
+    });
+  }
+
+  stat(h: Handle): NodeStat {
+    return this.atObject(h, 'stat', (e) => {
+      const st = e.st;
+      const type = nodeType(st);
+      return {
+        type, mode: st.mode, size: st.size, nlink: st.nlink, uid: st.uid, gid: st.gid,
+        atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
+        ino: st.ino, rdev: type === 'other' ? st.rdev : 0,
+      };
+    });
+  }
+
+  alive(h: Handle): boolean {
+    const record = this.table.get(h);
+    if (record === undefined || record.deleted) return false;
+    try {
+      return this.atObject(h, 'stat', () => true);
+    } catch {
+      return false;
+    }
+  }
+
+  isOpaque(dir: Handle): boolean {
+    return this.atObject(dir, 'getxattr', (d) => {
+      if (!d.st.isDirectory()) return false;
+      if (this.format.whiteouts === 'oci' && this.tree.lstatAt(d.fd, OCI_OPAQUE_MARKER, d.path) !== undefined) {
+        return true;
+      }
+      return this.readMark(d, this.format.opaqueKey) === 'y';
+    });
+  }
+
+  redirect(dir: Handle): string | undefined {
+    return this.atObject(dir, 'getxattr', (d) => {
+      if (!d.st.isDirectory()) return undefined;
+      const raw = this.readMark(d, this.format.redirectKey);
+      if (raw === undefined || raw.startsWith('/')) return raw;
+      // Relative (the kernel writes these for renames within one directory): the name in the
+      // parent's lower directory, which is where the parent's own redirects in this layer lead.
+      const parent = d.path.includes('/') ? d.path.slice(0, d.path.lastIndexOf('/')) : '';
+      return `${this.lowerBase(parent)}/${raw}`;
+    });
+  }
+
+  isMetacopy(h: Handle): boolean {
+    return this.atObject(h, 'getxattr', (e) => e.st.isFile() && this.readMark(e, this.format.metacopyKey) !== undefined);
+  }
+
+  read(h: Handle): Uint8Array {
+    return this.atObject(h, 'read', (e) => {
+      if (e.st.isDirectory()) throw fsError('EISDIR', 'read', displayPath(e.path));
+      if (!e.st.isFile()) throw fsError('EINVAL', 'read', displayPath(e.path));
+      // Re-opening the O_PATH descriptor through /proc reaches exactly the object checked.
+      return host('read', e.path, () => fs.readFileSync(procPath(e.fd)));
+    });
+  }
+
+  readlink(h: Handle): string {
+    return this.atObject(h, 'readlink', (e) => {
+      if (!e.st.isSymbolicLink()) throw fsError('EINVAL', 'readlink', displayPath(e.path));
+      const target = host('readlink', e.path, () => fs.readlinkSync(procPath(e.parentFd, e.name)));
+      this.recheck(e, 'readlink');
+      return target;
+    });
+  }
+
+  xattrs(h: Handle): Record<string, Uint8Array> {
+    return this.atObject(h, 'listxattr', (e) => {
+      const at = this.xattrPath(e);
+      const out: Record<string, Uint8Array> = {};
+      host('listxattr', e.path, () => {
+        for (const key of listXattrs(at)) {
+          if (this.format.isPrivateXattr(key)) continue;
+          const value = getXattr(at, key);
+          if (value !== undefined) out[key] = new Uint8Array(value);
+        }
+      });
+      this.recheck(e, 'listxattr');
+      return out;
+    });
+  }
+
+  subscribe(listener: LayerListener): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
+  // ---- changes made underneath, reported by the host application -----------------------------
+
+  /** Tell subscribers that answers about `layerPath` ('/a/b') can no longer be vouched for. */
+  expire(layerPath: string): void {
+    const p = normalize(layerPath);
+    const slash = p.lastIndexOf('/');
+    this.emit({ dir: displayPath(slash < 0 ? '' : p.slice(0, slash)), name: p.slice(slash + 1), kind: 'expire' });
+  }
+
+  /** The host application changed `layerPath` itself: classify the change and report it. */
+  notifyChanged(layerPath: string): void {
+    const p = normalize(layerPath);
+    const change = ChangeWatcher.classify(p, this.snapshotBefore(p), this.snapshot(p));
+    if (change !== undefined) this.emit(change);
+  }
+
+  // ---- writes (the overlay drives these; they do not notify) ---------------------------------
+
+  createNode(dir: Handle, name: string, spec: NodeSpec): Handle {
+    return this.atDirForWrite(dir, name, 'create', (d, childPath) => {
+      if (spec.type === 'other' && (spec.mode & S_IFMT) === S_IFCHR && (spec.rdev ?? 0) === 0) {
+        // It would read back as a whiteout.
+        throw fsError('EPERM', 'mknod', displayPath(childPath));
+      }
+      const work = this.workdir();
+      const temp = this.tempName();
+      try {
+        this.build(work.fd, temp, spec, childPath);
+        this.place(temp, d.fd, name, childPath, spec.type === 'dir');
+      } catch (err) {
+        fs.rmSync(procPath(work.fd, temp), { recursive: true, force: true });
+        throw err;
+      }
+      const st = this.tree.lstatAt(d.fd, name, childPath);
+      if (st === undefined) throw fsError('ESTALE', 'create', displayPath(childPath));
+      this.watcher?.expectSelf(childPath);
+      return this.table.intern(childPath, st);
+    });
+  }
+
+  writeData(h: Handle, data: Uint8Array): void {
+    this.atObjectForWrite(h, 'write', (e) => {
+      if (e.st.isDirectory()) throw fsError('EISDIR', 'write', displayPath(e.path));
+      if (!e.st.isFile()) throw fsError('EINVAL', 'write', displayPath(e.path));
+      host('write', e.path, () => {
+        const fd = fs.openSync(procPath(e.fd), fs.constants.O_WRONLY | fs.constants.O_TRUNC);
+        try {
+          writeAll(fd, data);
+        } finally {
+          fs.closeSync(fd);
+        }
+        removeXattr(procPath(e.parentFd, e.name), this.format.metacopyKey);
+      });
+    });
+  }
+
+  setMode(h: Handle, mode: number): void {
+    this.atObjectForWrite(h, 'chmod', (e) => {
+      if (e.st.isSymbolicLink()) return; // Linux symlinks have no mode of their own.
+      host('chmod', e.path, () => fs.chmodSync(procPath(e.fd), mode & 0o7777));
+    });
+  }
+
+  setOwner(h: Handle, uid: number, gid: number): void {
+    this.atObjectForWrite(h, 'chown', (e) => host('chown', e.path, () => fs.chownSync(procPath(e.fd), uid, gid)));
+  }
+
+  setTimes(h: Handle, atimeMs: number, mtimeMs: number): void {
+    this.atObjectForWrite(h, 'utime', (e) =>
+      host('utime', e.path, () => fs.utimesSync(procPath(e.fd), atimeMs / 1000, mtimeMs / 1000)));
+  }
+
+  setXattr(h: Handle, key: string, value: Uint8Array | undefined): void {
+    this.atObjectForWrite(h, 'setxattr', (e) => {
+      if (this.format.isPrivateXattr(key)) throw fsError('EPERM', 'setxattr', displayPath(e.path));
+      const at = this.xattrPath(e);
+      host('setxattr', e.path, () => (value === undefined ? removeXattr(at, key) : setXattr(at, key, value)));
+      this.recheck(e, 'setxattr');
+    });
+  }
+
+  setOpaqueMark(dir: Handle, opaque: boolean): void {
+    this.atObjectForWrite(dir, 'setxattr', (d) => {
+      if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'setxattr', displayPath(d.path));
+      if (this.format.whiteouts === 'oci') {
+        const marker = procPath(d.fd, OCI_OPAQUE_MARKER);
+        host('open', d.path, () => (opaque ? fs.writeFileSync(marker, '', { flag: 'a' }) : fs.rmSync(marker, { force: true })));
+        return;
+      }
+      const at = this.xattrPath(d);
+      host('setxattr', d.path, () => (opaque ? setXattr(at, this.format.opaqueKey, 'y') : removeXattr(at, this.format.opaqueKey)));
+    });
+  }
+
+  setRedirectMark(dir: Handle, origin: string | undefined): void {
+    this.atObjectForWrite(dir, 'setxattr', (d) => {
+      if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'setxattr', displayPath(d.path));
+      const at = this.xattrPath(d);
+      if (origin === undefined) {
+        host('setxattr', d.path, () => removeXattr(at, this.format.redirectKey));
+        return;
+      }
+      host('setxattr', d.path, () => setXattr(at, this.format.redirectKey, this.storedRedirect(d.path, origin)));
+    });
+  }
+
+  removeName(dir: Handle, name: string): void {
+    this.atDirForWrite(dir, name, 'unlink', (d, childPath) => {
+      const st = this.tree.lstatAt(d.fd, name, childPath);
+      const ociWhiteout = this.format.whiteouts === 'oci' && this.ociWhiteoutAt(d.fd, name, childPath);
+      if (st === undefined && !ociWhiteout) throw fsError('ENOENT', 'unlink', displayPath(childPath));
+      if (st !== undefined) this.removeAt(d.fd, name, childPath, st);
+      if (ociWhiteout) host('unlink', childPath, () => fs.unlinkSync(procPath(d.fd, this.format.ociWhiteoutName(name))));
+      this.watcher?.expectSelf(childPath);
+    });
+  }
+
+  putWhiteout(dir: Handle, name: string): void {
+    this.atDirForWrite(dir, name, 'mknod', (d, childPath) => {
+      const st = this.tree.lstatAt(d.fd, name, childPath);
+      if (this.format.whiteouts === 'oci') {
+        // The marker first: while both exist the entry still wins, so there is no gap.
+        host('open', childPath, () => fs.writeFileSync(procPath(d.fd, this.format.ociWhiteoutName(name)), '', { flag: 'a' }));
+        if (st !== undefined) this.removeAt(d.fd, name, childPath, st);
+      } else if (st === undefined || !this.format.isWhiteoutDevice(st)) {
+        const work = this.workdir();
+        const temp = this.tempName();
+        try {
+          host('mknod', childPath, () => work.whiteouts.make(work.fd, temp, displayPath(childPath)));
+          this.place(temp, d.fd, name, childPath, false);
+        } catch (err) {
+          fs.rmSync(procPath(work.fd, temp), { force: true });
+          throw err;
+        }
+        if (st !== undefined) this.forget(childPath, st);
+      }
+      this.watcher?.expectSelf(childPath);
+    });
+  }
+
+  renameName(fromDir: Handle, from: string, toDir: Handle, to: string): void {
+    this.atDirForWrite(fromDir, from, 'rename', (fd, fromPath) => {
+      this.atDirForWrite(toDir, to, 'rename', (td, toPath) => {
+        const src = this.tree.lstatAt(fd.fd, from, fromPath);
+        if (src === undefined) throw fsError('ENOENT', 'rename', displayPath(fromPath), displayPath(toPath));
+        if (fromPath === toPath) return;
+        const dst = this.tree.lstatAt(td.fd, to, toPath);
+        host('rename', fromPath, () => fs.renameSync(procPath(fd.fd, from), procPath(td.fd, to)), toPath);
+        if (dst !== undefined && !sameObject(dst, src)) this.forget(toPath, dst);
+        this.table.moved(fromPath, toPath);
+        if (this.format.whiteouts === 'oci') this.removeOciWhiteout(td.fd, to, toPath);
+        this.watcher?.expectSelf(fromPath);
+        this.watcher?.expectSelf(toPath);
+      });
+    });
+  }
+
+  linkName(h: Handle, dir: Handle, name: string): void {
+    this.atObjectForWrite(h, 'link', (e) => {
+      if (e.st.isDirectory()) throw fsError('EPERM', 'link', displayPath(e.path));
+      this.atDirForWrite(dir, name, 'link', (d, linkPath) => {
+        host('link', e.path, () => fs.linkSync(procPath(e.parentFd, e.name), procPath(d.fd, name)), linkPath);
+        const st = this.tree.lstatAt(d.fd, name, linkPath);
+        if (st === undefined || !sameObject(st, e.st)) {
+          // The source was swapped between our check and link(2): undo, report the race.
+          if (st !== undefined) fs.unlinkSync(procPath(d.fd, name));
+          throw fsError('ESTALE', 'link', displayPath(e.path), displayPath(linkPath));
+        }
+        if (this.format.whiteouts === 'oci') this.removeOciWhiteout(d.fd, name, linkPath);
+        this.table.intern(linkPath, st);
+        this.watcher?.expectSelf(linkPath);
+      });
+    });
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** The layer path of a live handle's first known name (for tools and tests). */
+  pathOf(h: Handle): string {
+    return this.atObject(h, 'stat', (e) => displayPath(e.path));
+  }
+
+  private emit(change: LayerChange): void {
+    for (const listener of [...this.listeners]) listener(change);
+  }
+
+  /**
+   * Run `fn` on the object behind handle `h`, found at one of its known paths with its identity.
+   * A path where something else now lives is dropped; when none is left the handle is stale.
+   */
+  private atObject<T>(h: Handle, syscall: string, fn: (e: Entry) => T): T {
+    const record = this.table.get(h);
+    if (record === undefined || record.deleted) throw fsError('ESTALE', syscall);
+    for (const p of [...record.paths]) {
+      const found = this.tree.withEntry(p, (parentFd, name, fd, st) =>
+        sameObject(st, record) ? { value: fn({ path: p, parentFd, name, fd, st }) } : undefined);
+      if (found !== undefined) return found.value;
+      this.table.forgetPath(p, false);
+    }
+    throw fsError('ESTALE', syscall, displayPath(record.paths[0] ?? ''));
+  }
+
+  private atObjectForWrite<T>(h: Handle, syscall: string, fn: (e: Entry) => T): T {
+    this.checkWritable(syscall);
+    const out = this.atObject(h, syscall, fn);
+    if (this.watcher !== undefined) {
+      const record = this.table.get(h);
+      for (const p of record?.paths ?? []) this.watcher.expectSelf(p);
+    }
+    return out;
+  }
+
+  /** Run `fn` with the directory `dir` (checked to be one) and the path of `name` in it. */
+  private atDirForWrite<T>(dir: Handle, name: string, syscall: string, fn: (d: Entry, childPath: string) => T): T {
+    this.checkWritable(syscall);
+    return this.atObject(dir, syscall, (d) => {
+      checkName(name, syscall, d.path);
+      if (!d.st.isDirectory()) throw fsError('ENOTDIR', syscall, displayPath(d.path));
+      if (this.format.isReservedName(name)) throw fsError('EINVAL', syscall, displayPath(joinPath(d.path, name)));
+      return fn(d, joinPath(d.path, name));
+    });
+  }
+
+  private checkWritable(syscall: string): void {
+    if (!this.writable) throw fsError('EROFS', syscall);
+  }
+
+  /** Throw ESTALE if the entry's name now holds another object (a swap during the operation). */
+  private recheck(e: Entry, syscall: string): void {
+    if (e.parentFd < 0) return;
+    const now = this.tree.lstatAt(e.parentFd, e.name, e.path);
+    if (now === undefined || !sameObject(now, e.st)) throw fsError('ESTALE', syscall, displayPath(e.path));
+  }
+
+  /** Where the l*xattr calls reach exactly this entry: a held directory via `/.`, else its name. */
+  private xattrPath(e: Entry): string {
+    return e.st.isDirectory() ? `${procPath(e.fd)}/.` : procPath(e.parentFd, e.name);
+  }
+
+  private readMark(e: Entry, key: string): string | undefined {
+    return host('getxattr', e.path, () => getXattr(this.xattrPath(e), key))?.toString();
+  }
+
+  /** A kernel ≥ 6.7 "xwhiteout": an empty file marked so, in a directory whose opaque mark is 'x'. */
+  private isXwhiteout(d: Entry, name: string, childPath: string): boolean {
+    if (this.readMark(d, this.format.opaqueKey) !== 'x') return false;
+    return host('getxattr', childPath, () => getXattr(procPath(d.fd, name), this.format.xwhiteoutKey)) !== undefined;
+  }
+
+  private ociWhiteoutAt(dirFd: number, name: string, childPath: string): boolean {
+    return this.tree.lstatAt(dirFd, this.format.ociWhiteoutName(name), childPath) !== undefined;
+  }
+
+  private removeOciWhiteout(dirFd: number, name: string, childPath: string): void {
+    if (this.ociWhiteoutAt(dirFd, name, childPath)) {
+      host('unlink', childPath, () => fs.unlinkSync(procPath(dirFd, this.format.ociWhiteoutName(name))));
+    }
+  }
+
+  /** Where lookups continue below the directory at `dirPath`, following this layer's redirects. */
+  private lowerBase(dirPath: string): string {
+    if (dirPath === '') return '';
+    const slash = dirPath.lastIndexOf('/');
+    const parent = slash < 0 ? '' : dirPath.slice(0, slash);
+    const raw = this.tree.withEntry(dirPath, (parentFd, name, fd, st) =>
+      this.readMark({ path: dirPath, parentFd, name, fd, st }, this.format.redirectKey));
+    if (raw !== undefined && raw.startsWith('/')) return raw;
+    return `${this.lowerBase(parent)}/${raw ?? dirPath.slice(slash + 1)}`;
+  }
+
+  /** The kernel's on-disk form of a redirect: relative when it stays in the same lower parent. */
+  private storedRedirect(dirPath: string, origin: string): string {
+    const slash = dirPath.lastIndexOf('/');
+    const parentBase = this.lowerBase(slash < 0 ? '' : dirPath.slice(0, slash));
+    const originSlash = origin.lastIndexOf('/');
+    return origin.slice(0, originSlash) === parentBase ? origin.slice(originSlash + 1) : origin;
+  }
+
+  /** Remove the entry `name` (lstat'ed as `st`) from `dirFd` and forget its handle there. */
+  private removeAt(dirFd: number, name: string, childPath: string, st: fs.Stats): void {
+    if (st.isDirectory()) {
+      if (this.format.whiteouts === 'oci') {
+        fs.rmSync(procPath(dirFd, `${name}/${OCI_OPAQUE_MARKER}`), { force: true });
+      }
+      host('rmdir', childPath, () => fs.rmdirSync(procPath(dirFd, name)));
+    } else {
+      host('unlink', childPath, () => fs.unlinkSync(procPath(dirFd, name)));
+    }
+    this.forget(childPath, st);
+  }
+
+  private forget(childPath: string, st: fs.Stats): void {
+    if (st.isDirectory()) this.table.forgetPath(childPath, true);
+    this.table.removed(childPath);
+  }
+
+  /** The work directory (created on first use), on the root's filesystem so rename is atomic. */
+  private workdir(): { fd: number; whiteouts: WhiteoutMaker } {
+    if (this.work !== undefined) return this.work;
+    try {
+      fs.mkdirSync(this.workdirPath, { mode: 0o700 });
+    } catch (err) {
+      if (hostCode(err) !== 'EEXIST') throw relabel(err, 'mkdir', this.workdirPath);
+    }
+    const fd = fs.openSync(this.workdirPath, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    if (fs.fstatSync(fd).dev !== this.tree.rootIdentity.dev) {
+      fs.closeSync(fd);
+      throw explainedError('EXDEV', 'rename', this.workdirPath,
+        `the work directory must be on the same filesystem as ${this.hostRoot} for atomic copy-up`);
+    }
+    this.work = { fd, whiteouts: new WhiteoutMaker(fd, () => this.tempName()) };
+    return this.work;
+  }
+
+  private tempName(): string {
+    return `tmp.${process.pid}.${(++this.tempCounter).toString(36)}`;
+  }
+
+  /** Build `spec` complete at `temp` in the work directory. */
+  private build(workFd: number, temp: string, spec: NodeSpec, childPath: string): void {
+    const at = procPath(workFd, temp);
+    const perm = spec.mode & 0o7777;
+    host('create', childPath, () => {
+      switch (spec.type) {
+        case 'file': {
+          const fd = fs.openSync(at, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+          try {
+            if (spec.data !== undefined) writeAll(fd, spec.data);
+          } finally {
+            fs.closeSync(fd);
+          }
+          break;
+        }
+        case 'dir':
+          fs.mkdirSync(at, 0o700);
+          if (spec.opaque === true && this.format.whiteouts === 'oci') fs.writeFileSync(`${at}/${OCI_OPAQUE_MARKER}`, '');
+          break;
+        case 'symlink':
+          fs.symlinkSync(spec.target ?? '', at);
+          break;
+        case 'other': {
+          const args = mknodArgs(spec.mode, spec.rdev ?? 0);
+          if (args === undefined) throw fsError('ENOTSUP', 'mknod', displayPath(childPath));
+          mknodAt(workFd, temp, args, displayPath(childPath));
+          break;
+        }
+      }
+      for (const [key, value] of Object.entries(spec.xattrs ?? {})) {
+        if (!this.format.isPrivateXattr(key)) setXattr(at, key, value);
+      }
+      if (spec.opaque === true && this.format.whiteouts !== 'oci') setXattr(at, this.format.opaqueKey, 'y');
+      if (spec.redirect !== undefined) setXattr(at, this.format.redirectKey, this.storedRedirect(childPath, spec.redirect));
+      if (spec.metacopy === true) setXattr(at, this.format.metacopyKey, '');
+      // Owner, mode and times last: chown clears set-id bits, and each earlier step bumps times.
+      const held = fs.openSync(at, fs.constants.O_NOFOLLOW | 0o10000000);
+      try {
+        const self = procPath(held);
+        if (spec.uid !== undefined || spec.gid !== undefined) {
+          try {
+            fs.chownSync(self, spec.uid ?? -1, spec.gid ?? -1);
+          } catch (err) {
+            if (hostCode(err) !== 'EPERM') throw err; // ownership is best effort without CAP_CHOWN
+          }
+        }
+        if (spec.type !== 'symlink') fs.chmodSync(self, perm);
+        if (spec.mtimeMs !== undefined || spec.atimeMs !== undefined) {
+          const mtime = spec.mtimeMs ?? Date.now();
+          fs.utimesSync(self, (spec.atimeMs ?? mtime) / 1000, mtime / 1000);
+        }
+      } finally {
+        fs.closeSync(held);
+      }
+    });
+  }
+
+  /**
+   * Rename the built `temp` over `name` in `dirFd`. rename(2) replaces a non-directory or an
+   * empty directory atomically; a directory over a non-directory (or the reverse) cannot be
+   * replaced in one step without renameat2, so the old entry is removed first.
+   */
+  private place(temp: string, dirFd: number, name: string, childPath: string, isDir: boolean): void {
+    const work = this.workdir();
+    const existing = this.tree.lstatAt(dirFd, name, childPath);
+    if (existing !== undefined && existing.isDirectory() !== isDir) this.removeAt(dirFd, name, childPath, existing);
+    host('rename', childPath, () => fs.renameSync(procPath(work.fd, temp), procPath(dirFd, name)));
+    if (existing !== undefined) this.forget(childPath, existing);
+    if (this.format.whiteouts === 'oci') this.removeOciWhiteout(dirFd, name, childPath);
+  }
+
+  /** A comparable picture of what is at a layer path now (for the watcher's classification). */
+  private snapshot(layerPath: string): PathSnapshot {
+    return ChangeWatcher.snapshotAt(this.tree, this.format, layerPath);
+  }
+
+  private snapshotBefore(layerPath: string): PathSnapshot | undefined {
+    return this.watcher?.lastSeen(layerPath);
+  }
+}
+
+/** '/a/b/' or 'a/b' → 'a/b'; '/' → ''. */
+function normalize(layerPath: string): string {
+  return layerPath.split('/').filter((c) => c !== '' && c !== '.').join('/');
+}
+
+function writeAll(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+}
