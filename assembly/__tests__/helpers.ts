@@ -53,3 +53,13 @@ export function stoppedIs(name: string): bool {
   put(name);
   return memory.compare(stoppedNameAddress(), at, <usize>len) == 0;
 }
+
+/** Write "<prefix><i>" (i >= 0, decimal) into the input buffer without a managed string. */
+export function putNumbered(prefix: string, i: i32): i32 {
+  let len = put(prefix);
+  let at = inputAddress() + <usize>len;
+  let digits = 1;
+  for (let t = i; t >= 10; t /= 10) digits++;
+  for (let d = digits - 1, t = i; d >= 0; d--, t /= 10) store<u8>(at + <usize>d, <u8>(0x30 + t % 10));
+  return len + digits;
+}
