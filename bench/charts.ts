@@ -1,0 +1,174 @@
+// The report's plots: vega-lite specs compiled to vega and rendered to SVG headless (no canvas,
+// no browser). Each function takes the run's results and returns a spec, or undefined when the
+// suite it plots did not run.
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { Result } from './harness.js';
+
+const WIDTH = 300;
+const HEIGHT = 200;
+
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const compiled = compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+const RATE_ORDER = ['0', '0.1%', '1%', '10%'];
+
+function rateLabel(rate: number): string {
+  return rate === 0 ? '0' : `${+(rate * 100).toPrecision(3)}%`;
+}
+
+export interface Chart {
+  file: string;
+  title: string;
+  spec: TopLevelSpec;
+}
+
+/** ops/s per policy vs lower change rate, one panel per TTL setting. */
+function policyOps(results: Result[]): Chart | undefined {
+  const rows = results.filter((r) => r.suite === 'policies' && r.name === 'mixed ops');
+  if (rows.length === 0) return undefined;
+  return {
+    file: 'policies-ops',
+    title: 'Operations per second vs lower change rate, per policy',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      data: { values: rows.map((r) => ({ policy: r.impl, rate: rateLabel(Number(r.params.changeRate)), ttl: `TTL ${r.params.ttl}`, ops: r.hz })) },
+      facet: { column: { field: 'ttl', type: 'nominal', title: null } },
+      spec: {
+        width: WIDTH, height: HEIGHT,
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'rate', type: 'ordinal', sort: RATE_ORDER, title: 'lower changes (% of operations)' },
+          y: { field: 'ops', type: 'quantitative', title: 'ops/s' },
+          color: { field: 'policy', type: 'nominal' },
+        },
+      },
+    },
+  };
+}
+
+/** ESTALE rate vs change rate, per policy (relaxed stays at 0 by definition). */
+function policyEstale(results: Result[]): Chart | undefined {
+  const rows = results.filter((r) => r.suite === 'policies' && r.name === 'mixed ops' && r.extra?.estaleRate !== undefined);
+  if (rows.length === 0) return undefined;
+  return {
+    file: 'policies-estale',
+    title: 'ESTALE answers vs lower change rate, per policy',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      data: { values: rows.map((r) => ({ policy: r.impl, rate: rateLabel(Number(r.params.changeRate)), ttl: `TTL ${r.params.ttl}`, estale: Number(r.extra!.estaleRate) })) },
+      facet: { column: { field: 'ttl', type: 'nominal', title: null } },
+      spec: {
+        width: WIDTH, height: HEIGHT,
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'rate', type: 'ordinal', sort: RATE_ORDER, title: 'lower changes (% of operations)' },
+          y: { field: 'estale', type: 'quantitative', title: 'ESTALE (% of operations)' },
+          color: { field: 'policy', type: 'nominal' },
+        },
+      },
+    },
+  };
+}
+
+/** Latency vs number of cached entries: the cache alone and through the Overlay. */
+function latencyVsSize(results: Result[]): Chart | undefined {
+  const rows = results.filter((r) => (r.suite === 'cache' || r.suite === 'scale') && typeof r.params.entries === 'number');
+  if (rows.length === 0) return undefined;
+  return {
+    file: 'latency-vs-size',
+    title: 'Latency vs cached entries (log scales)',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      data: { values: rows.map((r) => ({ what: `${r.suite}: ${r.name}`, impl: r.impl, entries: r.params.entries, ns: r.nsPerOp })) },
+      facet: { field: 'what', type: 'nominal', title: null },
+      columns: 3,
+      spec: {
+        width: 220, height: 160,
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'entries', type: 'quantitative', scale: { type: 'log' }, title: 'cached entries' },
+          y: { field: 'ns', type: 'quantitative', scale: { type: 'log' }, title: 'ns per lookup' },
+          color: { field: 'impl', type: 'nominal' },
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    },
+  };
+}
+
+/** How many times slower each peer is than Strata (WASM) on the same workload. */
+function peerRatios(results: Result[]): Chart | undefined {
+  const rows = peerRatioRows(results);
+  if (rows.length === 0) return undefined;
+  return {
+    file: 'peers-ratio',
+    title: 'Each peer\'s time per operation ÷ Strata\'s (higher = Strata faster; log scale)',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      data: { values: rows },
+      facet: { column: { field: 'workload', type: 'nominal', title: null } },
+      spec: {
+        width: 180, height: HEIGHT,
+        layer: [
+          {
+            mark: 'bar',
+            encoding: {
+              x: { field: 'peer', type: 'nominal', title: null, sort: '-y', axis: { labelAngle: -40 } },
+              y: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: '× Strata time per op' },
+              color: { field: 'peer', type: 'nominal', legend: null },
+            },
+          },
+          { mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { y: { datum: 1 } } },
+        ],
+      },
+    },
+  };
+}
+
+export function peerRatioRows(results: Result[]): { workload: string; peer: string; ratio: number }[] {
+  const peers = results.filter((r) => r.suite === 'peers');
+  const out: { workload: string; peer: string; ratio: number }[] = [];
+  for (const r of peers) {
+    if (r.impl === 'strata-wasm') continue;
+    const base = peers.find((b) => b.name === r.name && b.impl === 'strata-wasm');
+    if (base) out.push({ workload: r.name, peer: r.impl, ratio: r.nsPerOp / base.nsPerOp });
+  }
+  return out;
+}
+
+/** First lookup of a path vs repeated lookups, per implementation. */
+function coldWarm(results: Result[]): Chart | undefined {
+  const rows = results.filter((r) => r.suite === 'cold-warm');
+  if (rows.length === 0) return undefined;
+  return {
+    file: 'cold-warm',
+    title: 'Cold (first) vs warm (repeated) lookups',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      data: { values: rows.map((r) => ({ what: r.name, impl: r.impl, phase: String(r.params.phase ?? ''), ns: r.nsPerOp })) },
+      facet: { column: { field: 'what', type: 'nominal', title: null } },
+      spec: {
+        width: 200, height: HEIGHT,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'impl', type: 'nominal', title: null, axis: { labelAngle: -30 } },
+          xOffset: { field: 'phase' },
+          y: { field: 'ns', type: 'quantitative', scale: { type: 'log' }, title: 'ns per lookup' },
+          color: { field: 'phase', type: 'nominal' },
+        },
+      },
+    },
+  };
+}
+
+export function charts(results: Result[]): Chart[] {
+  return [policyOps, policyEstale, latencyVsSize, peerRatios, coldWarm]
+    .map((f) => f(results))
+    .filter((c): c is Chart => c !== undefined);
+}

@@ -1,0 +1,181 @@
+// Runs the benchmarks and keeps their results. Two ways to time:
+// - `bench`: benchmark.js on a one-operation function (steady state, ops/s ± relative margin);
+// - `batches`: untimed setup before each timed batch, for what benchmark.js cannot repeat —
+//   the *first* lookup of a path (cold), or a lookup right after a change made outside the timing.
+// Before timing, every benchmark runs its workload once to compute a checksum of the answers;
+// benchmarks in one `group` answer the same questions and must print the same checksum.
+import Benchmark from 'benchmark';
+import type { BenchOptions } from './options.js';
+import type { Progress } from './progress.js';
+
+export type Params = Record<string, string | number | boolean>;
+
+export interface ResultMeta {
+  suite: string;
+  /** What is measured, e.g. 'walk 9-level', 'stat deep path'. */
+  name: string;
+  /** Who is measured, e.g. 'wasm', 'ts', 'map', 'unionfs+memfs'. */
+  impl: string;
+  params?: Params;
+  /** Results sharing a group must agree on the checksum. */
+  group?: string;
+}
+
+export interface Result extends ResultMeta {
+  params: Params;
+  hz: number;
+  nsPerOp: number;
+  /** Relative margin of error of the mean, percent (benchmark.js rme; batches: 95 % of the median spread). */
+  rme: number;
+  samples: number;
+  method: 'benchmark.js' | 'batches';
+  checksum?: string;
+  answers?: number;
+  /** False when the checksum disagrees with the group's first result or the expected value. */
+  checksumOk?: boolean;
+  extra?: Record<string, number | string>;
+}
+
+export interface Skip {
+  suite: string;
+  what: string;
+  reason: string;
+}
+
+/** A non-timed measurement (memory per entry, counters, …). */
+export interface Measurement {
+  suite: string;
+  name: string;
+  params: Params;
+  value: number;
+  unit: string;
+}
+
+export interface Verify {
+  checksum: string;
+  answers: number;
+  extra?: Record<string, number | string>;
+}
+
+const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+export function formatOps(hz: number): string {
+  return hz >= 100 ? fmt.format(hz) : hz.toPrecision(3);
+}
+
+export function formatNs(ns: number): string {
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} µs`;
+  return `${ns.toFixed(0)} ns`;
+}
+
+function paramText(params: Params): string {
+  return Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
+}
+
+export class Harness {
+  readonly results: Result[] = [];
+  readonly skips: Skip[] = [];
+  readonly measurements: Measurement[] = [];
+  readonly notes: string[] = [];
+  private readonly groupSums = new Map<string, string>();
+  private readonly maxTime: number;
+  private readonly minSamples: number;
+
+  constructor(readonly options: BenchOptions, readonly progress: Progress) {
+    this.maxTime = options.quick ? 0.15 : 0.7;
+    this.minSamples = options.quick ? 3 : 5;
+  }
+
+  /** Collect garbage between benchmarks so one benchmark's garbage is not the next one's cost. */
+  gc(): void {
+    (globalThis as { gc?: () => void }).gc?.();
+  }
+
+  label(meta: ResultMeta): string {
+    const p = meta.params && Object.keys(meta.params).length > 0 ? ` [${paramText(meta.params)}]` : '';
+    return `${meta.suite}: ${meta.name} · ${meta.impl}${p}`;
+  }
+
+  private check(meta: ResultMeta, verify: Verify | undefined, expected?: string): boolean | undefined {
+    if (verify === undefined) return undefined;
+    let ok: boolean | undefined;
+    if (expected !== undefined) ok = verify.checksum === expected;
+    if (meta.group !== undefined) {
+      const first = this.groupSums.get(meta.group);
+      if (first === undefined) this.groupSums.set(meta.group, expected ?? verify.checksum);
+      else ok = (ok ?? true) && verify.checksum === first;
+    }
+    return ok;
+  }
+
+  private finish(meta: ResultMeta, r: Omit<Result, keyof ResultMeta | 'params'>): Result {
+    const result: Result = { ...meta, params: meta.params ?? {}, ...r };
+    this.results.push(result);
+    const sum = result.checksum === undefined ? '' :
+      `  checksum ${result.checksum}${result.checksumOk === false ? ' MISMATCH' : result.checksumOk ? ' ✓' : ''}`;
+    const extra = result.extra ? '  ' + Object.entries(result.extra).map(([k, v]) => `${k} ${v}`).join(', ') : '';
+    this.progress.log(`${this.label(meta)}: ${formatOps(result.hz)} ops/s ±${result.rme.toFixed(1)}% (${formatNs(result.nsPerOp)}/op)${sum}${extra}`);
+    this.progress.tick();
+    return result;
+  }
+
+  /** benchmark.js on `op` (one operation per call); `verify` runs the workload once for the checksum. */
+  bench(meta: ResultMeta, op: () => void, verify?: () => Verify, expected?: string): Result {
+    this.progress.step(this.label(meta));
+    const v = verify?.();
+    const checksumOk = this.check(meta, v, expected);
+    this.gc();
+    const b = new Benchmark(this.label(meta), op, { maxTime: this.maxTime, minSamples: this.minSamples, async: false });
+    b.run({ async: false });
+    if (b.error) throw b.error;
+    return this.finish(meta, {
+      hz: b.hz, nsPerOp: b.stats.mean * 1e9, rme: b.stats.rme, samples: b.stats.sample.length,
+      method: 'benchmark.js', checksum: v?.checksum, answers: v?.answers, checksumOk, extra: v?.extra,
+    });
+  }
+
+  /**
+   * `samples` rounds of: setup() untimed, then run() timed; run returns the operations it did.
+   * Reports the median ns/op; rme is half the interquartile range relative to the median.
+   */
+  batches(meta: ResultMeta, rounds: { setup: () => void; run: () => number; samples?: number }, verify?: () => Verify, expected?: string): Result {
+    this.progress.step(this.label(meta));
+    const v = verify?.();
+    const checksumOk = this.check(meta, v, expected);
+    const samples = rounds.samples ?? (this.options.quick ? 3 : 7);
+    const perOp: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      rounds.setup();
+      this.gc();
+      const t0 = process.hrtime.bigint();
+      const ops = rounds.run();
+      const t1 = process.hrtime.bigint();
+      perOp.push(Number(t1 - t0) / ops);
+    }
+    perOp.sort((a, b) => a - b);
+    const q = (f: number) => perOp[Math.min(perOp.length - 1, Math.floor(f * perOp.length))];
+    const median = q(0.5);
+    return this.finish(meta, {
+      hz: 1e9 / median, nsPerOp: median, rme: ((q(0.75) - q(0.25)) / 2 / median) * 100, samples,
+      method: 'batches', checksum: v?.checksum, answers: v?.answers, checksumOk, extra: v?.extra,
+    });
+  }
+
+  measure(m: Measurement): void {
+    this.measurements.push(m);
+    this.progress.log(`${m.suite}: ${m.name} [${paramText(m.params)}] = ${Number.isInteger(m.value) ? fmt.format(m.value) : m.value.toFixed(1)} ${m.unit}`);
+  }
+
+  /** A benchmark that cannot run here, with the reason; counts as done for the progress bar. */
+  skip(suite: string, what: string, reason: string, planned = 1): void {
+    this.skips.push({ suite, what, reason });
+    this.progress.log(`${suite}: ${what}: skipped: ${reason}`);
+    for (let i = 0; i < planned; i++) this.progress.tick();
+  }
+
+  note(text: string): void {
+    this.notes.push(text);
+    this.progress.log(text);
+  }
+}

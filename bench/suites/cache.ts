@@ -1,0 +1,214 @@
+// The dentry cache alone (issue 2): the WASM cache vs its pure-TS twin vs a plain Map keyed by
+// full path, on the same synthetic trees of 1e4/1e5/1e6 entries, in the same run.
+// - walk: a cached 9-level path, cycling over every positive leaf (no hot prefix);
+// - negative: a cached negative 9th component;
+// - revalidate: look a path up, its parent directory changes, look it up again (the cache
+//   drops and re-inserts the directory and the leaf; the Map purges every key under the prefix).
+// Paths are built fresh for every call (dir + '/' + name), as fs callers build them: a Map hit
+// with a string whose hash V8 already cached would be ~20× cheaper than any real call.
+// Memory: WASM linear-memory growth and the TS cache's heap growth per entry (global.gc).
+import {
+  NO_ENTRY, RES_HANDLE, RES_LAST, RES_PARENT, T_DIR, T_FILE, T_NONE, WALK_CHANGED, WALK_EXPIRED,
+  WALK_FOUND, WALK_MISS, WALK_NEGATIVE,
+} from '../../bindings/abi.js';
+import type { DentryCache } from '../../bindings/cache/dentry-cache.js';
+import { TsDentryCache } from '../../bindings/cache/ts-cache.js';
+import { makeCacheTree, type CacheTree } from '../cache-tree.js';
+import { Checksum } from '../checksum.js';
+import type { Suite, SuiteContext } from '../context.js';
+import type { BenchOptions } from '../options.js';
+
+const NOW = 1;
+
+export interface CacheSubject {
+  impl: string;
+  /** Look up leaf i, resolving (inserting) whatever is not cached; its handle, or -1 if negative. */
+  resolve(i: number): number;
+  /** resolve(i), invalidate its directory, resolve(i) again. */
+  revalidate(i: number): number;
+}
+
+interface WasmCacheModule {
+  WasmDentryCache: new (capacity?: { entries?: number; bytes?: number }) => DentryCache & { memoryBytes(): number; structureBytes(): number };
+}
+
+export function cacheSizes(options: BenchOptions): number[] {
+  return options.quick ? [1e4, 1e5] : [1e4, 1e5, 1e6];
+}
+
+function capacityFor(entries: number) {
+  return { entries: Math.max(1 << 20, Math.ceil(entries * 1.1)), bytes: 1 << 30 };
+}
+
+/** The overlay's part of a lookup, minus the layers: insert what the walk stops on, resume. */
+function dentrySubject(impl: string, c: DentryCache, tree: CacheTree): CacheSubject {
+  const resolve = (i: number): number => {
+    const path = tree.leafDir[i] + '/' + tree.leafName[i];
+    let s = c.walk(path, NOW, 0);
+    for (;;) {
+      if (s === WALK_FOUND) return c.result[RES_HANDLE];
+      if (s === WALK_NEGATIVE) return -1;
+      if (s !== WALK_MISS && s !== WALK_CHANGED && s !== WALK_EXPIRED) throw new Error(`${impl}: walk(${path}) stopped with status ${s}`);
+      const last = c.result[RES_LAST] === 1;
+      const type = !last ? T_DIR : tree.leafNegative[i] ? T_NONE : T_FILE;
+      const id = c.insertStopped(type, 0, 1, 1, last ? i + 1 : 0, 0);
+      if (id === NO_ENTRY) throw new Error(`${impl}: insert refused under ${path}`);
+      s = c.resume(id, NOW);
+    }
+  };
+  return {
+    impl,
+    resolve,
+    revalidate: (i) => {
+      resolve(i);
+      c.invalidate(c.result[RES_PARENT]);
+      return resolve(i);
+    },
+  };
+}
+
+/** The baseline: one Map from full path to handle (0 for directories, -1 for negatives). */
+function mapSubject(map: Map<string, number>, tree: CacheTree): CacheSubject {
+  const resolve = (i: number): number => {
+    const dir = tree.leafDir[i];
+    const key = dir + '/' + tree.leafName[i];
+    let v = map.get(key);
+    if (v === undefined) {
+      v = tree.leafNegative[i] ? -1 : i + 1;
+      map.set(key, v);
+      for (let d = dir; d.length > 0 && !map.has(d); d = d.slice(0, d.lastIndexOf('/'))) map.set(d, 0);
+    }
+    return v;
+  };
+  return {
+    impl: 'map',
+    resolve,
+    revalidate: (i) => {
+      resolve(i);
+      // A full-path key knows nothing about its parent: invalidating a directory is a purge of
+      // every key under its prefix.
+      const dir = tree.leafDir[i];
+      const prefix = dir + '/';
+      for (const k of map.keys()) if (k === dir || k.startsWith(prefix)) map.delete(k);
+      return resolve(i);
+    },
+  };
+}
+
+function heapUsed(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/** Cycle over `order` (leaf indexes), one resolve per call. */
+function cycler(order: Uint32Array, f: (i: number) => number): { op: () => void; sink: () => number } {
+  let k = 0;
+  let sink = 0;
+  return {
+    op: () => {
+      sink ^= f(order[k]);
+      if (++k === order.length) k = 0;
+    },
+    sink: () => sink,
+  };
+}
+
+function checksumOf(order: Uint32Array, f: (i: number) => number, limit = order.length): () => { checksum: string; answers: number } {
+  return () => {
+    const sum = new Checksum();
+    for (let k = 0; k < Math.min(limit, order.length); k++) sum.add(f(order[k]));
+    return { checksum: sum.hex(), answers: sum.count };
+  };
+}
+
+export const cacheSuite: Suite = {
+  name: 'cache',
+  description: 'The dentry cache alone: WASM vs the pure-TS twin vs a Map keyed by full path (walk, negative, revalidate; memory per entry).',
+  planned: (o) => cacheSizes(o).length * 9,
+  async run(ctx: SuiteContext) {
+    const { h, options } = ctx;
+    let wasm: WasmCacheModule | undefined;
+    let wasmMissing = '';
+    try {
+      const spec = '../../bindings/cache/wasm-cache.js';
+      wasm = (await import(spec)) as WasmCacheModule;
+      new wasm.WasmDentryCache({ entries: 16 });
+    } catch (err) {
+      wasm = undefined;
+      wasmMissing = `WASM cache unavailable (${(err as Error).message.split('\n')[0]})`;
+    }
+    const walkNs = new Map<number, number>();
+    for (const entries of cacheSizes(options)) {
+      const sizeLabel = entries.toExponential(0).replace('+', '');
+      h.progress.step(`cache: building a ${sizeLabel}-entry tree`);
+      const tree = makeCacheTree(entries, options.seed + entries);
+      const positive: number[] = [];
+      const negative: number[] = [];
+      for (let i = 0; i < tree.count; i++) (tree.leafNegative[i] ? negative : positive).push(i);
+      const posOrder = Uint32Array.from(positive);
+      const negOrder = Uint32Array.from(negative);
+      // Revalidation churns the cache: its cycle starts elsewhere so the walks above stay all-hit.
+      const revOrder = Uint32Array.from(positive.slice().reverse());
+      const subjects: CacheSubject[] = [];
+
+      // Fill each implementation with the same leaves in the same order; measure its memory.
+      const base = { suite: 'cache', params: { entries } };
+      if (wasm) {
+        const c = new wasm.WasmDentryCache(capacityFor(entries));
+        const m0 = c.memoryBytes();
+        const subject = dentrySubject('wasm', c, tree);
+        for (let i = 0; i < tree.count; i++) subject.resolve(i);
+        const counters = c.counters();
+        const nameBytes = counters.bytes - counters.entries * 48;
+        h.measure({ ...base, name: 'wasm memory growth per entry', value: (c.memoryBytes() - m0) / counters.entries, unit: 'B' });
+        h.measure({ ...base, name: 'wasm linear memory per entry', value: c.memoryBytes() / counters.entries, unit: 'B' });
+        h.measure({ ...base, name: 'wasm structure bytes per entry', value: c.structureBytes() / counters.entries, unit: 'B' });
+        h.measure({ ...base, name: 'name bytes per entry (8-aligned)', value: nameBytes / counters.entries, unit: 'B' });
+        h.measure({ ...base, name: 'entries', value: counters.entries, unit: '' });
+        subjects.push(subject);
+      }
+      {
+        const before = heapUsed();
+        const c = new TsDentryCache(capacityFor(entries));
+        const subject = dentrySubject('ts', c, tree);
+        for (let i = 0; i < tree.count; i++) subject.resolve(i);
+        h.measure({ ...base, name: 'ts heap growth per entry', value: (heapUsed() - before) / c.counters().entries, unit: 'B' });
+        subjects.push(subject);
+      }
+      {
+        const before = heapUsed();
+        const map = new Map<string, number>();
+        const subject = mapSubject(map, tree);
+        for (let i = 0; i < tree.count; i++) subject.resolve(i);
+        h.measure({ ...base, name: 'map heap growth per entry', value: (heapUsed() - before) / map.size, unit: 'B' });
+        subjects.push(subject);
+      }
+      if (!wasm) h.skip('cache', `wasm at ${sizeLabel}`, wasmMissing, 3);
+
+      for (const s of subjects) {
+        const c = cycler(posOrder, s.resolve);
+        const r = h.bench({ ...base, name: 'walk 9-level', impl: s.impl, group: `walk-${entries}` }, c.op, checksumOf(posOrder, s.resolve));
+        if (s.impl === 'wasm' || (!wasm && s.impl === 'ts')) walkNs.set(entries, r.nsPerOp);
+      }
+      for (const s of subjects) {
+        const c = cycler(negOrder, s.resolve);
+        h.bench({ ...base, name: 'negative 9-level', impl: s.impl, group: `negative-${entries}` }, c.op, checksumOf(negOrder, s.resolve));
+      }
+      for (const s of subjects) {
+        const c = cycler(revOrder, s.revalidate);
+        // The Map's purge is O(entries): its checksum pass is kept short.
+        h.bench({ ...base, name: 'revalidate after parent change', impl: s.impl, group: `revalidate-${entries}` }, c.op,
+          checksumOf(revOrder, s.revalidate, entries >= 1e6 ? 40 : 400));
+      }
+      subjects.length = 0;
+      h.gc();
+    }
+    const sizes = [...walkNs.keys()].sort((a, b) => a - b);
+    if (sizes.length >= 2) {
+      const first = sizes[0];
+      const last = sizes[sizes.length - 1];
+      h.measure({ suite: 'cache', name: `walk slowdown ${first.toExponential(0)}→${last.toExponential(0)}`, params: { impl: wasm ? 'wasm' : 'ts' }, value: walkNs.get(last)! / walkNs.get(first)!, unit: '×' });
+    }
+  },
+};
