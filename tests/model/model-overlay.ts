@@ -1,0 +1,658 @@
+// The reference model of the overlay: every operation of the Overlay API answered by walking the
+// layers from scratch (no cache, no WASM), written for clarity, not speed. It is the oracle of the
+// engine-vs-model differential test and the "fresh, uncached overlay" of the stress tester.
+//
+// Read-only use over layers someone else mutates is safe: nothing is remembered between calls
+// except `origins`, which only this model's own copy-ups fill (so over an upper written by another
+// overlay, a copied-up object reports the upper object's inode number, not its lower origin's).
+//
+// Semantics are SEMANTICS.md facts 1-20; where a detail was in doubt it was settled on the Linux
+// kernel (6.18, overlay mounted with index=off,metacopy=off and redirect_dir=off|on):
+// - mkdir over a whiteout in the upper gives an opaque directory (fact 16); over a whiteout that
+//   only a lower holds, a plain one (the lower whiteout still hides what is below).
+// - renaming a pure-upper directory into a merged parent marks it opaque, so lower directories
+//   at the new name never merge into it; renaming a merged/lower one (redirect_dir on) sets a
+//   redirect to its lower path and leaves a whiteout at the old name (facts 17, 18).
+// - rename checks EXDEV before ENOTEMPTY; an empty merged destination directory is replaced.
+// - copy-up keeps mode and times (mtime checked on a file and a directory) and, for a file with
+//   one link, the inode number; a copied-up directory is merged (nlink 1, fact 11).
+// - writing through a dangling symlink creates the target (copying up its parent directories).
+// - errno order follows the VFS: parent lookup errors, then EEXIST/EISDIR, then EROFS (unlink,
+//   rmdir and rename check EROFS right after the parent lookup).
+// Where the kernel and Strata's contract differ, the contract wins: `..` above the root is EINVAL
+// (the kernel stays at the root), and a NUL byte or a relative path is EINVAL.
+import { MAX_SYMLINKS } from '../../bindings/abi.js';
+import { fsError, type StrataError } from '../../bindings/errors.js';
+import type { Handle, Layer, NodeSpec } from '../../bindings/layers/layer.js';
+import { WHITEOUT } from '../../bindings/layers/layer.js';
+import { isNode, join, LayerStack, type MNode, type Real } from './model-lookup.js';
+import { nameTooLong, parsePath, type ParsedPath } from './model-path.js';
+import { ModelDirent, ModelStats } from './model-stats.js';
+
+export interface ModelOptions {
+  lowers: Layer[];
+  upper?: Layer;
+  redirectDir?: boolean;
+  metacopy?: boolean;
+  /** Accepted for symmetry with Overlay; the model has no cache, so no policy applies. */
+  policy?: string;
+}
+
+/** Modes of objects created through the overlay (as MemoryLayer's own defaults). */
+export const DEFAULT_FILE_MODE = 0o644;
+export const DEFAULT_DIR_MODE = 0o755;
+export const SYMLINK_MODE = 0o777;
+
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+type Fail = (code: string) => StrataError;
+
+/** Where a walk ended: the object the path names, or the directory a missing last name is in. */
+interface Walked {
+  /** null: the last component does not exist (then `parent` and `name` say where it would be). */
+  node: MNode | null;
+  /** The directory the last component was looked up in; null when the path ends at a directory
+   * without naming it ('/', '.', '..'). */
+  parent: MNode | null;
+  name: string;
+  /** The missing last name is hidden by a whiteout in the upper layer. */
+  upperWhiteout: boolean;
+  trailingSlash: boolean;
+}
+
+/** The directory holding a path's last component, and that component (null for '/'). */
+interface ParentOf {
+  dir: MNode;
+  last: string | null;
+}
+
+type Encoding = BufferEncoding | null | undefined;
+
+export class ModelOverlay {
+  readonly stack: LayerStack;
+  readonly upper: Layer | undefined;
+  readonly redirectDir: boolean;
+  readonly metacopy: boolean;
+  /** Upper handle → inode number of the lower object this model copied it up from (fact 10). */
+  private readonly origins = new Map<Handle, number>();
+
+  constructor(options: ModelOptions) {
+    if (!options.lowers || options.lowers.length === 0) throw new TypeError('an overlay needs at least one lower layer');
+    this.upper = options.upper;
+    this.redirectDir = options.redirectDir === true;
+    this.metacopy = options.metacopy === true;
+    this.stack = new LayerStack(options.upper, options.lowers, { redirectDir: this.redirectDir });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  stat(p: string, options?: { throwIfNoEntry?: boolean }): ModelStats | undefined {
+    return this.statCommon(p, 'stat', true, options);
+  }
+
+  lstat(p: string, options?: { throwIfNoEntry?: boolean }): ModelStats | undefined {
+    return this.statCommon(p, 'lstat', false, options);
+  }
+
+  exists(p: string): boolean {
+    try {
+      const parsed = parsePath(p, 'access');
+      return this.walk(parsed, (code) => fsError(code, 'access', p), true).node !== null;
+    } catch {
+      return false;
+    }
+  }
+
+  readdir(p: string, options?: { withFileTypes?: boolean; encoding?: string } | string): string[] | ModelDirent[] {
+    const fail: Fail = (code) => fsError(code, 'scandir', p);
+    const node = this.existing(parsePath(p, 'scandir'), fail, true);
+    if (node.type !== 'dir') throw fail('ENOTDIR');
+    const entries = this.stack.listing(node);
+    if (typeof options === 'object' && options?.withFileTypes) {
+      return entries.map((e) => new ModelDirent(e.name, p, e.type, e.mode));
+    }
+    return entries.map((e) => e.name);
+  }
+
+  readFile(p: string, options?: Encoding | { encoding?: Encoding; flag?: string }): Buffer | string {
+    const fail: Fail = (code) => fsError(code, 'open', p);
+    const node = this.existing(parsePath(p, 'open'), fail, true);
+    // node:fs opens a directory fine and fails the read, without a path in the message.
+    if (node.type === 'dir') throw fsError('EISDIR', 'read');
+    const data = Buffer.from(this.readData(node));
+    const encoding = typeof options === 'object' && options !== null ? options.encoding : options;
+    return encoding ? data.toString(encoding) : data;
+  }
+
+  readlink(p: string): string {
+    const fail: Fail = (code) => fsError(code, 'readlink', p);
+    const node = this.existing(parsePath(p, 'readlink'), fail, false);
+    if (node.type !== 'symlink') throw fail('EINVAL');
+    return node.reals[0].layer.readlink(node.reals[0].h);
+  }
+
+  realpath(p: string): string {
+    const fail: Fail = (code) => fsError(code, 'realpath', p);
+    return pathOf(this.existing(parsePath(p, 'realpath'), fail, true));
+  }
+
+  /** Which layer answers for `p` (symlinks not followed in the last component). */
+  resolve(p: string): { layer: 'upper' | number; merged: boolean; opaque: boolean } {
+    const fail: Fail = (code) => fsError(code, 'lstat', p);
+    const node = this.existing(parsePath(p, 'lstat'), fail, false);
+    const top = node.reals[0];
+    return {
+      layer: top.li === 0 ? 'upper' : top.li - 1,
+      merged: node.type === 'dir' && node.reals.length > 1,
+      opaque: node.type === 'dir' && top.layer.isOpaque(top.h),
+    };
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  writeFile(p: string, data: string | Uint8Array, options?: Encoding | { encoding?: Encoding; mode?: number }): void {
+    this.writeCommon(p, toBytes(data, options), options, false);
+  }
+
+  appendFile(p: string, data: string | Uint8Array, options?: Encoding | { encoding?: Encoding; mode?: number }): void {
+    this.writeCommon(p, toBytes(data, options), options, true);
+  }
+
+  truncate(p: string, len = 0): void {
+    const fail: Fail = (code) => fsError(code, 'open', p);
+    const node = this.existing(parsePath(p, 'open'), fail, true);
+    if (node.type === 'dir') throw fail('EISDIR');
+    this.requireUpper(fail);
+    const old = this.readData(node);
+    const size = Math.max(0, Math.trunc(len));
+    const next = new Uint8Array(size);
+    next.set(old.subarray(0, Math.min(size, old.length)));
+    const h = this.ensureUpper(node, false);
+    this.upper!.writeData(h, next);
+  }
+
+  chmod(p: string, mode: number | string): void {
+    const fail: Fail = (code) => fsError(code, 'chmod', p);
+    const node = this.existing(parsePath(p, 'chmod'), fail, true);
+    this.requireUpper(fail);
+    const h = this.ensureUpper(node, true);
+    this.upper!.setMode(h, (typeof mode === 'string' ? parseInt(mode, 8) : mode) & 0o7777);
+  }
+
+  utimes(p: string, atime: number | string | Date, mtime: number | string | Date): void {
+    const fail: Fail = (code) => fsError(code, 'utime', p);
+    const node = this.existing(parsePath(p, 'utime'), fail, true);
+    this.requireUpper(fail);
+    const h = this.ensureUpper(node, true);
+    this.upper!.setTimes(h, toMs(atime), toMs(mtime));
+  }
+
+  mkdir(p: string, options?: { recursive?: boolean; mode?: number } | number): string | undefined {
+    const opts = typeof options === 'number' ? { mode: options } : options ?? {};
+    const fail: Fail = (code) => fsError(code, 'mkdir', p);
+    const parsed = parsePath(p, 'mkdir');
+    if (opts.recursive) return this.mkdirRecursive(parsed, fail, opts.mode);
+    this.mkdirOne(parsed, fail, opts.mode);
+    return undefined;
+  }
+
+  rmdir(p: string): void {
+    const fail: Fail = (code) => fsError(code, 'rmdir', p);
+    const { dir, last } = this.parentOf(parsePath(p, 'rmdir'), fail);
+    if (last === null) throw fail('EBUSY');
+    if (last === '.') throw fail('EINVAL');
+    if (last === '..') throw fail('ENOTEMPTY');
+    this.requireUpper(fail);
+    const node = this.lookupLast(dir, last, fail).node;
+    if (node === null) throw fail('ENOENT');
+    if (node.type !== 'dir') throw fail('ENOTDIR');
+    if (this.stack.listing(node).length > 0) throw fail('ENOTEMPTY');
+    this.removeDir(dir, last, node);
+  }
+
+  unlink(p: string): void {
+    const fail: Fail = (code) => fsError(code, 'unlink', p);
+    const parsed = parsePath(p, 'unlink');
+    const { dir, last } = this.parentOf(parsed, fail);
+    if (last === null || last === '.' || last === '..') throw fail('EISDIR');
+    this.requireUpper(fail);
+    const node = this.lookupLast(dir, last, fail).node;
+    if (node === null) throw fail('ENOENT');
+    if (node.type === 'dir') throw fail('EISDIR');
+    if (parsed.trailingSlash) throw fail('ENOTDIR');
+    this.removeNonDir(dir, last, node);
+  }
+
+  /**
+   * node:fs rm: lstat first (ENOENT unless `force`), a directory needs `recursive`, then the
+   * tree is removed depth-first with unlink/rmdir.
+   */
+  rm(p: string, options?: { recursive?: boolean; force?: boolean }): void {
+    const parsed = parsePath(p, 'lstat');
+    const lstatFail: Fail = (code) => fsError(code, 'lstat', p);
+    let w: Walked;
+    try {
+      w = this.walk(parsed, lstatFail, false);
+    } catch (err) {
+      if (options?.force && (err as StrataError).code === 'ENOENT') return;
+      throw err;
+    }
+    if (w.node === null) {
+      if (options?.force) return;
+      throw lstatFail('ENOENT');
+    }
+    if (w.node.type === 'dir' && !options?.recursive) throw fsError('ERR_FS_EISDIR', 'rm', p);
+    this.rmTree(p);
+  }
+
+  rename(from: string, to: string): void {
+    const fail: Fail = (code) => fsError(code, 'rename', from, to);
+    const ps = parsePath(from, 'rename', 'oldPath');
+    const pd = parsePath(to, 'rename', 'newPath');
+    const sp = this.parentOf(ps, fail);
+    const dp = this.parentOf(pd, fail);
+    if (!isName(sp.last) || !isName(dp.last)) throw fail('EBUSY');
+    this.requireUpper(fail);
+    const src = this.lookupLast(sp.dir, sp.last, fail).node;
+    if (src === null) throw fail('ENOENT');
+    if (src.type !== 'dir' && (ps.trailingSlash || pd.trailingSlash)) throw fail('ENOTDIR');
+    const dst = this.lookupLast(dp.dir, dp.last, fail).node;
+    // The VFS's lock_rename traps: moving a directory under itself, or onto an ancestor.
+    if (src.type === 'dir' && isWithin(pathOf(dp.dir), pathOf(src))) throw fail('EINVAL');
+    if (dst !== null && dst.type === 'dir' && isWithin(pathOf(sp.dir), pathOf(dst))) throw fail('ENOTEMPTY');
+    if (dst !== null && sameObject(src, dst)) return;
+    if (dst !== null) {
+      if (src.type === 'dir' && dst.type !== 'dir') throw fail('ENOTDIR');
+      if (src.type !== 'dir' && dst.type === 'dir') throw fail('EISDIR');
+    }
+    if (src.type === 'dir' && hasLower(src) && !this.redirectDir) throw fail('EXDEV');
+    if (dst !== null && dst.type === 'dir' && this.stack.listing(dst).length > 0) throw fail('ENOTEMPTY');
+
+    const upper = this.upper!;
+    const leaveWhiteout = this.stack.lowerPositive(sp.dir, sp.last, src);
+    const srcH = this.ensureUpper(src, false);
+    const srcDirH = this.ensureUpper(sp.dir, true);
+    const dstDirH = this.ensureUpper(dp.dir, true);
+    if (src.type === 'dir') {
+      if (hasLower(src)) upper.setRedirectMark(srcH, src.lowerPath);
+      else if (!upper.isOpaque(srcH) && hasLower(dp.dir)) upper.setOpaqueMark(srcH, true);
+    }
+    if (dst !== null && dst.type === 'dir' && dst.reals[0].li === 0) this.clearWhiteouts(dst.reals[0].h);
+    upper.renameName(srcDirH, sp.last, dstDirH, dp.last);
+    if (leaveWhiteout) upper.putWhiteout(srcDirH, sp.last);
+  }
+
+  symlink(target: string, p: string): void {
+    if (typeof target !== 'string') parsePath(target, 'symlink', 'target');
+    const fail: Fail = (code) => fsError(code, 'symlink', target, p);
+    if (target.includes('\0')) throw fail('EINVAL');
+    const parsed = parsePath(p, 'symlink');
+    const { dir, last } = this.parentOf(parsed, fail);
+    if (!isName(last)) throw fail('EEXIST');
+    const found = this.lookupLast(dir, last, fail);
+    if (found.node !== null) throw fail('EEXIST');
+    if (parsed.trailingSlash) throw fail('ENOENT');
+    this.requireUpper(fail);
+    if (target === '') throw fail('ENOENT');
+    const dirH = this.ensureUpper(dir, true);
+    this.upper!.createNode(dirH, last, { type: 'symlink', mode: S_IFLNK | SYMLINK_MODE, target });
+  }
+
+  link(existing: string, p: string): void {
+    const fail: Fail = (code) => fsError(code, 'link', existing, p);
+    const pe = parsePath(existing, 'link', 'existingPath');
+    const pn = parsePath(p, 'link', 'newPath');
+    const src = this.existing(pe, fail, false);
+    const { dir, last } = this.parentOf(pn, fail);
+    if (!isName(last)) throw fail('EEXIST');
+    if (this.lookupLast(dir, last, fail).node !== null) throw fail('EEXIST');
+    if (pn.trailingSlash) throw fail('ENOENT');
+    this.requireUpper(fail);
+    if (src.type === 'dir') throw fail('EPERM');
+    // Fact 20: the lower file is copied up (whole) and the new name links to the copy.
+    const h = this.ensureUpper(src, false);
+    const dirH = this.ensureUpper(dir, true);
+    this.upper!.linkName(h, dirH, last);
+  }
+
+  // ---------------------------------------------------------------- path walking
+
+  /**
+   * Walk a parsed path from the root. Symlinks are followed in every component but the last, and
+   * in the last one too when `follow` is set or a trailing slash demands a directory. `..` moves
+   * to the physical parent of the walk (above the root: EINVAL, the cache contract's rule).
+   */
+  private walk(parsed: ParsedPath, fail: Fail, follow: boolean): Walked {
+    let stack: MNode[] = [this.stack.root()];
+    const queue = parsed.components.slice();
+    let trailing = parsed.trailingSlash;
+    let follows = 0;
+    while (queue.length > 0) {
+      const comp = queue.shift()!;
+      const last = queue.length === 0;
+      const dir = stack[stack.length - 1];
+      if (comp === '.') continue;
+      if (comp === '..') {
+        if (stack.length === 1) throw fail('EINVAL');
+        stack.pop();
+        continue;
+      }
+      const found = this.lookupLast(dir, comp, fail);
+      const node = found.node;
+      if (node === null) {
+        if (last) return { node: null, parent: dir, name: comp, upperWhiteout: found.upperWhiteout, trailingSlash: trailing };
+        throw fail('ENOENT');
+      }
+      if (node.type === 'symlink' && (!last || follow || trailing)) {
+        if (++follows > MAX_SYMLINKS) throw fail('ELOOP');
+        const target = node.reals[0].layer.readlink(node.reals[0].h);
+        if (target === '') throw fail('ENOENT');
+        if (target.startsWith('/')) stack = [stack[0]];
+        if (last && target.endsWith('/')) trailing = true;
+        queue.unshift(...target.split('/').filter((c) => c !== ''));
+        continue;
+      }
+      if (node.type !== 'dir' && (!last || trailing)) throw fail('ENOTDIR');
+      if (last) return { node, parent: dir, name: comp, upperWhiteout: false, trailingSlash: trailing };
+      stack.push(node);
+    }
+    return { node: stack[stack.length - 1], parent: null, name: '', upperWhiteout: false, trailingSlash: trailing };
+  }
+
+  /** Walk to the directory holding the last component (symlinks on the way followed). */
+  private parentOf(parsed: ParsedPath, fail: Fail): ParentOf {
+    const comps = parsed.components;
+    if (comps.length === 0) return { dir: this.stack.root(), last: null };
+    const head: ParsedPath = { components: comps.slice(0, -1), trailingSlash: false };
+    const w = this.walk(head, fail, true);
+    if (w.node === null) throw fail('ENOENT');
+    if (w.node.type !== 'dir') throw fail('ENOTDIR');
+    return { dir: w.node, last: comps[comps.length - 1] };
+  }
+
+  /** Look one name up in a directory, with the checks a walk makes on reaching it. */
+  private lookupLast(dir: MNode, name: string, fail: Fail): { node: MNode | null; upperWhiteout: boolean } {
+    if (nameTooLong(name)) throw fail('ENAMETOOLONG');
+    const found = this.stack.lookup(dir, name);
+    if (found.type === 'broken') throw fail('EIO');
+    if (isNode(found)) return { node: found, upperWhiteout: false };
+    const upper = dir.reals[0];
+    const upperWhiteout = found.whiteout && upper.li === 0 && upper.layer.lookup(upper.h, name) === WHITEOUT;
+    return { node: null, upperWhiteout };
+  }
+
+  /** The object a path names, or ENOENT. */
+  private existing(parsed: ParsedPath, fail: Fail, follow: boolean): MNode {
+    const w = this.walk(parsed, fail, follow);
+    if (w.node === null) throw fail('ENOENT');
+    return w.node;
+  }
+
+  private statCommon(p: string, syscall: string, follow: boolean, options?: { throwIfNoEntry?: boolean }): ModelStats | undefined {
+    const fail: Fail = (code) => fsError(code, syscall, p);
+    const quiet = options?.throwIfNoEntry === false;
+    const parsed = parsePath(p, syscall);
+    let w: Walked;
+    try {
+      w = this.walk(parsed, fail, follow);
+    } catch (err) {
+      if (quiet && (err as StrataError).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    if (w.node === null) {
+      if (quiet) return undefined;
+      throw fail('ENOENT');
+    }
+    return this.statsOf(w.node);
+  }
+
+  // ---------------------------------------------------------------- answers
+
+  private statsOf(node: MNode): ModelStats {
+    const top = node.reals[0];
+    const st = top.layer.stat(top.h);
+    let size = st.size;
+    if (node.type === 'file' && top.layer.isMetacopy(top.h)) size = this.dataReal(node).layer.stat(this.dataReal(node).h).size;
+    return new ModelStats({
+      dev: 0,
+      ino: this.inoOf(node),
+      mode: st.mode,
+      // Fact 11: a merged directory reports one link.
+      nlink: node.type === 'dir' && node.reals.length > 1 ? 1 : st.nlink,
+      uid: st.uid,
+      gid: st.gid,
+      rdev: st.rdev,
+      size,
+      atimeMs: st.atimeMs,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs,
+      birthtimeMs: st.birthtimeMs,
+    });
+  }
+
+  /**
+   * Fact 10: an object keeps the inode number of the object it was copied up from. Otherwise
+   * each layer's inode numbers are spread apart so two layers never collide.
+   */
+  inoOf(node: MNode): number {
+    const top = node.reals[0];
+    if (top.li === 0) {
+      const origin = this.origins.get(top.h);
+      if (origin !== undefined) return origin;
+    }
+    return realIno(top);
+  }
+
+  private dataReal(node: MNode): Real {
+    return node.reals.find((r) => !r.layer.isMetacopy(r.h)) ?? node.reals[node.reals.length - 1];
+  }
+
+  private readData(node: MNode): Uint8Array {
+    if (node.type !== 'file') return new Uint8Array(0);
+    const r = this.dataReal(node);
+    return r.layer.read(r.h);
+  }
+
+  // ---------------------------------------------------------------- write helpers
+
+  private requireUpper(fail: Fail): void {
+    if (this.upper === undefined || !this.upper.writable) throw fail('EROFS');
+  }
+
+  /**
+   * Fact 12: bring an object into the upper layer, ancestors first, with its mode, owner, times,
+   * xattrs and symlink target; file data whole, or (fact 13) not at all for a metadata-only change
+   * with metacopy on. A metacopy file about to get a data change gets its data first. Returns the
+   * upper handle. An upper entry already at the name (made earlier in this same operation through
+   * another walk's view) is reused, never replaced.
+   */
+  private ensureUpper(node: MNode, metaOnly: boolean): Handle {
+    const upper = this.upper!;
+    const top = node.reals[0];
+    if (top.li === 0) {
+      if (!metaOnly && node.type === 'file' && upper.isMetacopy(top.h)) {
+        const st = upper.stat(top.h);
+        upper.writeData(top.h, this.readData(node));
+        upper.setTimes(top.h, st.atimeMs, st.mtimeMs);
+        node.reals = [top];
+      }
+      return top.h;
+    }
+    const parentH = this.ensureUpper(node.parent!, true);
+    const already = upper.lookup(parentH, node.name);
+    if (already > 0) {
+      node.reals = node.type === 'dir' ? [{ li: 0, layer: upper, h: already }, ...node.reals] : [{ li: 0, layer: upper, h: already }];
+      return this.ensureUpper(node, metaOnly);
+    }
+    const st = top.layer.stat(top.h);
+    const spec: NodeSpec = {
+      type: st.type,
+      mode: st.mode,
+      uid: st.uid,
+      gid: st.gid,
+      atimeMs: st.atimeMs,
+      mtimeMs: st.mtimeMs,
+      xattrs: top.layer.xattrs(top.h),
+    };
+    const metacopy = metaOnly && this.metacopy && node.type === 'file';
+    if (node.type === 'file') {
+      if (metacopy) spec.metacopy = true;
+      else spec.data = this.readData(node);
+    } else if (node.type === 'symlink') {
+      spec.target = top.layer.readlink(top.h);
+    } else if (node.type === 'other') {
+      spec.rdev = st.rdev;
+    }
+    const ino = this.inoOf(node);
+    const h = upper.createNode(parentH, node.name, spec);
+    this.origins.set(h, ino);
+    const mine: Real = { li: 0, layer: upper, h };
+    node.reals = node.type === 'dir' || metacopy ? [mine, ...node.reals] : [mine];
+    return h;
+  }
+
+  private writeCommon(p: string, bytes: Uint8Array, options: unknown, append: boolean): void {
+    const fail: Fail = (code) => fsError(code, 'open', p);
+    const parsed = parsePath(p, 'open');
+    const { last } = this.parentOf(parsed, fail);
+    // open(O_CREAT) of a name with a trailing slash, or of '/', '.', '..': the VFS says EISDIR.
+    if (parsed.trailingSlash || !isName(last)) throw fail('EISDIR');
+    const w = this.walk(parsed, fail, true);
+    if (w.node === null) {
+      this.requireUpper(fail);
+      const mode = typeof options === 'object' && options !== null && typeof (options as { mode?: unknown }).mode === 'number'
+        ? (options as { mode: number }).mode : DEFAULT_FILE_MODE;
+      const dirH = this.ensureUpper(w.parent!, true);
+      this.upper!.createNode(dirH, w.name, { type: 'file', mode: S_IFREG | (mode & 0o7777), data: bytes });
+      return;
+    }
+    if (w.node.type === 'dir') throw fail('EISDIR');
+    this.requireUpper(fail);
+    const data = append ? concat(this.readData(w.node), bytes) : bytes;
+    const h = this.ensureUpper(w.node, false);
+    this.upper!.writeData(h, data);
+  }
+
+  private mkdirOne(parsed: ParsedPath, fail: Fail, mode: number | undefined): void {
+    const { dir, last } = this.parentOf(parsed, fail);
+    if (!isName(last)) throw fail('EEXIST');
+    const found = this.lookupLast(dir, last, fail);
+    if (found.node !== null) throw fail('EEXIST');
+    this.requireUpper(fail);
+    const dirH = this.ensureUpper(dir, true);
+    // Fact 16: over a whiteout in the upper, the new directory is opaque.
+    this.upper!.createNode(dirH, last, { type: 'dir', mode: S_IFDIR | ((mode ?? DEFAULT_DIR_MODE) & 0o7777), opaque: found.upperWhiteout });
+  }
+
+  /**
+   * node:fs mkdir -p: each missing prefix is created in turn; an existing non-directory is EEXIST
+   * at the end and ENOTDIR on the way. Returns the first directory created, if any.
+   */
+  private mkdirRecursive(parsed: ParsedPath, fail: Fail, mode: number | undefined): string | undefined {
+    let first: string | undefined;
+    const comps = parsed.components;
+    for (let k = 1; k <= comps.length; k++) {
+      const prefix: ParsedPath = { components: comps.slice(0, k), trailingSlash: false };
+      const last = k === comps.length;
+      const w = this.walk(prefix, fail, true);
+      if (w.node !== null) {
+        if (w.node.type === 'dir') continue;
+        throw fail(last ? 'EEXIST' : 'ENOTDIR');
+      }
+      // A dangling symlink at the prefix: mkdir(2) sees the name taken.
+      if (this.walk(prefix, fail, false).node !== null) throw fail(last ? 'EEXIST' : 'ENOENT');
+      this.mkdirOne(prefix, fail, mode);
+      first ??= '/' + comps.slice(0, k).join('/');
+    }
+    return first;
+  }
+
+  /** Facts 14, 19: remove a non-directory; a name that exists below keeps a whiteout. */
+  private removeNonDir(dir: MNode, name: string, node: MNode): void {
+    const upper = this.upper!;
+    const whiteout = this.stack.lowerPositive(dir, name, node);
+    const dirH = this.ensureUpper(dir, true);
+    if (whiteout) upper.putWhiteout(dirH, name);
+    else upper.removeName(dirH, name);
+  }
+
+  /** Fact 15: remove an empty (merged) directory: its child whiteouts go, one whiteout stays. */
+  private removeDir(dir: MNode, name: string, node: MNode): void {
+    const upper = this.upper!;
+    const whiteout = this.stack.lowerPositive(dir, name, node);
+    const dirH = this.ensureUpper(dir, true);
+    if (node.reals[0].li === 0) this.clearWhiteouts(node.reals[0].h);
+    if (whiteout) upper.putWhiteout(dirH, name);
+    else if (node.reals[0].li === 0) upper.removeName(dirH, name);
+  }
+
+  /** Remove the whiteouts an upper directory holds (all it holds, once it looks empty). */
+  private clearWhiteouts(h: Handle): void {
+    const upper = this.upper!;
+    for (const name of upper.list(h)) {
+      if (upper.lookup(h, name) === WHITEOUT) upper.removeName(h, name);
+    }
+  }
+
+  private rmTree(p: string): void {
+    const fail: Fail = (code) => fsError(code, 'lstat', p);
+    const node = this.existing(parsePath(p, 'lstat'), fail, false);
+    if (node.type === 'dir') {
+      for (const e of this.stack.listing(node)) this.rmTree(join(p.replace(/\/+$/, '') || '/', e.name));
+      this.rmdir(p);
+    } else {
+      this.unlink(p);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- small helpers
+
+function isName(last: string | null): last is string {
+  return last !== null && last !== '.' && last !== '..';
+}
+
+function hasLower(node: MNode): boolean {
+  return node.reals.some((r) => r.li > 0);
+}
+
+function sameObject(a: MNode, b: MNode): boolean {
+  return a.reals[0].li === b.reals[0].li && a.reals[0].h === b.reals[0].h;
+}
+
+/** The canonical overlay path of a node: its physical chain of names. */
+export function pathOf(node: MNode): string {
+  const names: string[] = [];
+  for (let n: MNode | null = node; n !== null && n.parent !== null; n = n.parent) names.push(n.name);
+  return '/' + names.reverse().join('/');
+}
+
+function isWithin(path: string, ancestor: string): boolean {
+  return path === ancestor || ancestor === '/' || path.startsWith(ancestor + '/');
+}
+
+/** Layer inode numbers spread apart per layer index so they never collide. */
+function realIno(r: Real): number {
+  return (r.li + 1) * 2 ** 32 + r.layer.stat(r.h).ino;
+}
+
+function toBytes(data: string | Uint8Array, options: unknown): Uint8Array {
+  if (typeof data !== 'string') return new Uint8Array(data);
+  const encoding = (typeof options === 'string' ? options : (options as { encoding?: BufferEncoding } | undefined)?.encoding) ?? 'utf8';
+  return new Uint8Array(Buffer.from(data, encoding as BufferEncoding));
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function toMs(t: number | string | Date): number {
+  if (t instanceof Date) return t.getTime();
+  return Number(t) * 1000;
+}
+

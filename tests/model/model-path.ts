@@ -1,0 +1,47 @@
+// Path parsing for the reference model: the whole-path checks every operation makes before it
+// touches a layer. Written from the dentry-cache contract (bindings/cache/dentry-cache.ts) and
+// node:fs, not from the engine.
+import { NAME_MAX, PATH_MAX } from '../../bindings/abi.js';
+import { fsError } from '../../bindings/errors.js';
+
+export interface ParsedPath {
+  /** Non-empty components in order; '.' and '..' are kept (the walk gives them meaning). */
+  components: string[];
+  /** The path ends in '/' after its last component: the result must be a directory. */
+  trailingSlash: boolean;
+}
+
+const encoder = new TextEncoder();
+
+export function byteLength(s: string): number {
+  return encoder.encode(s).length;
+}
+
+/**
+ * Check a caller's path argument. A non-string is a TypeError (as node:fs's ERR_INVALID_ARG_TYPE);
+ * NUL bytes and relative paths are EINVAL and a path over PATH_MAX bytes ENAMETOOLONG — the
+ * cache's whole-path errors, raised with the operation's syscall name.
+ */
+export function parsePath(path: unknown, syscall: string, argName = 'path'): ParsedPath {
+  if (typeof path !== 'string') {
+    const err = new TypeError(`The "${argName}" argument must be of type string. Received ${describe(path)}`);
+    (err as TypeError & { code: string }).code = 'ERR_INVALID_ARG_TYPE';
+    throw err;
+  }
+  if (path.includes('\0')) throw fsError('EINVAL', syscall, path);
+  if (byteLength(path) > PATH_MAX) throw fsError('ENAMETOOLONG', syscall, path);
+  if (!path.startsWith('/')) throw fsError('EINVAL', syscall, path);
+  const components = path.split('/').filter((c) => c !== '');
+  return { components, trailingSlash: components.length > 0 && path.endsWith('/') };
+}
+
+/** True for a component longer than NAME_MAX bytes (checked when the walk reaches it). */
+export function nameTooLong(name: string): boolean {
+  return name.length > NAME_MAX / 3 && byteLength(name) > NAME_MAX;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+  return `type ${typeof value} (${String(value)})`;
+}
