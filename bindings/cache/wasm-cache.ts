@@ -10,6 +10,10 @@
 // - Ids and other numeric arguments are converted like WASM i32 parameters (ToInt32): a
 //   non-integer id is truncated here, where the TS twin treats it as "no entry".
 // - RES_INDEX counts "." and ".." as components and restarts at 0 in a followed target.
+// - Before the first walk() the walk stack is [root] here (the TS twin's is empty), so a resume()
+//   or follow() with no walk before it continues from the root; call walk() first.
+// - Linear memory grows by the runtime's policy (TLSF at least doubles it), so memoryBytes() can
+//   be up to twice structureBytes() right after a growth.
 import { readFileSync } from 'node:fs';
 import { C_BYTES, C_CHANGED, C_ENTRIES, C_EVICTIONS, C_EXPIRED, C_HITS, C_MISSES, C_NEGATIVE_HITS, C_SLOTS, RES_SLOTS } from '../abi.js';
 import type { CacheCounters } from './counters.js';
