@@ -74,10 +74,16 @@
 //   remove() and replacing a reachable entry do not. CLOCK stops after 2 × top steps (top = slots
 //   handed out since the last clear, root included);
 //   if the insert still does not fit (everything pinned), it goes in anyway.
-// - clear() frees every entry but the root and hands slots out from 1 again (incarnations kept).
+// - clear() frees every entry but the root and hands slots out from 1 again (incarnations kept);
+//   it ends any walk in progress (call walk() before resume()/follow() again). Before the first
+//   walk() the walk stack holds the root alone. Types are kept in 8 bits (pass T_* values); ids
+//   are integers (the WASM side truncates others).
 // - `now` and deadlines are uint32 milliseconds; expire() sets an expired mark that refresh()
 //   clears, so expiry does not depend on the clock's value.
 import type { CacheCounters } from './counters.js';
+
+/** The default bounds of both implementations. */
+export const DEFAULT_CAPACITY: CacheCapacity = { entries: 1 << 20, bytes: 256 * 1024 * 1024 };
 
 export interface CacheCapacity {
   /** Maximum number of entries, root included (default 1 << 20). */

@@ -10,9 +10,8 @@ import {
   WALK_SYMLINK,
 } from '../abi.js';
 import type { CacheCounters } from './counters.js';
-import type { CacheCapacity, DentryCache } from './dentry-cache.js';
+import { DEFAULT_CAPACITY, type CacheCapacity, type DentryCache } from './dentry-cache.js';
 
-export const DEFAULT_CAPACITY: CacheCapacity = { entries: 1 << 20, bytes: 256 * 1024 * 1024 };
 
 class Entry {
   ref = true;
@@ -65,7 +64,7 @@ export class TsDentryCache implements DentryCache {
   private pos = 0;
   private index = 0;
   private opts = 0;
-  private stack: number[] = [];
+  private stack: number[] = [ROOT_ID];
   private stopNameStart = 0;
   private stopNameEnd = 0;
 
@@ -265,7 +264,7 @@ export class TsDentryCache implements DentryCache {
       this.pinEpochs.push(0);
       this.children.push(undefined);
     }
-    this.entries[id] = new Entry(parent, this.incs[parent], name, nameBytes, type, flags & F_PUBLIC_MASK,
+    this.entries[id] = new Entry(parent, this.incs[parent], name, nameBytes, type & 0xff, flags & F_PUBLIC_MASK,
       layer & 0xff, lowest & 0xff, handle | 0, deadline >>> 0);
     let kids = this.children[parent];
     if (kids === undefined) this.children[parent] = kids = new Map();
@@ -350,7 +349,7 @@ export class TsDentryCache implements DentryCache {
   update(id: number, type: number, flags: number, layer: number, lowest: number, handle: number): void {
     const e = this.entries[id];
     if (e === undefined) return;
-    if (id !== ROOT_ID) e.type = type;
+    if (id !== ROOT_ID) e.type = type & 0xff;
     e.flags = flags & F_PUBLIC_MASK;
     e.layer = layer & 0xff;
     e.lowest = lowest & 0xff;

@@ -17,10 +17,8 @@
 import { readFileSync } from 'node:fs';
 import { C_BYTES, C_CHANGED, C_ENTRIES, C_EVICTIONS, C_EXPIRED, C_HITS, C_MISSES, C_NEGATIVE_HITS, C_SLOTS, RES_SLOTS } from '../abi.js';
 import type { CacheCounters } from './counters.js';
-import type { CacheCapacity, DentryCache } from './dentry-cache.js';
+import { DEFAULT_CAPACITY, type CacheCapacity, type DentryCache } from './dentry-cache.js';
 
-/** The contract's default bounds (the same as TsDentryCache's). */
-export const WASM_DEFAULT_CAPACITY: CacheCapacity = { entries: 1 << 20, bytes: 256 * 1024 * 1024 };
 
 export interface WasmCacheOptions {
   /** Use build/strata.debug.wasm (assertions on) instead of build/strata.wasm. */
@@ -112,7 +110,7 @@ export class WasmDentryCache implements DentryCache {
   private readonly counterAt: number;
 
   constructor(capacity: Partial<CacheCapacity> = {}, options: WasmCacheOptions = {}) {
-    this.capacity = { ...WASM_DEFAULT_CAPACITY, ...capacity };
+    this.capacity = { ...DEFAULT_CAPACITY, ...capacity };
     let memory: WebAssembly.Memory | undefined;
     const imports = {
       env: {
