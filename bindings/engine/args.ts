@@ -1,0 +1,101 @@
+// Checking and decoding the arguments of the public API, as node:fs does: a wrong type is a
+// TypeError with an ERR_INVALID_ARG_TYPE code; a bad path string is an errno-style error.
+import { PATH_MAX } from '../abi.js';
+import { fsError } from '../errors.js';
+
+export function invalidArgType(name: string, expected: string, value: unknown): TypeError {
+  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`) as TypeError & { code: string };
+  err.code = 'ERR_INVALID_ARG_TYPE';
+  return err;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+  if (typeof value === 'function') return 'function';
+  return `type ${typeof value} (${String(value)})`;
+}
+
+export function checkPath(path: unknown, name = 'path'): asserts path is string {
+  if (typeof path !== 'string') throw invalidArgType(name, 'of type string', path);
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** The whole-path checks the cache makes on a walk, for operations that split the path first. */
+export function checkWholePath(path: string, syscall: string, ePath: string = path, eDest?: string): void {
+  if (path.includes('\0')) throw fsError('EINVAL', syscall, ePath, eDest);
+  if (path.length > PATH_MAX || (NON_ASCII.test(path) && Buffer.byteLength(path) > PATH_MAX)) throw fsError('ENAMETOOLONG', syscall, ePath, eDest);
+  if (path.charCodeAt(0) !== 47 /* / */) throw fsError('EINVAL', syscall, ePath, eDest);
+}
+
+/** A path cut before its last component. */
+export interface SplitPath {
+  /** The path of the directory holding the last component. */
+  parent: string;
+  /** The last component; null for the root ('/', '//'). */
+  last: string | null;
+  /** The path without trailing slashes (the last component itself, not what it points to). */
+  bare: string;
+  /** The path ends in '/' after its last component. */
+  trailingSlash: boolean;
+}
+
+export function splitPath(path: string): SplitPath {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 47) end--;
+  const slash = path.lastIndexOf('/', end - 1);
+  if (end === 1 || slash === end - 1) return { parent: '/', last: null, bare: '/', trailingSlash: false };
+  return {
+    parent: slash <= 0 ? '/' : path.slice(0, slash),
+    last: path.slice(slash + 1, end),
+    bare: path.slice(0, end),
+    trailingSlash: end < path.length,
+  };
+}
+
+/** A real name (not the root, '.' or '..'). */
+export function isName(last: string | null): last is string {
+  return last !== null && last !== '.' && last !== '..';
+}
+
+export type Encoding = BufferEncoding | null | undefined;
+
+export function encodingOf(options: unknown): Encoding {
+  if (typeof options === 'string') return options as BufferEncoding;
+  if (typeof options === 'object' && options !== null) return (options as { encoding?: Encoding }).encoding;
+  return undefined;
+}
+
+export function toBytes(data: unknown, options: unknown): Uint8Array {
+  if (typeof data === 'string') return new Uint8Array(Buffer.from(data, encodingOf(options) ?? 'utf8'));
+  if (data instanceof Uint8Array) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+}
+
+export function modeOf(mode: unknown, name = 'mode'): number {
+  if (typeof mode === 'number' && Number.isInteger(mode) && mode >= 0) return mode & 0o7777;
+  if (typeof mode === 'string' && /^[0-7]+$/.test(mode)) return parseInt(mode, 8) & 0o7777;
+  throw invalidArgType(name, 'a 32-bit unsigned integer or an octal string', mode);
+}
+
+/** fs.utimes times: seconds as a number or numeric string, or a Date. */
+export function timeMs(t: unknown, name: string): number {
+  if (t instanceof Date) return t.getTime();
+  if (typeof t === 'number' || (typeof t === 'string' && t.trim() !== '' && Number.isFinite(Number(t)))) return Number(t) * 1000;
+  throw invalidArgType(name, 'of type number, string or an instance of Date', t);
+}
+
+export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+export function resizeBytes(a: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  out.set(a.subarray(0, Math.min(size, a.length)));
+  return out;
+}

@@ -1,0 +1,63 @@
+// Change detection: a LayerChange (a layer-relative directory and name) is mapped onto the cached
+// entries it can affect, which are then marked — never walked: marking a directory makes every
+// cached descendant fail through it, so each change costs O(path length), not O(subtree).
+// - An entry that never consulted the changed layer (layer > its `lowest`) is left alone.
+// - A negative entry relied on no real object: it is dropped quietly (the next lookup is a miss).
+// - A positive entry is invalidated (the policy decides at the next walk), or expired for 'expire'.
+// - The changed name's directory loses its cached listing.
+// - 'data'/'meta' changes affect nothing cached: contents and attributes are read from the layers.
+import { NO_ENTRY, T_NONE } from '../abi.js';
+import type { DentryCache } from '../cache/dentry-cache.js';
+import type { LayerChange } from '../layers/layer.js';
+import type { EntryTable } from './entry-table.js';
+import { joinPath, type RedirectIndex } from './redirects.js';
+
+export class ChangeMapper {
+  constructor(
+    private readonly cache: DentryCache,
+    private readonly table: EntryTable,
+    private readonly redirects: RedirectIndex,
+  ) {}
+
+  apply(layer: number, change: LayerChange): void {
+    const named = change.name !== '';
+    const path = named ? joinPath(change.dir, change.name) : change.dir;
+    if (change.kind === 'data') return;
+    if (change.kind === 'meta') {
+      // Attributes are never cached, but an origin xattr decides the inode number we remember.
+      this.forgetIno(path, layer);
+      this.redirects.translate(layer, path, (p) => this.forgetIno(p, layer));
+      return;
+    }
+    this.mark(layer, path, change.kind);
+    if (named) this.dropListing(layer, change.dir);
+    this.redirects.translate(layer, path, (overlayPath, inside) => {
+      this.mark(layer, overlayPath, change.kind);
+      if (inside && named) this.dropListing(layer, parentOf(overlayPath));
+    });
+  }
+
+  private mark(layer: number, path: string, kind: LayerChange['kind']): void {
+    const id = this.cache.lookupPath(path);
+    if (id === NO_ENTRY || layer > this.cache.lowest(id)) return;
+    this.table.dropListing(id);
+    if (kind === 'expire') this.cache.expire(id);
+    else if (this.cache.type(id) === T_NONE) this.cache.remove(id);
+    else this.cache.invalidate(id);
+  }
+
+  private dropListing(layer: number, dirPath: string): void {
+    const id = this.cache.lookupPath(dirPath);
+    if (id !== NO_ENTRY && layer <= this.cache.lowest(id)) this.table.dropListing(id);
+  }
+
+  private forgetIno(path: string, layer: number): void {
+    const id = this.cache.lookupPath(path);
+    if (id !== NO_ENTRY && layer <= this.cache.lowest(id)) this.table.forgetIno(id);
+  }
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}

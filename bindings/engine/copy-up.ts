@@ -1,0 +1,134 @@
+// Copy-up (SEMANTICS.md facts 12, 13): bring a lower object into the upper — missing ancestor
+// directories first — with its mode, owner, times, xattrs, symlink target and data (or, with
+// metacopy, without data). Each object appears complete in one Layer.createNode call; the
+// journal undoes the ones an operation made if a later step of it fails, so a failed write leaves
+// every layer as it was.
+import { F_MERGED, F_OPAQUE, F_REDIRECT, ROOT_ID, T_DIR } from '../abi.js';
+import type { DentryCache } from '../cache/dentry-cache.js';
+import { fsError } from '../errors.js';
+import type { Handle, Layer, NodeSpec } from '../layers/layer.js';
+import type { EntryTable } from './entry-table.js';
+import { copyUpXattrs } from './inode-numbers.js';
+import type { LayerStack } from './lookup.js';
+import type { RedirectIndex } from './redirects.js';
+
+/** What one write operation did to the upper, to undo it if a later step fails. */
+export class WriteJournal {
+  private readonly undos: (() => void)[] = [];
+  /** Cache entries updated in place, as (id, gen): dropped on rollback. */
+  private readonly touched: number[] = [];
+
+  constructor(private readonly cache: DentryCache, private readonly table: EntryTable) {}
+
+  onUndo(undo: () => void): void {
+    this.undos.push(undo);
+  }
+
+  touch(id: number): void {
+    this.touched.push(id, this.table.gen[id]);
+  }
+
+  /** Undo in reverse order; an undo step that fails is skipped (what it made is complete). */
+  rollback(): void {
+    for (let i = this.undos.length - 1; i >= 0; i--) {
+      try { this.undos[i](); } catch { /* a complete copy-up left behind is harmless */ }
+    }
+    for (let i = 0; i < this.touched.length; i += 2) {
+      if (this.table.same(this.touched[i], this.touched[i + 1])) this.cache.remove(this.touched[i]);
+    }
+  }
+}
+
+export class CopyUp {
+  constructor(
+    private readonly layers: LayerStack,
+    private readonly cache: DentryCache,
+    private readonly table: EntryTable,
+    private readonly redirects: RedirectIndex,
+    private readonly metacopy: boolean,
+  ) {}
+
+  private get upper(): Layer { return this.layers[0]!; }
+
+  /** The upper directory of directory entry `id`, copying it and its ancestors up if needed. */
+  upperDir(id: number, j: WriteJournal): Handle {
+    const reals = this.table.realsOf(id);
+    if (reals[0] === 0) return reals[1];
+    if (id === ROOT_ID) throw fsError('EROFS', 'open');
+    const lowerReals = reals.slice();
+    const parentUpper = this.upperDir(this.cache.parent(id), j);
+    const L = lowerReals[0];
+    const h = lowerReals[1];
+    const lower = this.layers[L]!;
+    const st = lower.stat(h);
+    const name = this.cache.name(id);
+    const spec: NodeSpec = {
+      type: 'dir', mode: st.mode, uid: st.uid, gid: st.gid, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs,
+      xattrs: copyUpXattrs(lower, h, { layer: L, ino: st.ino, path: this.redirects.layerPath(id, L) }),
+    };
+    const uh = this.create(parentUpper, name, spec, j);
+    // The copy is a plain directory over the lower one(s): merged, not opaque, no redirect.
+    this.table.setReals(id, [0, uh, ...lowerReals]);
+    const flags = (this.cache.flags(id) | F_MERGED) & ~(F_OPAQUE | F_REDIRECT);
+    this.cache.update(id, T_DIR, flags, 0, this.cache.lowest(id), uh);
+    j.touch(id);
+    return uh;
+  }
+
+  /**
+   * Copy non-directory entry `id` (named `name` in directory entry `parent`) up. `metaOnly` asks
+   * for a metadata-only copy (used when metacopy is on); `edit` adjusts the copy before it is made
+   * (new data, mode, times), so a copy-up and the change that caused it land in one step.
+   */
+  copyUpObject(id: number, parent: number, name: string, j: WriteJournal, metaOnly: boolean, edit?: (spec: NodeSpec) => void): Handle {
+    const reals = this.table.realsOf(id).slice();
+    const L = reals[0];
+    const h = reals[1];
+    const lower = this.layers[L]!;
+    const st = lower.stat(h);
+    const parentUpper = this.upperDir(parent, j);
+    const spec: NodeSpec = {
+      type: st.type, mode: st.mode, uid: st.uid, gid: st.gid, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs,
+      xattrs: copyUpXattrs(lower, h, { layer: L, ino: st.ino, path: joinName(this.redirects.layerPath(parent, L), name) }),
+    };
+    const metacopy = metaOnly && this.metacopy && st.type === 'file';
+    if (st.type === 'file') {
+      if (metacopy) spec.metacopy = true;
+      else spec.data = this.contentOf(reals);
+    } else if (st.type === 'symlink') {
+      spec.target = lower.readlink(h);
+    } else if (st.type === 'other') {
+      spec.rdev = st.rdev;
+    }
+    edit?.(spec);
+    const uh = this.create(parentUpper, name, spec, j);
+    // A metacopy keeps reading its data from the lower chain; a full copy stands alone.
+    this.table.setReals(id, spec.metacopy ? [0, uh, ...reals] : [0, uh]);
+    this.cache.update(id, this.cache.type(id), 0, 0, spec.metacopy ? this.cache.lowest(id) : 0, uh);
+    j.touch(id);
+    return uh;
+  }
+
+  /** A file's data: the last of its real objects holds it (a metacopy chain ends at the data). */
+  contentOf(reals: readonly number[]): Uint8Array {
+    const L = reals[reals.length - 2];
+    return this.layers[L]!.read(reals[reals.length - 1]);
+  }
+
+  /** A file's size: its data holder's. */
+  sizeOf(reals: readonly number[]): number {
+    const L = reals[reals.length - 2];
+    return this.layers[L]!.stat(reals[reals.length - 1]).size;
+  }
+
+  private create(dir: Handle, name: string, spec: NodeSpec, j: WriteJournal): Handle {
+    const upper = this.upper;
+    const h = upper.createNode(dir, name, spec);
+    j.onUndo(() => upper.removeName(dir, name));
+    return h;
+  }
+}
+
+function joinName(dir: string, name: string): string {
+  return dir === '/' ? '/' + name : dir + '/' + name;
+}

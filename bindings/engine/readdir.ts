@@ -1,0 +1,60 @@
+// Merged directory listings (SEMANTICS.md fact 9): each name once, the topmost entry winning (its
+// type), whiteouts never listed. A listing is cached per directory entry (EntryTable.listings)
+// until a change in that directory drops it; an expiring layer gives it a deadline too.
+import { WHITEOUT, type Handle } from '../layers/layer.js';
+import type { LayerStack } from './lookup.js';
+
+export interface Listing {
+  /** Visible names, sorted by UTF-16 code units (a stable order for every overlay). */
+  readonly names: string[];
+  /** Where each name's topmost object lives: layer index and handle, parallel to `names`. */
+  readonly layers: Uint8Array;
+  readonly handles: Int32Array;
+  /** Type bits of each name's mode (S_IFMT), filled on the first readdir withFileTypes. */
+  modes: Int32Array | undefined;
+  /** 0: valid until dropped; else the cache clock time it expires at. */
+  readonly deadline: number;
+}
+
+/** Merge the listings of a directory's real directories ((layer, handle) pairs, top-down). */
+export function mergeListing(layers: LayerStack, dirs: readonly number[], deadline: number): Listing {
+  const seen = new Set<string>();
+  const found: { name: string; layer: number; handle: Handle }[] = [];
+  for (let k = 0; k < dirs.length; k += 2) {
+    const layer = layers[dirs[k]]!;
+    const dir = dirs[k + 1];
+    for (const name of layer.list(dir)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const h = layer.lookup(dir, name);
+      if (h === WHITEOUT || h <= 0) continue;
+      found.push({ name, layer: dirs[k], handle: h });
+    }
+  }
+  found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const n = found.length;
+  const listing: Listing = {
+    names: new Array<string>(n),
+    layers: new Uint8Array(n),
+    handles: new Int32Array(n),
+    modes: undefined,
+    deadline,
+  };
+  for (let i = 0; i < n; i++) {
+    listing.names[i] = found[i].name;
+    listing.layers[i] = found[i].layer;
+    listing.handles[i] = found[i].handle;
+  }
+  return listing;
+}
+
+/** Fill in the type bits of every listed name (one stat per name, once per listing). */
+export function listingModes(layers: LayerStack, listing: Listing): Int32Array {
+  if (listing.modes !== undefined) return listing.modes;
+  const modes = new Int32Array(listing.names.length);
+  for (let i = 0; i < modes.length; i++) {
+    modes[i] = layers[listing.layers[i]]!.stat(listing.handles[i]).mode & 0o170000;
+  }
+  listing.modes = modes;
+  return modes;
+}

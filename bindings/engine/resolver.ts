@@ -1,0 +1,198 @@
+// The lookup loop: walk a path through the dentry cache; where the walk stops, resolve that one
+// component from the layers (lookup.ts), insert it, and resume. Expired and changed entries meet
+// the policy here, so every operation — reads and writes — revalidates the same way.
+import {
+  MAX_SYMLINKS, NO_ENTRY, RES_HANDLE, RES_ID, RES_LAYER, RES_PARENT, ROOT_ID, T_DIR, WALK_CHANGED,
+  WALK_ENAMETOOLONG, WALK_EXPIRED, WALK_FOLLOW, WALK_FOUND, WALK_MISS, WALK_NEGATIVE, WALK_NOTDIR,
+  WALK_SYMLINK,
+} from '../abi.js';
+import type { DentryCache } from '../cache/dentry-cache.js';
+import { fsError } from '../errors.js';
+import type { Policy } from '../policy.js';
+import type { EntryTable } from './entry-table.js';
+import { LookupData, lookupName, lookupRoot, type LayerStack } from './lookup.js';
+import type { RedirectIndex } from './redirects.js';
+
+/** The engine's own counters; the cache counts hits, misses, expired, changed, evictions. */
+export interface EngineCounters {
+  /** Expired entries checked against their layers. */
+  revalidations: number;
+  /** Operations failed with ESTALE by the policy. */
+  estale: number;
+  /** Changed entries dropped and looked up again (relaxed). */
+  relookups: number;
+}
+
+export class Resolver {
+  readonly counters: EngineCounters = { revalidations: 0, estale: 0, relookups: 0 };
+  /** Smallest TTL among layers 0..i (0: none), for entry deadlines. */
+  private readonly ttlUpTo: number[];
+  private readonly scratch = new LookupData();
+
+  constructor(
+    readonly cache: DentryCache,
+    readonly layers: LayerStack,
+    readonly table: EntryTable,
+    readonly redirects: RedirectIndex,
+    readonly policy: Policy,
+    readonly followRedirects: boolean,
+    private readonly clock: () => number,
+  ) {
+    this.ttlUpTo = [];
+    let min = 0;
+    for (let i = 0; i < layers.length; i++) {
+      const ttl = layers[i]?.ttlMs ?? 0;
+      if (ttl > 0 && (min === 0 || ttl < min)) min = ttl;
+      this.ttlUpTo.push(min);
+    }
+    this.installRoot();
+  }
+
+  /** Cache clock: whole milliseconds since the overlay was made, from 1 (deadline 1 is past). */
+  now(): number { return this.clock(); }
+
+  installRoot(): void {
+    const d = this.scratch;
+    lookupRoot(this.layers, d);
+    this.cache.setRoot(d.flags, d.layer, d.lowest, d.handle);
+    this.table.setRoot(d);
+  }
+
+  /** Deadline for an answer that consulted layers 0..lowest (0: never expires). */
+  deadline(lowest: number, now: number): number {
+    const ttl = this.ttlUpTo[lowest];
+    return ttl === 0 ? 0 : now + ttl;
+  }
+
+  /**
+   * Walk `path` to WALK_FOUND or WALK_NEGATIVE (details in cache.result); every other outcome
+   * throws a Node-style error for `syscall` naming `ePath` (and `eDest`).
+   */
+  walk(path: string, follow: boolean, syscall: string, ePath: string = path, eDest?: string): number {
+    const cache = this.cache;
+    const now = this.clock();
+    let status = cache.walk(path, now, follow ? WALK_FOLLOW : 0);
+    let links = 0;
+    for (;;) {
+      switch (status) {
+        case WALK_FOUND:
+        case WALK_NEGATIVE:
+          return status;
+        case WALK_MISS:
+          status = this.fill(now, syscall, ePath, eDest);
+          break;
+        case WALK_EXPIRED:
+          status = this.revalidate(now, syscall, ePath, eDest);
+          break;
+        case WALK_CHANGED:
+          status = this.changed(now, syscall, ePath, eDest);
+          break;
+        case WALK_SYMLINK: {
+          if (++links > MAX_SYMLINKS) throw fsError('ELOOP', syscall, ePath, eDest);
+          const r = cache.result;
+          const target = this.layers[r[RES_LAYER]]!.readlink(r[RES_HANDLE]);
+          if (target === '') throw fsError('ENOENT', syscall, ePath, eDest);
+          status = cache.follow(target, now);
+          break;
+        }
+        case WALK_NOTDIR:
+          throw fsError('ENOTDIR', syscall, ePath, eDest);
+        case WALK_ENAMETOOLONG:
+          throw fsError('ENAMETOOLONG', syscall, ePath, eDest);
+        default:
+          throw fsError('EINVAL', syscall, ePath, eDest);
+      }
+    }
+  }
+
+  /** Resolve `name` in directory entry `parent` from the layers (into a shared scratch struct). */
+  lookupChild(parent: number, name: string): LookupData {
+    const d = this.scratch;
+    lookupName(this.layers, this.table.realsOf(parent), name, this.followRedirects, d);
+    return d;
+  }
+
+  /** Look `name` up again in `parent` and cache the fresh answer (after the overlay wrote it). */
+  relookup(parent: number, name: string): number {
+    const d = this.lookupChild(parent, name);
+    if (d.broken) { this.forget(parent, name); return NO_ENTRY; }
+    const id = this.cache.insert(parent, name, d.type, d.flags, d.layer, d.lowest, d.handle, this.deadline(d.lowest, this.clock()));
+    if (id !== NO_ENTRY) this.noteInsert(id, d);
+    return id;
+  }
+
+  /** Drop a cached answer quietly (the overlay changed it and will not re-look it up now). */
+  forget(parent: number, name: string): void {
+    const id = this.cache.lookup(parent, name);
+    if (id !== NO_ENTRY) this.cache.remove(id);
+  }
+
+  /** The entry's dependence on the layers is gone: ESTALE under strict policies, else drop it. */
+  staleHandle(id: number, syscall: string, ePath: string, eDest?: string): void {
+    this.cache.remove(id);
+    if (this.policy.onChanged === 'estale') {
+      this.counters.estale++;
+      throw fsError('ESTALE', syscall, ePath, eDest);
+    }
+    this.counters.relookups++;
+  }
+
+  private noteInsert(id: number, d: LookupData): void {
+    this.table.onInsert(id, d);
+    if (d.redirects !== undefined) this.redirects.note(id);
+  }
+
+  private fill(now: number, syscall: string, ePath: string, eDest?: string): number {
+    const cache = this.cache;
+    const d = this.lookupChild(cache.result[RES_PARENT], cache.stoppedName());
+    // A metacopy file without its data is not cached: every walk to it fails, as in the kernel.
+    if (d.broken) throw fsError('EIO', syscall, ePath, eDest);
+    const id = cache.insertStopped(d.type, d.flags, d.layer, d.lowest, d.handle, this.deadline(d.lowest, now));
+    if (id === NO_ENTRY) throw fsError('EIO', syscall, ePath, eDest);
+    this.noteInsert(id, d);
+    return cache.resume(id, now);
+  }
+
+  private revalidate(now: number, syscall: string, ePath: string, eDest?: string): number {
+    const cache = this.cache;
+    const id = cache.result[RES_ID];
+    this.counters.revalidations++;
+    if (this.policy.onExpired === 'estale') return this.stale(id, syscall, ePath, eDest);
+    const d = this.lookupChild(cache.result[RES_PARENT], cache.stoppedName());
+    if (this.sameAnswer(id, d)) {
+      // Same objects: the entry stays. A directory's listing is re-read, though: the layer no
+      // longer vouched for it either.
+      cache.refresh(id, this.deadline(d.lowest, now));
+      this.table.dropListing(id);
+      return cache.resume(id, now);
+    }
+    return this.changed(now, syscall, ePath, eDest);
+  }
+
+  private changed(now: number, syscall: string, ePath: string, eDest?: string): number {
+    const cache = this.cache;
+    const id = cache.result[RES_ID];
+    if (this.policy.onChanged === 'estale') return this.stale(id, syscall, ePath, eDest);
+    this.counters.relookups++;
+    // insertStopped replaces the stale entry; its cached descendants become unreachable.
+    cache.remove(id);
+    return this.fill(now, syscall, ePath, eDest);
+  }
+
+  private stale(id: number, syscall: string, ePath: string, eDest?: string): never {
+    this.counters.estale++;
+    if (id !== ROOT_ID) this.cache.remove(id);
+    throw fsError('ESTALE', syscall, ePath, eDest);
+  }
+
+  private sameAnswer(id: number, d: LookupData): boolean {
+    const cache = this.cache;
+    if (cache.type(id) !== d.type || cache.flags(id) !== d.flags || cache.layer(id) !== d.layer ||
+      cache.lowest(id) !== d.lowest || cache.handle(id) !== d.handle) return false;
+    if (d.reals.length <= 2) return this.table.reals[id] === undefined;
+    const reals = this.table.realsOf(id);
+    if (reals.length !== d.reals.length) return false;
+    for (let i = 0; i < reals.length; i++) if (reals[i] !== d.reals[i]) return false;
+    return true;
+  }
+}

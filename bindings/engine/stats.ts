@@ -1,0 +1,74 @@
+// The fs.Stats-like object `stat`/`lstat` return, and the Dirent-like one of readdir.
+// Dates are built on first access (as Node does lazily): most callers only read a field or two.
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../layers/memory-layer.js';
+import type { NodeStat } from '../layers/layer.js';
+
+/** st_dev of every object in an overlay: one constant, so fresh and cached overlays agree. */
+export const OVERLAY_DEV = 0x5354;
+const BLOCK = 512;
+const BLKSIZE = 4096;
+
+class TypeTests {
+  declare mode: number;
+  isFile(): boolean { return (this.mode & S_IFMT) === S_IFREG; }
+  isDirectory(): boolean { return (this.mode & S_IFMT) === S_IFDIR; }
+  isSymbolicLink(): boolean { return (this.mode & S_IFMT) === S_IFLNK; }
+  isFIFO(): boolean { return (this.mode & S_IFMT) === S_IFIFO; }
+  isSocket(): boolean { return (this.mode & S_IFMT) === S_IFSOCK; }
+  isCharacterDevice(): boolean { return (this.mode & S_IFMT) === S_IFCHR; }
+  isBlockDevice(): boolean { return (this.mode & S_IFMT) === S_IFBLK; }
+}
+
+export class Stats extends TypeTests {
+  dev = OVERLAY_DEV;
+  ino: number;
+  override mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize = BLKSIZE;
+  blocks: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  birthtimeMs: number;
+
+  constructor(st: NodeStat, ino: number, nlink: number, size: number) {
+    super();
+    this.ino = ino;
+    this.mode = st.mode;
+    this.nlink = nlink;
+    this.uid = st.uid;
+    this.gid = st.gid;
+    this.rdev = st.rdev;
+    this.size = size;
+    this.blocks = Math.ceil(size / BLOCK);
+    this.atimeMs = st.atimeMs;
+    this.mtimeMs = st.mtimeMs;
+    this.ctimeMs = st.ctimeMs;
+    this.birthtimeMs = st.birthtimeMs;
+  }
+
+  get atime(): Date { return new Date(this.atimeMs); }
+  get mtime(): Date { return new Date(this.mtimeMs); }
+  get ctime(): Date { return new Date(this.ctimeMs); }
+  get birthtime(): Date { return new Date(this.birthtimeMs); }
+}
+
+export class Dirent extends TypeTests {
+  readonly name: string;
+  readonly parentPath: string;
+  /** Alias of parentPath, as Node 20's Dirent still has it. */
+  readonly path: string;
+  override readonly mode: number;
+
+  constructor(name: string, parentPath: string, mode: number) {
+    super();
+    this.name = name;
+    this.parentPath = parentPath;
+    this.path = parentPath;
+    this.mode = mode;
+  }
+}
