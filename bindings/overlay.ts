@@ -20,7 +20,7 @@ import {
 import { ChangeMapper } from './engine/change-map.js';
 import { CopyUp, WriteJournal } from './engine/copy-up.js';
 import { EntryTable } from './engine/entry-table.js';
-import { inoOf } from './engine/inode-numbers.js';
+import { InodeNumbers } from './engine/inode-numbers.js';
 import { listingModes, mergeListing, type Listing } from './engine/readdir.js';
 import { entryPath, RedirectIndex } from './engine/redirects.js';
 import { Resolver } from './engine/resolver.js';
@@ -90,6 +90,7 @@ export class Overlay {
   private readonly resolver: Resolver;
   private readonly copyUp: CopyUp;
   private readonly changes: ChangeMapper;
+  private readonly inodes = new InodeNumbers();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(options: OverlayOptions) {
@@ -111,7 +112,7 @@ export class Overlay {
     // then already past, in both cache implementations.
     const now = () => Math.floor(clock() - start) + 1;
     this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, policyFor(options.policy), this.redirectDir, now);
-    this.copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.metacopy);
+    this.copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, this.metacopy);
     this.changes = new ChangeMapper(this.cache, this.table, this.redirects);
     this.subscribe();
   }
@@ -135,13 +136,21 @@ export class Overlay {
     return this.statCommon(path, false, 'lstat', options);
   }
 
+  /**
+   * Like fs.existsSync, never throws. It cannot report ESTALE either: under a strict policy the
+   * stale entry is still counted and dropped, and the answer comes from the fresh state — a
+   * plain `false` for an object that exists would be a silently wrong answer.
+   */
   exists(path: string): boolean {
     if (typeof path !== 'string') return false;
-    try {
-      return this.find(path, true, 'access') === WALK_FOUND;
-    } catch {
-      return false;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        return this.find(path, true, 'access') === WALK_FOUND;
+      } catch (err) {
+        if (!hasCode(err, 'ESTALE')) return false;
+      }
     }
+    return false;
   }
 
   readdir(path: string, options?: { withFileTypes?: false; encoding?: string } | string): string[];
@@ -325,10 +334,8 @@ export class Overlay {
     const fail: Fail = (code) => fsError(code, 'rename', from, to);
     checkWholePath(from, 'rename', from, to);
     checkWholePath(to, 'rename', from, to);
-    const sp = splitPath(from);
-    const dp = splitPath(to);
-    this.parentDir(sp.parent, 'rename', from, to);
-    this.parentDir(dp.parent, 'rename', from, to);
+    const sp = this.parentOf(from, 'rename', from, to);
+    const dp = this.parentOf(to, 'rename', from, to);
     if (!isName(sp.last) || !isName(dp.last)) throw fail('EBUSY');
     this.requireUpper(fail);
 
@@ -513,7 +520,7 @@ export class Overlay {
     const layer = this.layers[L]!;
     const st = layer.stat(h);
     let ino = this.table.inos[id];
-    if (!ino) this.table.inos[id] = ino = inoOf(this.layers, L, h, st.ino);
+    if (!ino) this.table.inos[id] = ino = this.inodes.of(L, h, st.ino);
     // Fact 11: a merged directory reports one link.
     const nlink = type === T_DIR && (flags & F_MERGED) !== 0 ? 1 : st.nlink;
     const reals = this.table.reals[id];
@@ -532,6 +539,8 @@ export class Overlay {
     checkWholePath(path, syscall, ePath, eDest);
     const sp = splitPath(path);
     this.parentDir(sp.parent, syscall, ePath, eDest);
+    // A last '..' that would climb above the root is refused like any other (the contract's EINVAL).
+    if (sp.last === '..' && this.cache.result[RES_ID] === ROOT_ID) throw fsError('EINVAL', syscall, ePath, eDest);
     return sp;
   }
 
@@ -721,6 +730,8 @@ export class Overlay {
       j.rollback();
       throw err;
     }
+    const h = this.cache.handle(id);
+    if (this.cache.layer(id) === 0 && !upper.alive(h)) this.inodes.forget(h);
     this.nameChanged(parent, name);
   }
 

@@ -8,7 +8,7 @@ import type { DentryCache } from '../cache/dentry-cache.js';
 import { fsError } from '../errors.js';
 import type { Handle, Layer, NodeSpec } from '../layers/layer.js';
 import type { EntryTable } from './entry-table.js';
-import { copyUpXattrs } from './inode-numbers.js';
+import type { InodeNumbers } from './inode-numbers.js';
 import type { LayerStack } from './lookup.js';
 import type { RedirectIndex } from './redirects.js';
 
@@ -45,6 +45,7 @@ export class CopyUp {
     private readonly cache: DentryCache,
     private readonly table: EntryTable,
     private readonly redirects: RedirectIndex,
+    private readonly inodes: InodeNumbers,
     private readonly metacopy: boolean,
   ) {}
 
@@ -64,9 +65,10 @@ export class CopyUp {
     const name = this.cache.name(id);
     const spec: NodeSpec = {
       type: 'dir', mode: st.mode, uid: st.uid, gid: st.gid, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs,
-      xattrs: copyUpXattrs(lower, h, { layer: L, ino: st.ino, path: this.redirects.layerPath(id, L) }),
+      xattrs: lower.xattrs(h),
     };
     const uh = this.create(parentUpper, name, spec, j);
+    this.inodes.recordCopyUp(uh, L, h, st.ino);
     // The copy is a plain directory over the lower one(s): merged, not opaque, no redirect.
     this.table.setReals(id, [0, uh, ...lowerReals]);
     const flags = (this.cache.flags(id) | F_MERGED) & ~(F_OPAQUE | F_REDIRECT);
@@ -89,7 +91,7 @@ export class CopyUp {
     const parentUpper = this.upperDir(parent, j);
     const spec: NodeSpec = {
       type: st.type, mode: st.mode, uid: st.uid, gid: st.gid, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs,
-      xattrs: copyUpXattrs(lower, h, { layer: L, ino: st.ino, path: joinName(this.redirects.layerPath(parent, L), name) }),
+      xattrs: lower.xattrs(h),
     };
     const metacopy = metaOnly && this.metacopy && st.type === 'file';
     if (st.type === 'file') {
@@ -102,6 +104,7 @@ export class CopyUp {
     }
     edit?.(spec);
     const uh = this.create(parentUpper, name, spec, j);
+    this.inodes.recordCopyUp(uh, L, h, st.ino);
     // A metacopy keeps reading its data from the lower chain; a full copy stands alone.
     this.table.setReals(id, spec.metacopy ? [0, uh, ...reals] : [0, uh]);
     this.cache.update(id, this.cache.type(id), 0, 0, spec.metacopy ? this.cache.lowest(id) : 0, uh);
@@ -127,8 +130,4 @@ export class CopyUp {
     j.onUndo(() => upper.removeName(dir, name));
     return h;
   }
-}
-
-function joinName(dir: string, name: string): string {
-  return dir === '/' ? '/' + name : dir + '/' + name;
 }
