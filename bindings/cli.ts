@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// The `strata` command: dispatches to one module per subcommand, loaded on demand so that
+// `strata stress` does not pay for the kernel harness and vice versa.
+const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
+  stress: {
+    summary: 'check the cache against a fresh overlay while layers change underneath',
+    load: async () => (await import('./commands/stress.js')).runStress,
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: strata <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n'strata <command> --help' for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    console.error(`strata: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load())(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    console.error(`strata: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);
