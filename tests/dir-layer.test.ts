@@ -308,6 +308,19 @@ describe('DirLayer writes the kernel format', { skip: needRoot }, () => {
     assert.throws(() => layer.linkName(at('d'), layer.root(), 'dirlink'), { code: 'EPERM' });
   });
 
+  it('a whiteout is a mark, not a file: a directory can be renamed over it, a file linked over it', () => {
+    layer.putWhiteout(layer.root(), 'wd');
+    layer.createNode(layer.root(), 'srcdir', { type: 'dir', mode: 0o755 });
+    const srcdir = at('srcdir');
+    layer.renameName(layer.root(), 'srcdir', layer.root(), 'wd');
+    assert.ok(fs.lstatSync(path.join(root, 'wd')).isDirectory());
+    assert.equal(at('wd'), srcdir);
+    layer.putWhiteout(layer.root(), 'wl');
+    layer.linkName(at('dst'), layer.root(), 'wl');
+    assert.equal(fs.lstatSync(path.join(root, 'wl')).ino, fs.lstatSync(path.join(root, 'dst')).ino);
+    assert.equal(at('wl'), at('dst'));
+  });
+
   it('names are single components: "..", "." and "a/b" are EINVAL', () => {
     for (const bad of ['..', '.', 'a/b', '', 'nul\0']) {
       assert.throws(() => layer.lookup(layer.root(), bad), { code: 'EINVAL' }, bad);

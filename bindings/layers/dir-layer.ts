@@ -388,6 +388,11 @@ export class DirLayer implements Layer {
         if (src === undefined) throw fsError('ENOENT', 'rename', displayPath(fromPath), displayPath(toPath));
         if (fromPath === toPath) return;
         const dst = this.tree.lstatAt(td.fd, to, toPath);
+        if (dst !== undefined && src.isDirectory() && this.format.isWhiteoutDevice(dst)) {
+          // A whiteout is a mark, not a file: a directory may take its place. rename(2) cannot put
+          // a directory over a non-directory (the kernel uses RENAME_EXCHANGE), so remove it first.
+          host('unlink', toPath, () => fs.unlinkSync(procPath(td.fd, to)));
+        }
         host('rename', fromPath, () => fs.renameSync(procPath(fd.fd, from), procPath(td.fd, to)), toPath);
         if (dst !== undefined && !sameObject(dst, src)) this.forget(toPath, dst);
         this.table.moved(fromPath, toPath);
@@ -402,7 +407,22 @@ export class DirLayer implements Layer {
     this.atObjectForWrite(h, 'link', (e) => {
       if (e.st.isDirectory()) throw fsError('EPERM', 'link', displayPath(e.path));
       this.atDirForWrite(dir, name, 'link', (d, linkPath) => {
-        host('link', e.path, () => fs.linkSync(procPath(e.parentFd, e.name), procPath(d.fd, name)), linkPath);
+        const existing = this.tree.lstatAt(d.fd, name, linkPath);
+        if (existing !== undefined && this.format.isWhiteoutDevice(existing)) {
+          // Over a whiteout: link under a temporary name in the work directory, then rename it
+          // over the whiteout, so the name never shows what the whiteout hides.
+          const work = this.workdir();
+          const temp = this.tempName();
+          host('link', e.path, () => fs.linkSync(procPath(e.parentFd, e.name), procPath(work.fd, temp)), linkPath);
+          try {
+            host('rename', linkPath, () => fs.renameSync(procPath(work.fd, temp), procPath(d.fd, name)));
+          } catch (err) {
+            fs.rmSync(procPath(work.fd, temp), { force: true });
+            throw err;
+          }
+        } else {
+          host('link', e.path, () => fs.linkSync(procPath(e.parentFd, e.name), procPath(d.fd, name)), linkPath);
+        }
         const st = this.tree.lstatAt(d.fd, name, linkPath);
         if (st === undefined || !sameObject(st, e.st)) {
           // The source was swapped between our check and link(2): undo, report the race.

@@ -1,0 +1,81 @@
+// The kernel judges Strata: the same operations on the kernel's overlayfs and on Strata's Overlay
+// over DirLayers of identical lower trees, every answer compared (tests/kernel/differential.ts).
+// Scripted scenarios cover each behaviour by name; seeded random runs cover the combinations.
+// Skipped, with the reason printed, where overlayfs cannot be mounted (not root, no overlay).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runDifferential, type DiffResult, type StrataTarget } from './kernel/differential.js';
+import { probeOverlayMount } from './kernel/kernel-mount.js';
+import { specListing } from './kernel/lower-trees.js';
+import { SCENARIOS, specFrom } from './kernel/scenarios.js';
+import { loadTarget } from './kernel/targets.js';
+import { shrink } from './kernel/shrink.js';
+import { testSeeds } from './helpers/prng.js';
+
+const support = probeOverlayMount();
+if (!support.ok) console.log(`# kernel differential skipped: ${support.reason} (${support.kernel})`);
+else console.log(`# kernel differential: ${support.kernel}, ${support.reason}`);
+const skip = support.ok ? false : support.reason;
+
+const OPS_PER_SEED = 100;
+const SEEDS_OFF = testSeeds(Array.from({ length: 22 }, (_, i) => i + 1), 2, 'kernel differential, redirect_dir=off');
+const SEEDS_ON = testSeeds(Array.from({ length: 8 }, (_, i) => 101 + i), 1, 'kernel differential, redirect_dir=on');
+
+const totals = { ops: 0, answers: 0, agreed: 0, runs: 0 };
+let shrunkOne = false;
+
+/** Fail with the seed, the disagreement and a replay (shrunk for the first failing seed only). */
+function assertAgrees(r: DiffResult, target: StrataTarget, label: string): void {
+  totals.ops += r.opsRun;
+  totals.answers += r.answers;
+  totals.agreed += r.agreed;
+  totals.runs++;
+  const d0 = r.disagreement;
+  if (d0 === undefined) return;
+  let d = d0;
+  if (!shrunkOne) {
+    shrunkOne = true;
+    d = shrink(d0, { redirectDir: d0.redirectDir, target }, 80).disagreement;
+  }
+  assert.fail([
+    `${label}: the kernel and Strata disagree (seed ${r.seed}, redirect_dir=${r.redirectDir ? 'on' : 'off'}) — ${d.what}`,
+    ...d.detail.split('\n').map((l) => `  ${l}`),
+    `rerun: strata diff-kernel --seed ${r.seed} --ops ${OPS_PER_SEED} --redirect-dir ${r.redirectDir ? 'on' : 'off'}`,
+    `replay${d === d0 ? '' : ' (shrunk)'} — lower trees:`, ...specListing(d.spec).map((l) => `  ${l}`),
+    '  operations:', ...d.replay.map((l) => `    ${l}`),
+  ].join('\n'));
+}
+
+describe('kernel differential: Strata Overlay over DirLayers vs overlayfs', { skip }, () => {
+  let target: StrataTarget;
+  it('loads the engine', async () => {
+    target = await loadTarget('overlay');
+  });
+
+  for (const redirectDir of [false, true]) {
+    for (const sc of SCENARIOS) {
+      if (sc.redirectDir !== undefined && sc.redirectDir !== redirectDir) continue;
+      it(`scenario (redirect_dir=${redirectDir ? 'on' : 'off'}): ${sc.name}`, () => {
+        const r = runDifferential({ seed: 0, ops: sc.ops.length, redirectDir, target, spec: specFrom(sc.lowers), script: sc.ops, checkEvery: 5 });
+        assert.equal(r.opsRun, sc.ops.length);
+        assertAgrees(r, target, sc.name);
+      });
+    }
+  }
+
+  for (const [redirectDir, seeds] of [[false, SEEDS_OFF], [true, SEEDS_ON]] as const) {
+    for (const seed of seeds) {
+      it(`random (redirect_dir=${redirectDir ? 'on' : 'off'}): seed ${seed}, ${OPS_PER_SEED} ops`, () => {
+        const r = runDifferential({ seed, ops: OPS_PER_SEED, redirectDir, target });
+        assertAgrees(r, target, `seed ${seed}`);
+        assert.equal(r.opsRun, OPS_PER_SEED);
+      });
+    }
+  }
+
+  it('ran enough: >= 2,000 random operations over >= 20 seeds', () => {
+    console.log(`# kernel differential: ${totals.runs} runs, ${totals.ops} ops, ${totals.answers} answers compared, ${totals.agreed} agreed`);
+    assert.ok(SEEDS_OFF.length + SEEDS_ON.length >= 20);
+    assert.ok((SEEDS_OFF.length + SEEDS_ON.length) * OPS_PER_SEED >= 2000);
+  });
+});

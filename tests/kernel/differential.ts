@@ -1,0 +1,271 @@
+// The kernel differential: one seed = random lower trees written twice, the kernel's overlayfs
+// mounted over one copy and Strata (over DirLayers) over the other, then the same operations on
+// both with every answer compared — values, errno codes, and st_ino identity. Along the way and
+// at the end, whole-tree views are compared; after unmounting, the two upper directories are
+// compared on disk, and each side is made to read the other's upper (the kernel mounts Strata's,
+// Strata opens the kernel's), which must show the same tree again.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DirLayer } from '../../bindings/layers/dir-layer.js';
+import type { Layer } from '../../bindings/layers/layer.js';
+import { createRng } from '../helpers/prng.js';
+import {
+  PathPool, READS, kernelQuirks, printOp, randomOp, runOnKernel, runOnStrata, showOutcome, touched, victims,
+  type Op, type Outcome, type OverlayUnderTest,
+} from './diff-ops.js';
+import { InoIdentity } from './ino-identity.js';
+import { mountOverlay, probeOverlayMount, removeScratch, unmountOverlay } from './kernel-mount.js';
+import { describeSpec, randomLowers, specPaths, writeSpec, type SpecDir } from './lower-trees.js';
+import { diffViews, kernelReader, overlayView, strataReader, upperDiskView, type TreeView } from './tree-views.js';
+import { scratchDir } from './host-fixtures.js';
+import { isDeepStrictEqual } from 'node:util';
+
+/** Builds the Strata side from layers: the engine's Overlay, or the reference model. */
+export interface StrataTarget {
+  name: string;
+  create(o: { lowers: Layer[]; upper?: Layer; redirectDir: boolean }): OverlayUnderTest;
+}
+
+export interface DiffOptions {
+  seed: number;
+  /** Random operations to run (ignored when `script` is given). */
+  ops: number;
+  redirectDir: boolean;
+  target: StrataTarget;
+  /** Number of lower layers (default: 2 or 3, from the seed). */
+  lowers?: number;
+  /** Compare whole-tree views every this many operations (default 25; 0 = only at the end). */
+  checkEvery?: number;
+  /** Given lower trees and operations instead of random ones (scripted scenarios, replays). */
+  spec?: SpecDir[];
+  script?: Op[];
+  /** Run only the first `limit` operations (shrinking a replay). */
+  limit?: number;
+}
+
+export interface Disagreement {
+  seed: number;
+  redirectDir: boolean;
+  /** Index of the operation (or -1 for an end-of-run check). */
+  index: number;
+  what: string;
+  detail: string;
+  /** The operations up to and including the failing one, as replayable lines. */
+  replay: string[];
+  /** The same, as data, and the lower trees: what a shrinker needs to re-run it. */
+  ops: Op[];
+  spec: SpecDir[];
+}
+
+export interface DiffResult {
+  seed: number;
+  redirectDir: boolean;
+  layers: string;
+  opsRun: number;
+  /** Answers compared (operation results, follow-up lstats, tree entries, upper entries). */
+  answers: number;
+  agreed: number;
+  inoPairs: number;
+  /** Kernel behaviour filtered out on purpose (see kernelQuirks in diff-ops.ts). */
+  quirks: { listedWhiteouts: number };
+  disagreement?: Disagreement;
+}
+
+interface Side {
+  lowers: string[];
+  upper: string;
+}
+
+export function runDifferential(o: DiffOptions): DiffResult {
+  const support = probeOverlayMount();
+  if (!support.ok) throw new Error(`kernel overlayfs unavailable: ${support.reason}`);
+  const namespace = support.userxattr ? 'user' : 'trusted';
+  const rng = createRng(o.seed);
+  const spec = o.spec ?? randomLowers(rng, o.lowers ?? 2 + rng.int(2));
+  const result: DiffResult = {
+    seed: o.seed, redirectDir: o.redirectDir, layers: describeSpec(spec), opsRun: 0, answers: 0, agreed: 0, inoPairs: 0,
+    quirks: { listedWhiteouts: 0 },
+  };
+  kernelQuirks.listedWhiteouts = 0;
+  const base = scratchDir(`kdiff-${o.seed}`);
+  const mk = (...p: string[]) => { const d = path.join(base, ...p); fs.mkdirSync(d, { recursive: true }); return d; };
+  const kernel: Side = { lowers: spec.map((_, i) => mk('k', `l${i}`)), upper: mk('k', 'u') };
+  const strata: Side = { lowers: spec.map((_, i) => mk('s', `l${i}`)), upper: mk('s', 'u') };
+  const mnt = mk('k', 'm');
+  const crossMnt = mk('s', 'm');
+  const oldUmask = process.umask(0o022);
+  const layers: DirLayer[] = [];
+  const open = (dir: string, readOnly: boolean) => {
+    const l = new DirLayer(dir, { readOnly, xattrs: namespace });
+    layers.push(l);
+    return l;
+  };
+  const ran: Op[] = [];
+  const fail = (index: number, what: string, detail: string) => {
+    result.disagreement ??= {
+      seed: o.seed, redirectDir: o.redirectDir, index, what, detail, replay: ran.map(printOp), ops: [...ran], spec,
+    };
+  };
+  const check = (ok: boolean, index: number, what: string, detail: () => string) => {
+    result.answers++;
+    if (ok) result.agreed++;
+    else fail(index, what, detail());
+    return ok;
+  };
+
+  try {
+    spec.forEach((layer, i) => {
+      writeSpec(kernel.lowers[i], layer, namespace);
+      writeSpec(strata.lowers[i], layer, namespace);
+    });
+    mountOverlay({
+      lowers: kernel.lowers, upper: kernel.upper, work: mk('k', 'w'), target: mnt,
+      redirectDir: o.redirectDir, userxattr: support.userxattr,
+    });
+    const ov = o.target.create({
+      lowers: strata.lowers.map((d) => open(d, true)), upper: open(strata.upper, false), redirectDir: o.redirectDir,
+    });
+    const inos = new InoIdentity();
+    const pool = new PathPool(specPaths(spec));
+
+    const compareViews = (index: number, label: string): TreeView | undefined => {
+      const kv = viewOrError(() => overlayView(kernelReader(mnt)));
+      const sv = viewOrError(() => overlayView(strataReader(ov)));
+      const diff = diffViews(kv, sv, ['kernel', 'strata']);
+      check(diff.length === 0, index, `${label}: whole-tree view`, () => diff.join('\n'));
+      result.answers += kv.size;
+      result.agreed += diff.length === 0 ? kv.size : 0;
+      if (diff.length === 0) {
+        for (const p of kv.keys()) {
+          const k = lstatIno(() => fs.lstatSync(mnt + p));
+          const s = lstatIno(() => ov.lstat(p));
+          if (k !== undefined && s !== undefined) {
+            const why = inos.match(k, s, `st_ino of ${p}`);
+            if (why !== undefined) check(false, index, `${label}: st_ino identity`, () => why);
+          }
+        }
+      }
+      return kv;
+    };
+
+    const total = o.script?.length ?? o.ops;
+    const limit = Math.min(total, o.limit ?? total);
+    for (let i = 0; i < limit && result.disagreement === undefined; i++) {
+      const op = o.script?.[i] ?? randomOp(rng, pool, i);
+      ran.push(op);
+      // Objects an operation may delete: their numbers are free for reuse afterwards.
+      const doomed = victims(op).map((p) => ({
+        k: lstatFacts(() => fs.lstatSync(mnt + p)),
+        s: lstatFacts(() => ov.lstat(p)),
+      }));
+      const k = runOnKernel(mnt, op);
+      const s = runOnStrata(ov, op);
+      result.opsRun++;
+      if (!check(sameAnswer(k, s), i, printOp(op), () => `kernel: ${showOutcome(k)}\nstrata: ${showOutcome(s)}`)) break;
+      if (k.ok && k.ino !== undefined && s.ok && s.ino !== undefined) {
+        const why = inos.match(k.ino, s.ino, `${printOp(op)}`);
+        if (why !== undefined) check(false, i, `st_ino identity`, () => why);
+      }
+      if (k.ok && !READS.has(op.method)) {
+        for (const d of doomed) {
+          if (d.k !== undefined && (d.k.dir || d.k.nlink <= 1)) inos.forget(d.k.ino, d.s?.ino);
+          else if (d.s !== undefined && (d.s.dir || d.s.nlink <= 1)) inos.forget(d.k?.ino, d.s.ino);
+        }
+        for (const p of touched(op)) pool.add(p);
+      }
+      // What the operation changed must now look the same from both sides.
+      for (const p of touched(op)) {
+        for (const q of [p, parentOf(p)]) {
+          const kl = runOnKernel(mnt, { method: 'lstat', args: [q] });
+          const sl = runOnStrata(ov, { method: 'lstat', args: [q] });
+          check(sameAnswer(kl, sl), i, `after ${printOp(op)}: lstat ${q}`, () => `kernel: ${showOutcome(kl)}\nstrata: ${showOutcome(sl)}`);
+          if (kl.ok && sl.ok && kl.ino !== undefined && sl.ino !== undefined) {
+            const why = inos.match(kl.ino, sl.ino, `after ${printOp(op)}: st_ino of ${q}`);
+            if (why !== undefined) check(false, i, 'st_ino identity', () => why);
+          }
+        }
+        const kd = runOnKernel(mnt, { method: 'readdir', args: [parentOf(p)] });
+        const sd = runOnStrata(ov, { method: 'readdir', args: [parentOf(p)] });
+        check(sameAnswer(kd, sd), i, `after ${printOp(op)}: readdir ${parentOf(p)}`, () => `kernel: ${showOutcome(kd)}\nstrata: ${showOutcome(sd)}`);
+      }
+      if (o.checkEvery !== 0 && (i + 1) % (o.checkEvery ?? 25) === 0) compareViews(i, `after op ${i}`);
+    }
+    result.inoPairs = inos.size;
+    if (result.disagreement !== undefined) return result;
+
+    const finalView = compareViews(-1, 'end of run');
+    const unmounted = unmountOverlay(mnt);
+    if (!unmounted.ok) throw new Error(`could not unmount ${mnt}: ${unmounted.how}`);
+
+    // The two uppers on disk: the same whiteouts, opaque/redirect marks, data.
+    const ku = upperDiskView(kernel.upper, namespace);
+    const su = upperDiskView(strata.upper, namespace);
+    const upperDiff = diffViews(ku, su, ['kernel upper', 'strata upper']);
+    check(upperDiff.length === 0, -1, 'upper directories on disk', () => upperDiff.join('\n'));
+
+    // The kernel mounts Strata's upper and shows the same tree.
+    if (finalView !== undefined && result.disagreement === undefined) {
+      mountOverlay({
+        lowers: strata.lowers, upper: strata.upper, work: mk('s', 'w'), target: crossMnt,
+        redirectDir: o.redirectDir, userxattr: support.userxattr,
+      });
+      try {
+        const view = viewOrError(() => overlayView(kernelReader(crossMnt)));
+        const diff = diffViews(finalView, view, ['kernel', 'kernel over strata upper']);
+        check(diff.length === 0, -1, "the kernel mounting Strata's upper", () => diff.join('\n'));
+      } finally {
+        unmountOverlay(crossMnt);
+      }
+      // Strata opens the kernel's upper (as the top layer of a read-only stack) and shows it too.
+      const reader = o.target.create({
+        lowers: [open(kernel.upper, true), ...kernel.lowers.map((d) => open(d, true))], redirectDir: o.redirectDir,
+      });
+      const view = viewOrError(() => overlayView(strataReader(reader)));
+      const diff = diffViews(finalView, view, ['kernel', 'strata over kernel upper']);
+      check(diff.length === 0, -1, "Strata reading the kernel's upper", () => diff.join('\n'));
+    }
+    return result;
+  } finally {
+    result.quirks.listedWhiteouts = kernelQuirks.listedWhiteouts;
+    for (const l of layers) l.close();
+    process.umask(oldUmask);
+    removeScratch(base, [mnt, crossMnt]);
+  }
+}
+
+function sameAnswer(a: Outcome, b: Outcome): boolean {
+  if (a.ok !== b.ok) return false;
+  if (!a.ok || !b.ok) return (a as { code: string }).code === (b as { code: string }).code;
+  return isDeepStrictEqual(a.value, b.value);
+}
+
+function parentOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+function lstatFacts(fn: () => { ino: number; nlink: number; isDirectory(): boolean } | undefined) {
+  try {
+    const st = fn();
+    return st === undefined ? undefined : { ino: st.ino, nlink: st.nlink, dir: st.isDirectory() };
+  } catch {
+    return undefined;
+  }
+}
+
+function lstatIno(fn: () => { ino: number } | undefined): number | undefined {
+  try {
+    return fn()?.ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A view, or a one-entry view naming the error that stopped the walk (so it shows in the diff). */
+function viewOrError(fn: () => TreeView): TreeView {
+  try {
+    return fn();
+  } catch (err) {
+    return new Map([['(walk failed)', String((err as Error).message ?? err)]]);
+  }
+}

@@ -1,0 +1,116 @@
+// The kernel's overlayfs, mounted for a test: a probe that says once whether (and why not) this
+// process can mount it, and a mount that always comes down again — a plain umount, retried, then
+// a lazy one (MNT_DETACH) as the last resort so a failing test never leaves a mount behind.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { removeTree, scratchDir } from './host-fixtures.js';
+
+export interface OverlayMountOptions {
+  /** Lower directories, topmost first (the kernel's `lowerdir=L0:L1` order). */
+  lowers: string[];
+  upper: string;
+  work: string;
+  target: string;
+  redirectDir: boolean;
+  /** `userxattr`: user.overlay.* marks, for mounts inside a user namespace (unshare -rm). */
+  userxattr: boolean;
+}
+
+export interface MountSupport {
+  ok: boolean;
+  /** Why not, or which variant works. */
+  reason: string;
+  kernel: string;
+  /** The mount needs `userxattr` (we are root only inside a user namespace). */
+  userxattr: boolean;
+}
+
+export function overlayOptions(o: OverlayMountOptions): string {
+  const opts = [
+    `lowerdir=${o.lowers.join(':')}`, `upperdir=${o.upper}`, `workdir=${o.work}`,
+    `redirect_dir=${o.redirectDir ? 'on' : 'off'}`, 'index=off', 'metacopy=off', 'xino=off',
+  ];
+  if (o.userxattr) opts.push('userxattr');
+  return opts.join(',');
+}
+
+function run(cmd: string, args: string[]): { ok: boolean; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error !== undefined) return { ok: false, out: r.error.message };
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}`.trim() };
+}
+
+export function mountOverlay(o: OverlayMountOptions): void {
+  const r = run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(o), o.target]);
+  if (!r.ok) throw new Error(`mount -t overlay -o ${overlayOptions(o)} ${o.target}: ${r.out}`);
+}
+
+/** Unmount, retrying a busy mount; a lazy unmount as the last resort. Never throws. */
+export function unmountOverlay(target: string): { ok: boolean; how: string } {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const r = run('umount', [target]);
+    if (r.ok || /not mounted|no mount point/i.test(r.out)) return { ok: true, how: 'umount' };
+  }
+  const lazy = run('umount', ['-l', target]);
+  return { ok: lazy.ok, how: lazy.ok ? 'umount -l' : `failed: ${lazy.out}` };
+}
+
+export function isMounted(target: string): boolean {
+  const real = fs.realpathSync(target);
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === real);
+}
+
+/**
+ * Remove a scratch tree that held mount points — unless one is still mounted: deleting through
+ * a live overlay mount would delete in its layers, so then the tree is left and reported.
+ */
+export function removeScratch(base: string, targets: string[]): boolean {
+  for (const t of targets) {
+    if (fs.existsSync(t) && isMounted(t)) unmountOverlay(t);
+    if (fs.existsSync(t) && isMounted(t)) {
+      console.error(`# kernel: ${t} is still mounted; leaving ${base} in place`);
+      return false;
+    }
+  }
+  removeTree(base);
+  return true;
+}
+
+let probed: MountSupport | undefined;
+
+/** Can this process mount overlayfs with the options the differential tests use? Probed once. */
+export function probeOverlayMount(): MountSupport {
+  if (probed !== undefined) return probed;
+  const kernel = `${os.type()} ${os.release()}`;
+  if (process.platform !== 'linux') return (probed = { ok: false, reason: `not Linux (${kernel})`, kernel, userxattr: false });
+  if (process.getuid?.() !== 0) {
+    return (probed = {
+      ok: false, kernel, userxattr: false,
+      reason: 'not root: mounting overlayfs needs CAP_SYS_ADMIN (run as root, or under `unshare -rm`)',
+    });
+  }
+  const tries: { userxattr: boolean }[] = [{ userxattr: false }, { userxattr: true }];
+  const failures: string[] = [];
+  for (const t of tries) {
+    const base = scratchDir('probe');
+    const d = (n: string) => { const p = path.join(base, n); fs.mkdirSync(p); return p; };
+    const o: OverlayMountOptions = {
+      lowers: [d('l0'), d('l1')], upper: d('u'), work: d('w'), target: d('m'), redirectDir: true, userxattr: t.userxattr,
+    };
+    try {
+      mountOverlay(o);
+      unmountOverlay(o.target);
+      removeScratch(base, [o.target]);
+      return (probed = {
+        ok: true, kernel, userxattr: t.userxattr,
+        reason: t.userxattr ? 'mounts with userxattr (user namespace)' : 'mounts as root',
+      });
+    } catch (err) {
+      failures.push((err as Error).message);
+      removeScratch(base, [o.target]);
+    }
+  }
+  return (probed = { ok: false, kernel, userxattr: false, reason: `overlayfs does not mount here: ${failures.join(' | ')}` });
+}
