@@ -1,9 +1,30 @@
 // Conformance, lookup (SEMANTICS.md facts 1-7), run against the engine and the reference model.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import tar from 'tar-stream';
+import { TarLayer } from '../../bindings/layers/tar-layer.js';
 import { assertFsError } from '../helpers/assert-fs.js';
+import { diffSnapshots, snapshotLayer } from '../helpers/layer-snapshot.js';
 import { forEachImplementation } from '../helpers/implementations.js';
 import { dir, layer, link, opaque, WH } from '../helpers/layer-tree.js';
+
+const S_IFCHR = 0o020000;
+const S_IFIFO = 0o010000;
+
+/** An OCI layer tarball with these members (directories end in '/'). */
+async function ociArchive(members: [name: string, data?: string][]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise((resolve) => pack.on('end', resolve));
+  for (const [name, data] of members) {
+    const isDir = name.endsWith('/');
+    pack.entry({ name, type: isDir ? 'directory' : 'file', mode: isDir ? 0o755 : 0o644 }, isDir ? undefined : data ?? '');
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
 
 forEachImplementation((impl) => {
   test('fact 1: a file in a higher layer hides a directory below', () => {
@@ -100,5 +121,40 @@ forEachImplementation((impl) => {
   test('fact 5: a non-opaque directory between an opaque one and the top still merges', () => {
     const ov = impl.make({ lowers: [layer({ o: { top: '0' } }), layer({ o: opaque({ mid: '1' }) }), layer({ o: { low: '2' } })] });
     assert.deepEqual(ov.readdir('/o'), ['mid', 'top']);
+  });
+
+  test('fact 6: creating a 0/0 character device through the overlay fails with EPERM', () => {
+    const upper = layer({ d: {} });
+    const ov = impl.make({ upper, lowers: [layer({ gone: 'x' })] });
+    const before = snapshotLayer(upper);
+    assertFsError(() => ov.mknod('/d/dev', S_IFCHR | 0o644, 0), { code: 'EPERM', syscall: 'mknod', path: '/d/dev' });
+    assertFsError(() => ov.mknod('/dev0', S_IFCHR | 0o600, 0), { code: 'EPERM', syscall: 'mknod' });
+    assertFsError(() => ov.mknod('/gone', S_IFCHR | 0o600, 0), { code: 'EEXIST', syscall: 'mknod' });
+    assert.equal(diffSnapshots(before, snapshotLayer(upper)), '', 'nothing was created');
+    assert.equal(ov.readFile('/gone', 'utf8'), 'x', 'the lower name is not whited out');
+    assert.deepEqual(ov.readdir('/').slice().sort(), ['d', 'gone']);
+    ov.mknod('/d/tty', S_IFCHR | 0o620, 0x0501);
+    ov.mknod('/d/fifo', S_IFIFO | 0o644);
+    assert.ok(ov.lstat('/d/tty').isCharacterDevice());
+    assert.ok(ov.lstat('/d/fifo').isFIFO());
+    assert.deepEqual(ov.readdir('/d').slice().sort(), ['fifo', 'tty']);
+  });
+
+  test('fact 7: no .wh. name of an OCI layer is ever visible through the overlay', async () => {
+    const base = await TarLayer.load(await ociArchive([
+      ['etc/'], ['etc/passwd', 'root'], ['etc/hosts', 'base'], ['var/'], ['var/cache/'], ['var/cache/old', 'stale'],
+    ]));
+    const patch = await TarLayer.load(await ociArchive([
+      ['etc/'], ['etc/.wh.passwd'], ['var/'], ['var/cache/'], ['var/cache/.wh..wh..opq'], ['var/cache/new', 'fresh'],
+    ]));
+    const ov = impl.make({ lowers: [patch, base], upper: layer() });
+    assert.deepEqual(ov.readdir('/etc'), ['hosts']);
+    assert.deepEqual(ov.readdir('/var/cache'), ['new']);
+    for (const p of ['/etc/.wh.passwd', '/etc/passwd', '/var/cache/.wh..wh..opq', '/var/cache/old']) {
+      assertFsError(() => ov.lstat(p), 'ENOENT');
+      assert.equal(ov.exists(p), false, p);
+    }
+    ov.writeFile('/etc/passwd', 'new');
+    assert.deepEqual(ov.readdir('/etc').slice().sort(), ['hosts', 'passwd']);
   });
 });

@@ -96,13 +96,32 @@ forEachImplementation((impl) => {
     assert.equal(ov.readFile('/d/f', 'utf8'), 'lower data+', 'the next write works');
   });
 
-  test('fact 12: a failed data write after copy-up never shows a truncated file', () => {
-    const lower = layer({ f: 'lower data' });
-    const upper = populate(new FaultyLayer(), {});
-    const ov = impl.make({ lowers: [lower], upper });
-    upper.failNext('writeData');
-    assertFsError(() => ov.appendFile('/f', '+'), 'ENOSPC');
-    assert.equal(ov.readFile('/f', 'utf8'), 'lower data', 'either the old copy or no copy, never a partial one');
+  test('fact 12: whichever layer write fails during a copy-up, the file is old or new, never partial', () => {
+    let fired = 0;
+    for (const method of ['createNode', 'writeData', 'setMode', 'setTimes', 'setXattr'] as const) {
+      const lower = layer({ d: { f: file('lower data', 0o640) } });
+      lower.setXattr('/d/f', 'user.k', bytes('v'));
+      const upper = populate(new FaultyLayer(), {});
+      const ov = impl.make({ lowers: [lower], upper });
+      upper.failNext(method);
+      let threw = false;
+      try {
+        ov.appendFile('/d/f', '+');
+      } catch (err) {
+        threw = true;
+        assert.equal((err as { code?: string }).code, 'ENOSPC', `${method}: the layer's error comes through`);
+      }
+      fired += upper.fired;
+      const content = ov.readFile('/d/f', 'utf8');
+      assert.equal(content, threw ? 'lower data' : 'lower data+', `${method}: content after ${threw ? 'a failed' : 'a'} write`);
+      assert.equal(ov.stat('/d/f').size, content.length);
+      const h = upper.handleAt('/d/f');
+      if (h > 0) {
+        assert.equal(upper.stat(h).mode & 0o7777, 0o640, `${method}: an upper copy is complete (mode)`);
+        assert.equal(text(upper.xattrs(h)['user.k'] ?? new Uint8Array()), 'v', `${method}: an upper copy is complete (xattrs)`);
+      }
+    }
+    assert.ok(fired >= 1, 'at least one fault was met');
   });
 
   test('fact 13: with metacopy on, chmod copies metadata only; data stays below until written', () => {

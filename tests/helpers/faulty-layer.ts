@@ -4,7 +4,8 @@ import type { Handle, NodeSpec } from '../../bindings/layers/layer.js';
 import { MemoryLayer } from '../../bindings/layers/memory-layer.js';
 import { fsError } from '../../bindings/errors.js';
 
-export type FaultyMethod = 'createNode' | 'writeData' | 'setMode' | 'setTimes' | 'renameName' | 'linkName' | 'putWhiteout' | 'removeName';
+export type FaultyMethod =
+  | 'createNode' | 'writeData' | 'setMode' | 'setTimes' | 'setXattr' | 'renameName' | 'linkName' | 'putWhiteout' | 'removeName';
 
 export class FaultyLayer extends MemoryLayer {
   private faults: { method: FaultyMethod; name?: string; code: string }[] = [];
@@ -42,6 +43,14 @@ export class FaultyLayer extends MemoryLayer {
   override setTimes(h: Handle, atimeMs: number, mtimeMs: number): void {
     this.trip('setTimes');
     super.setTimes(h, atimeMs, mtimeMs);
+  }
+
+  override setXattr(h: Handle, key: string, value: Uint8Array | undefined): void;
+  override setXattr(p: string, key: string, value: Uint8Array | undefined): void;
+  override setXattr(target: Handle | string, key: string, value: Uint8Array | undefined): void {
+    // Only the overlay's handle-based writes fail; direct path-based changes (test setup) do not.
+    if (typeof target === 'number') this.trip('setXattr');
+    super.setXattr(target as string, key, value);
   }
 
   override renameName(fromDir: Handle, from: string, toDir: Handle, to: string): void {

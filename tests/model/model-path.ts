@@ -22,15 +22,20 @@ export function byteLength(s: string): number {
  * NUL bytes and relative paths are EINVAL and a path over PATH_MAX bytes ENAMETOOLONG — the
  * cache's whole-path errors, raised with the operation's syscall name.
  */
-export function parsePath(path: unknown, syscall: string, argName = 'path'): ParsedPath {
+export function parsePath(
+  path: unknown,
+  syscall: string,
+  argName = 'path',
+  fail: (code: string) => Error = (code) => fsError(code, syscall, path as string),
+): ParsedPath {
   if (typeof path !== 'string') {
     const err = new TypeError(`The "${argName}" argument must be of type string. Received ${describe(path)}`);
     (err as TypeError & { code: string }).code = 'ERR_INVALID_ARG_TYPE';
     throw err;
   }
-  if (path.includes('\0')) throw fsError('EINVAL', syscall, path);
-  if (byteLength(path) > PATH_MAX) throw fsError('ENAMETOOLONG', syscall, path);
-  if (!path.startsWith('/')) throw fsError('EINVAL', syscall, path);
+  if (path.includes('\0')) throw fail('EINVAL');
+  if (byteLength(path) > PATH_MAX) throw fail('ENAMETOOLONG');
+  if (!path.startsWith('/')) throw fail('EINVAL');
   const components = path.split('/').filter((c) => c !== '');
   return { components, trailingSlash: components.length > 0 && path.endsWith('/') };
 }
