@@ -155,25 +155,45 @@ export class DirLayer implements Layer {
   }
 
   stat(h: Handle): NodeStat {
-    return this.atObject(h, 'stat', (e) => {
-      const st = e.st;
-      const type = nodeType(st);
-      return {
-        type, mode: st.mode, size: st.size, nlink: st.nlink, uid: st.uid, gid: st.gid,
-        atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
-        ino: st.ino, rdev: type === 'other' ? st.rdev : 0,
-      };
-    });
+    const st = this.lstatObject(h);
+    const type = nodeType(st);
+    return {
+      type, mode: st.mode, size: st.size, nlink: st.nlink, uid: st.uid, gid: st.gid,
+      atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
+      ino: st.ino, rdev: type === 'other' ? st.rdev : 0,
+    };
   }
 
+  /** The lstat of a handle's object, checked against its identity, without opening it. */
+  private lstatObject(h: Handle): fs.Stats {
+    const record = this.table.get(h);
+    if (record !== undefined && !record.deleted && !record.dir) {
+      for (const p of record.paths) {
+        const slash = p.lastIndexOf('/');
+        try {
+          const st = this.tree.withDir(slash < 0 ? '' : p.slice(0, slash), (fd) => this.tree.lstatAt(fd, p.slice(slash + 1), p));
+          if (st !== undefined && sameObject(st, record)) return st;
+        } catch {
+          // unreachable there: try the next name, then the full check below
+        }
+      }
+    }
+    return this.atObject(h, 'stat', (e) => e.st);
+  }
+
+  /**
+   * Still found, with its identity, at one of its known paths? One lstat of the host path per
+   * known name: this runs on every cache hit. It follows the host path plainly (it reads nothing
+   * but the answer "same object or not"); every access that uses the object walks contained.
+   */
   alive(h: Handle): boolean {
     const record = this.table.get(h);
     if (record === undefined || record.deleted) return false;
-    try {
-      return this.atObject(h, 'stat', () => true);
-    } catch {
-      return false;
+    for (const p of record.paths) {
+      const st = fs.lstatSync(p === '' ? this.hostRoot : `${this.hostRoot}/${p}`, { throwIfNoEntry: false });
+      if (st !== undefined && sameObject(st, record)) return true;
     }
+    return false;
   }
 
   isOpaque(dir: Handle): boolean {
@@ -396,6 +416,7 @@ export class DirLayer implements Layer {
         host('rename', fromPath, () => fs.renameSync(procPath(fd.fd, from), procPath(td.fd, to)), toPath);
         if (dst !== undefined && !sameObject(dst, src)) this.forget(toPath, dst);
         this.table.moved(fromPath, toPath);
+        if (src.isDirectory()) this.tree.forgetDirs(fromPath);
         if (this.format.whiteouts === 'oci') this.removeOciWhiteout(td.fd, to, toPath);
         this.watcher?.expectSelf(fromPath);
         this.watcher?.expectSelf(toPath);
@@ -449,18 +470,37 @@ export class DirLayer implements Layer {
 
   /**
    * Run `fn` on the object behind handle `h`, found at one of its known paths with its identity.
-   * A path where something else now lives is dropped; when none is left the handle is stale.
+   * A path where something else now lives (or that can no longer be walked: a component removed,
+   * or turned into a symlink) is dropped; when none is left the handle is stale (ESTALE).
    */
   private atObject<T>(h: Handle, syscall: string, fn: (e: Entry) => T): T {
     const record = this.table.get(h);
     if (record === undefined || record.deleted) throw fsError('ESTALE', syscall);
     for (const p of [...record.paths]) {
-      const found = this.tree.withEntry(p, (parentFd, name, fd, st) =>
-        sameObject(st, record) ? { value: fn({ path: p, parentFd, name, fd, st }) } : undefined);
+      let found: { value: T } | undefined;
+      try {
+        found = record.dir
+          // A directory is held directly (from the tree's cache when it still checks out).
+          ? this.tree.withDir(p, (fd, st) => (sameObject(st, record) ? { value: this.call(fn, { path: p, parentFd: -1, name: '', fd, st }) } : undefined))
+          : this.tree.withEntry(p, (parentFd, name, fd, st) =>
+            sameObject(st, record) ? { value: this.call(fn, { path: p, parentFd, name, fd, st }) } : undefined);
+      } catch (err) {
+        if (err instanceof OperationError) throw err.cause;
+        if (!['ENOENT', 'ENOTDIR', 'ELOOP', 'ESTALE'].includes(hostCode(err) ?? '')) throw err;
+      }
       if (found !== undefined) return found.value;
       this.table.forgetPath(p, false);
     }
     throw fsError('ESTALE', syscall, displayPath(record.paths[0] ?? ''));
+  }
+
+  /** Errors of the operation itself pass through atObject untouched (only walk errors are stale). */
+  private call<T>(fn: (e: Entry) => T, e: Entry): T {
+    try {
+      return fn(e);
+    } catch (err) {
+      throw new OperationError(err);
+    }
   }
 
   private atObjectForWrite<T>(h: Handle, syscall: string, fn: (e: Entry) => T): T {
@@ -553,7 +593,10 @@ export class DirLayer implements Layer {
   }
 
   private forget(childPath: string, st: fs.Stats): void {
-    if (st.isDirectory()) this.table.forgetPath(childPath, true);
+    if (st.isDirectory()) {
+      this.table.forgetPath(childPath, true);
+      this.tree.forgetDirs(childPath);
+    }
     this.table.removed(childPath);
   }
 
@@ -658,6 +701,11 @@ export class DirLayer implements Layer {
   private snapshotBefore(layerPath: string): PathSnapshot | undefined {
     return this.watcher?.lastSeen(layerPath);
   }
+}
+
+/** Carries an operation's own error through atObject's walk-error handling. */
+class OperationError {
+  constructor(readonly cause: unknown) {}
 }
 
 /** '/a/b/' or 'a/b' → 'a/b'; '/' → ''. */

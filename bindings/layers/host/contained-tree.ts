@@ -56,11 +56,29 @@ export function procPath(fd: number, name?: string): string {
   return name === undefined ? `/proc/self/fd/${fd}` : `/proc/self/fd/${fd}/${name}`;
 }
 
+/** A held directory: its O_PATH descriptor, what lstat saw, and how to let go of it. */
+export interface HeldDir {
+  fd: number;
+  st: fs.Stats;
+}
+
+/** How many directory descriptors a tree keeps open between operations (least recently used go). */
+const DIR_CACHE_SIZE = 256;
+
 export class ContainedTree {
   /** O_PATH descriptor of the root directory, held for the tree's lifetime. */
   readonly rootFd: number;
-  readonly rootIdentity: HostIdentity;
+  readonly rootIdentity: fs.Stats;
   private closed = false;
+  /**
+   * Directories reached before, by layer path, so a walk need not start at the root each time.
+   * An entry is used only after two checks (two lstat calls): the plain host path still leads to
+   * this very directory (nothing was renamed or replaced), and climbing as many `..` as the path
+   * is deep from the held directory lands on the root (it was not moved out of the tree).
+   */
+  private readonly dirs = new Map<string, HeldDir>();
+  /** Nesting of operations in progress: cached descriptors are closed only when none is. */
+  private busy = 0;
 
   constructor(readonly rootPath: string, private readonly hook?: RaceHook) {
     if (!fs.existsSync('/proc/self/fd')) {
@@ -73,8 +91,24 @@ export class ContainedTree {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const d of this.dirs.values()) fs.closeSync(d.fd);
+    this.dirs.clear();
     fs.closeSync(this.rootFd);
   }
+
+  /** Forget cached directories at or below `layerPath` (after the layer itself moved or removed them). */
+  forgetDirs(layerPath: string): void {
+    const prefix = layerPath + '/';
+    for (const [p, d] of [...this.dirs]) {
+      if (layerPath === '' || p === layerPath || p.startsWith(prefix)) {
+        this.dirs.delete(p);
+        if (this.busy === 0) fs.closeSync(d.fd);
+        else this.retired.push(d.fd);
+      }
+    }
+  }
+
+  private readonly retired: number[] = [];
 
   /** lstat of `name` in the directory held by `dirFd`; undefined if there is no such entry. */
   lstatAt(dirFd: number, name: string, layerPath: string): fs.Stats | undefined {
@@ -108,27 +142,16 @@ export class ContainedTree {
 
   /**
    * Run `fn` with an O_PATH descriptor of the directory at `layerPath` and its stat, reached from the
-   * root without following any symlink. The descriptor is closed afterwards (the root's is kept).
+   * root (or the deepest still-valid cached directory on the way) without following any symlink.
    * A missing component is ENOENT; a symlink or non-directory component is ENOTDIR.
    */
   withDir<T>(layerPath: string, fn: (dirFd: number, st: fs.Stats) => T): T {
-    let fd = this.rootFd;
-    let st: fs.Stats | undefined;
-    let walked = '';
+    this.busy++;
     try {
-      for (const name of components(layerPath)) {
-        walked = joinPath(walked, name);
-        const seen = this.lstatAt(fd, name, walked);
-        if (seen === undefined) throw fsError('ENOENT', 'lstat', displayPath(walked));
-        if (!seen.isDirectory()) throw fsError('ENOTDIR', 'lstat', displayPath(walked));
-        const next = this.openAt(fd, name, seen, walked);
-        if (fd !== this.rootFd) fs.closeSync(fd);
-        fd = next;
-        st = seen;
-      }
-      return fn(fd, st ?? fs.fstatSync(fd));
+      const held = this.reach(layerPath);
+      return fn(held.fd, held.st);
     } finally {
-      if (fd !== this.rootFd) fs.closeSync(fd);
+      this.release();
     }
   }
 
@@ -155,5 +178,63 @@ export class ContainedTree {
         fs.closeSync(fd);
       }
     });
+  }
+
+  /** The directory at `layerPath`: from the cache when still valid, else walked to and cached. */
+  private reach(layerPath: string): HeldDir {
+    if (layerPath === '') return { fd: this.rootFd, st: fs.fstatSync(this.rootFd) };
+    const parts = components(layerPath);
+    // The deepest cached directory on the way that still checks out.
+    let depth = parts.length;
+    let held: HeldDir | undefined;
+    for (; depth > 0; depth--) {
+      held = this.cached(parts.slice(0, depth).join('/'), depth);
+      if (held !== undefined) break;
+    }
+    let fd = held?.fd ?? this.rootFd;
+    let st = held?.st;
+    let walked = parts.slice(0, depth).join('/');
+    for (const name of parts.slice(depth)) {
+      walked = joinPath(walked, name);
+      const seen = this.lstatAt(fd, name, walked);
+      if (seen === undefined) throw fsError('ENOENT', 'lstat', displayPath(walked));
+      if (!seen.isDirectory()) throw fsError('ENOTDIR', 'lstat', displayPath(walked));
+      fd = this.openAt(fd, name, seen, walked);
+      st = seen;
+      this.dirs.set(walked, { fd, st });
+    }
+    return { fd, st: st! };
+  }
+
+  /** A cached directory, if the checks above still hold for it; else it is dropped. */
+  private cached(layerPath: string, depth: number): HeldDir | undefined {
+    const held = this.dirs.get(layerPath);
+    if (held === undefined) return undefined;
+    const here = fs.lstatSync(`${this.rootPath}/${layerPath}`, { throwIfNoEntry: false });
+    let inside = false;
+    if (here !== undefined && sameObject(here, held.st)) {
+      const top = fs.statSync(procPath(held.fd) + '/..'.repeat(depth), { throwIfNoEntry: false });
+      inside = top !== undefined && sameObject(top, this.rootIdentity);
+    }
+    this.dirs.delete(layerPath);
+    if (!inside) {
+      if (this.busy <= 1) fs.closeSync(held.fd);
+      else this.retired.push(held.fd);
+      return undefined;
+    }
+    const fresh = { fd: held.fd, st: here! };
+    this.dirs.set(layerPath, fresh); // most recently used last
+    return fresh;
+  }
+
+  /** End of an operation: close what was retired and trim the cache to its size. */
+  private release(): void {
+    if (--this.busy > 0) return;
+    for (const fd of this.retired.splice(0)) fs.closeSync(fd);
+    for (const [p, d] of this.dirs) {
+      if (this.dirs.size <= DIR_CACHE_SIZE) break;
+      this.dirs.delete(p);
+      fs.closeSync(d.fd);
+    }
   }
 }

@@ -7,6 +7,7 @@ import { sameObject } from './contained-tree.js';
 
 export interface HandleRecord extends HostIdentity {
   readonly handle: number;
+  readonly dir: boolean;
   /** Layer paths ('' = root, 'a/b') where the object was last seen. */
   paths: string[];
   /** Known deleted or replaced: never alive again. */
@@ -27,7 +28,7 @@ export class HandleTable {
    * (a hard link or a rename adds the path), else a new one. A different object reusing a known
    * inode number (new birth time) retires the old handle.
    */
-  intern(path: string, id: HostIdentity): number {
+  intern(path: string, id: HostIdentity & { isDirectory(): boolean }): number {
     const key = `${id.dev}:${id.ino}`;
     const known = this.byIno.get(key);
     const atPath = this.byPath.get(path);
@@ -42,7 +43,7 @@ export class HandleTable {
     if (known !== undefined) this.retire(known);
     const record: HandleRecord = {
       handle: this.records.length, dev: id.dev, ino: id.ino, birthtimeMs: id.birthtimeMs,
-      paths: [path], deleted: false,
+      dir: id.isDirectory(), paths: [path], deleted: false,
     };
     this.records.push(record);
     this.byIno.set(key, record);
