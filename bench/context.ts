@@ -2,12 +2,14 @@
 // the engine (loaded once), and a place to register cleanups that must run even on Ctrl-C.
 import { generateDataset, type Dataset, type DatasetSummary } from './dataset.js';
 import { loadStrata, type StrataApi } from './engine.js';
+import { toMemoryStack, type MemoryStack } from './materialize/memory.js';
 import type { Harness } from './harness.js';
 import type { BenchOptions, SuiteName } from './options.js';
 
 export class SuiteContext {
   private ds: Dataset | undefined;
   private readonly cleanups: (() => void)[] = [];
+  private sharedStack: MemoryStack | undefined;
 
   constructor(readonly h: Harness, readonly options: BenchOptions) {}
 
@@ -26,6 +28,18 @@ export class SuiteContext {
   /** The data set's summary, if a suite generated it. */
   datasetSummary(): DatasetSummary | undefined {
     return this.ds?.summary;
+  }
+
+  /**
+   * The data set as MemoryLayers, shared by the suites that only read (scale, cold-warm, peers):
+   * building it takes seconds. Suites that change layers build their own.
+   */
+  memoryStack(api: StrataApi): MemoryStack {
+    if (this.sharedStack === undefined) {
+      this.h.progress.step('building the data set as MemoryLayers');
+      this.sharedStack = toMemoryStack(api, this.dataset());
+    }
+    return this.sharedStack;
   }
 
   strata(): Promise<StrataApi | string> {

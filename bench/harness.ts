@@ -51,6 +51,14 @@ export interface Measurement {
   unit: string;
 }
 
+/** One benchmark of a comparison: the timed operation, its checksum pass, the expected checksum. */
+export interface Case {
+  meta: ResultMeta;
+  op: () => void;
+  verify?: () => Verify;
+  expected?: string;
+}
+
 export interface Verify {
   checksum: string;
   answers: number;
@@ -79,12 +87,15 @@ export class Harness {
   readonly measurements: Measurement[] = [];
   readonly notes: string[] = [];
   private readonly groupSums = new Map<string, string>();
+  /** Seconds of benchmark.js timing per case (split over the rounds). */
   private readonly maxTime: number;
   private readonly minSamples: number;
+  private readonly rounds: number;
 
   constructor(readonly options: BenchOptions, readonly progress: Progress) {
-    this.maxTime = options.quick ? 0.15 : 0.7;
+    this.maxTime = options.quick ? 0.2 : 0.9;
     this.minSamples = options.quick ? 3 : 5;
+    this.rounds = options.quick ? 2 : 3;
   }
 
   /** Collect garbage between benchmarks so one benchmark's garbage is not the next one's cost. */
@@ -122,16 +133,46 @@ export class Harness {
 
   /** benchmark.js on `op` (one operation per call); `verify` runs the workload once for the checksum. */
   bench(meta: ResultMeta, op: () => void, verify?: () => Verify, expected?: string): Result {
-    this.progress.step(this.label(meta));
-    const v = verify?.();
-    const checksumOk = this.check(meta, v, expected);
-    this.gc();
-    const b = new Benchmark(this.label(meta), op, { maxTime: this.maxTime, minSamples: this.minSamples, async: false });
-    b.run({ async: false });
-    if (b.error) throw b.error;
-    return this.finish(meta, {
-      hz: b.hz, nsPerOp: b.stats.mean * 1e9, rme: b.stats.rme, samples: b.stats.sample.length,
-      method: 'benchmark.js', checksum: v?.checksum, answers: v?.answers, checksumOk, extra: v?.extra,
+    return this.compare([{ meta, op, verify, expected }])[0];
+  }
+
+  /**
+   * Benchmarks meant to be compared with each other, interleaved: `rounds` rounds, each running
+   * every case with benchmark.js for maxTime/rounds; a case's result is its median round. Load
+   * from other processes drifts over seconds on a shared machine; interleaving spreads the drift
+   * over all cases instead of penalising whichever ran during a busy spell.
+   * ± is the larger of benchmark.js's margin within rounds and the spread between rounds.
+   */
+  compare(cases: Case[]): Result[] {
+    const names = [...new Set(cases.map((c) => c.meta.name))].join(', ');
+    this.progress.step(`${cases[0].meta.suite}: ${names} · ${cases.map((c) => c.meta.impl).join(' vs ')}${cases.length === 1 && cases[0].meta.params ? ` [${paramText(cases[0].meta.params)}]` : ''}`);
+    const checked = cases.map((c) => {
+      this.progress.step(`${this.label(c.meta)}: checksum pass`, true);
+      const v = c.verify?.();
+      return { v, ok: this.check(c.meta, v, c.expected) };
+    });
+    const rounds = cases.length > 1 || !this.options.quick ? this.rounds : 1;
+    const runs: { hz: number; rme: number; samples: number }[][] = cases.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      cases.forEach((c, i) => {
+        this.progress.step(`${this.label(c.meta)}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''}`, true);
+        this.gc();
+        const b = new Benchmark(this.label(c.meta), c.op, { maxTime: this.maxTime / rounds, minSamples: this.minSamples, async: false });
+        b.run({ async: false });
+        if (b.error) throw b.error;
+        runs[i].push({ hz: b.hz, rme: b.stats.rme, samples: b.stats.sample.length });
+      });
+    }
+    return cases.map((c, i) => {
+      const byHz = runs[i].slice().sort((a, b) => a.hz - b.hz);
+      const mid = byHz[Math.floor(byHz.length / 2)];
+      const spread = byHz.length > 1 ? ((byHz[byHz.length - 1].hz - byHz[0].hz) / 2 / mid.hz) * 100 : 0;
+      const within = runs[i].map((r) => r.rme).sort((a, b) => a - b)[Math.floor(runs[i].length / 2)];
+      const { v, ok } = checked[i];
+      return this.finish(c.meta, {
+        hz: mid.hz, nsPerOp: 1e9 / mid.hz, rme: Math.max(spread, within), samples: runs[i].reduce((n, r) => n + r.samples, 0),
+        method: 'benchmark.js', checksum: v?.checksum, answers: v?.answers, checksumOk: ok, extra: v?.extra,
+      });
     });
   }
 
@@ -143,7 +184,7 @@ export class Harness {
     this.progress.step(this.label(meta));
     const v = verify?.();
     const checksumOk = this.check(meta, v, expected);
-    const samples = rounds.samples ?? (this.options.quick ? 3 : 7);
+    const samples = rounds.samples ?? (this.options.quick ? 5 : 9);
     const perOp: number[] = [];
     for (let i = 0; i < samples; i++) {
       rounds.setup();

@@ -27,10 +27,10 @@ export class Progress {
     return `${Math.round((performance.now() - this.started) / 1000)}s`;
   }
 
-  /** The benchmark (or setup step) now running. */
-  step(label: string): void {
+  /** The benchmark (or setup step) now running; `minor` steps (rounds, checksum passes) only show on the bar. */
+  step(label: string, minor = false): void {
     if (this.bar) this.bar.update(this.done, { label, elapsed: this.elapsed() });
-    else console.log(`[${this.done + 1}/${this.total} ${this.elapsed()}] ${label} …`);
+    else if (!minor) console.log(`[${this.done + 1}/${this.total} ${this.elapsed()}] ${label} …`);
   }
 
   /** One planned benchmark finished (or was skipped). */

@@ -1,9 +1,11 @@
 // The data set as real directories in the kernel's overlay format (whiteout = character device
 // 0/0, opaque = xattr trusted.overlay.opaque=y), for a kernel overlay mount and for DirLayer.
 // Whiteouts and opaque marks need root; without it the tree is written without them and the
-// reason is returned, so a caller can say what it skipped.
+// reason is returned, so a caller can say what it skipped. As root the tree goes on a private
+// tmpfs: memory-backed like the other peers' data, written in a second instead of the ~30 s a
+// loaded disk takes for 50k files, and removed by one umount.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setAttributeSync } from '@napi-rs/xattr';
@@ -20,6 +22,8 @@ export interface DiskTree {
   mountPoint: string;
   /** Why whiteouts/opaque marks are missing, if they are. */
   incomplete?: string;
+  /** 'tmpfs' when the tree lives on its own tmpfs mount. */
+  backing: 'tmpfs' | 'tmpdir';
   remove(): void;
 }
 
@@ -33,8 +37,15 @@ function makeWhiteouts(paths: string[]): string | undefined {
   return undefined;
 }
 
+/** Mount a private tmpfs on `dir` when we may; false otherwise (then the tree goes on disk). */
+function mountTmpfs(dir: string): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4g,mode=700', 'strata-bench', dir]).status === 0;
+}
+
 export function writeDiskTree(ds: Dataset): DiskTree {
   const root = mkdtempSync(join(tmpdir(), `strata-bench-${ds.seed}-`));
+  const tmpfs = mountTmpfs(root);
   const dirs = ds.stack.map((l) => join(root, l.name));
   let incomplete: string | undefined;
   const whiteouts: string[] = [];
@@ -62,7 +73,10 @@ export function writeDiskTree(ds: Dataset): DiskTree {
   mkdirSync(work);
   mkdirSync(mountPoint);
   return {
-    root, upper: dirs[0], lowers: dirs.slice(1), work, mountPoint, incomplete,
-    remove: () => rmSync(root, { recursive: true, force: true }),
+    root, upper: dirs[0], lowers: dirs.slice(1), work, mountPoint, incomplete, backing: tmpfs ? 'tmpfs' : 'tmpdir',
+    remove: () => {
+      if (tmpfs && spawnSync('umount', [root]).status === 0) rmdirSync(root);
+      else rmSync(root, { recursive: true, force: true });
+    },
   };
 }

@@ -1,6 +1,7 @@
 // The dentry cache alone (issue 2): the WASM cache vs its pure-TS twin vs a plain Map keyed by
 // full path, on the same synthetic trees of 1e4/1e5/1e6 entries, in the same run.
-// - walk: a cached 9-level path, cycling over every positive leaf (no hot prefix);
+// - walk: a cached 9-level path, cycling over every positive leaf (no hot prefix), and the same
+//   walk on one hot path (same instructions, memory in CPU caches: the gap is cache misses);
 // - negative: a cached negative 9th component;
 // - revalidate: look a path up, its parent directory changes, look it up again (the cache
 //   drops and re-inserts the directory and the leaf; the Map purges every key under the prefix).
@@ -34,6 +35,11 @@ interface WasmCacheModule {
 
 export function cacheSizes(options: BenchOptions): number[] {
   return options.quick ? [1e4, 1e5] : [1e4, 1e5, 1e6];
+}
+
+/** 1e4, 1e5, 1e6 */
+export function sci(n: number): string {
+  return n.toExponential(0).replace('+', '');
 }
 
 function capacityFor(entries: number) {
@@ -125,7 +131,7 @@ function checksumOf(order: Uint32Array, f: (i: number) => number, limit = order.
 export const cacheSuite: Suite = {
   name: 'cache',
   description: 'The dentry cache alone: WASM vs the pure-TS twin vs a Map keyed by full path (walk, negative, revalidate; memory per entry).',
-  planned: (o) => cacheSizes(o).length * 9,
+  planned: (o) => cacheSizes(o).length * 12,
   async run(ctx: SuiteContext) {
     const { h, options } = ctx;
     let wasm: WasmCacheModule | undefined;
@@ -140,7 +146,7 @@ export const cacheSuite: Suite = {
     }
     const walkNs = new Map<number, number>();
     for (const entries of cacheSizes(options)) {
-      const sizeLabel = entries.toExponential(0).replace('+', '');
+      const sizeLabel = sci(entries);
       h.progress.step(`cache: building a ${sizeLabel}-entry tree`);
       const tree = makeCacheTree(entries, options.seed + entries);
       const positive: number[] = [];
@@ -184,23 +190,30 @@ export const cacheSuite: Suite = {
         h.measure({ ...base, name: 'map heap growth per entry', value: (heapUsed() - before) / map.size, unit: 'B' });
         subjects.push(subject);
       }
-      if (!wasm) h.skip('cache', `wasm at ${sizeLabel}`, wasmMissing, 3);
+      if (!wasm) h.skip('cache', `wasm at ${sizeLabel}`, wasmMissing, 4);
 
-      for (const s of subjects) {
-        const c = cycler(posOrder, s.resolve);
-        const r = h.bench({ ...base, name: 'walk 9-level', impl: s.impl, group: `walk-${entries}` }, c.op, checksumOf(posOrder, s.resolve));
-        if (s.impl === 'wasm' || (!wasm && s.impl === 'ts')) walkNs.set(entries, r.nsPerOp);
-      }
-      for (const s of subjects) {
-        const c = cycler(negOrder, s.resolve);
-        h.bench({ ...base, name: 'negative 9-level', impl: s.impl, group: `negative-${entries}` }, c.op, checksumOf(negOrder, s.resolve));
-      }
-      for (const s of subjects) {
-        const c = cycler(revOrder, s.revalidate);
-        // The Map's purge is O(entries): its checksum pass is kept short.
-        h.bench({ ...base, name: 'revalidate after parent change', impl: s.impl, group: `revalidate-${entries}` }, c.op,
-          checksumOf(revOrder, s.revalidate, entries >= 1e6 ? 40 : 400));
-      }
+      const walks = h.compare(subjects.map((s) => ({
+        meta: { ...base, name: 'walk 9-level', impl: s.impl, group: `walk-${entries}` },
+        op: cycler(posOrder, s.resolve).op, verify: checksumOf(posOrder, s.resolve),
+      })));
+      const lead = walks.find((r) => r.impl === 'wasm') ?? walks.find((r) => r.impl === 'ts');
+      if (lead) walkNs.set(entries, lead.nsPerOp);
+      // The same walk on one path over and over: the instructions are the same, the memory is
+      // hot — the gap to the cycling walk above is what cache misses cost.
+      const hot = Uint32Array.of(posOrder[0]);
+      h.compare(subjects.map((s) => ({
+        meta: { ...base, name: 'walk 9-level, one hot path', impl: s.impl, group: `hot-${entries}` },
+        op: cycler(hot, s.resolve).op, verify: checksumOf(hot, s.resolve),
+      })));
+      h.compare(subjects.map((s) => ({
+        meta: { ...base, name: 'negative 9-level', impl: s.impl, group: `negative-${entries}` },
+        op: cycler(negOrder, s.resolve).op, verify: checksumOf(negOrder, s.resolve),
+      })));
+      // The Map's purge is O(entries): its checksum pass is kept short.
+      h.compare(subjects.map((s) => ({
+        meta: { ...base, name: 'revalidate after parent change', impl: s.impl, group: `revalidate-${entries}` },
+        op: cycler(revOrder, s.revalidate).op, verify: checksumOf(revOrder, s.revalidate, entries >= 1e6 ? 40 : 400),
+      })));
       subjects.length = 0;
       h.gc();
     }
@@ -208,7 +221,7 @@ export const cacheSuite: Suite = {
     if (sizes.length >= 2) {
       const first = sizes[0];
       const last = sizes[sizes.length - 1];
-      h.measure({ suite: 'cache', name: `walk slowdown ${first.toExponential(0)}→${last.toExponential(0)}`, params: { impl: wasm ? 'wasm' : 'ts' }, value: walkNs.get(last)! / walkNs.get(first)!, unit: '×' });
+      h.measure({ suite: 'cache', name: `walk slowdown ${sci(first)}→${sci(last)}`, params: { impl: wasm ? 'wasm' : 'ts' }, value: walkNs.get(last)! / walkNs.get(first)!, unit: '×' });
     }
   },
 };
