@@ -29,8 +29,11 @@ export class ChangeMapper {
       this.redirects.translate(layer, path, (p) => this.forgetIno(p, layer));
       return;
     }
-    this.mark(layer, path, change.kind);
-    if (named) this.dropListing(layer, change.dir);
+    // The same path in the overlay, unless a redirected directory on the way looks elsewhere.
+    if (!this.redirects.shadows(layer, path)) {
+      this.mark(layer, path, change.kind);
+      if (named) this.dropListing(layer, change.dir);
+    }
     this.redirects.translate(layer, path, (overlayPath, inside) => {
       this.mark(layer, overlayPath, change.kind);
       if (inside && named) this.dropListing(layer, parentOf(overlayPath));

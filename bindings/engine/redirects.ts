@@ -60,6 +60,20 @@ export class RedirectIndex {
     }
   }
 
+  /**
+   * True when `path` in layer `layer` is not where the overlay path of the same spelling looks:
+   * a cached directory on the way redirects that layer elsewhere.
+   */
+  shadows(layer: number, path: string): boolean {
+    if (this.ids.size === 0) return false;
+    for (const [id, gen] of this.ids) {
+      if (!this.table.same(id, gen) || this.applicable(id, layer) === undefined) continue;
+      const at = entryPath(this.cache, id);
+      if (path === at || path.startsWith(at + '/')) return true;
+    }
+    return false;
+  }
+
   /** The redirect that layer `layer` follows for entry `id`, if any (the last one above it). */
   private applicable(id: number, layer: number): string | undefined {
     const pairs = this.table.redirects[id];
