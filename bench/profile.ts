@@ -1,0 +1,186 @@
+// Where the time goes: runs one hot loop of a benchmark for a few seconds so `node --cpu-prof`
+// can record it, and summarises .cpuprofile files by self time (function, file:line).
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/profile.js stat-warm --impl wasm
+//   node dist/bench/profile.js --summary /tmp/prof/CPU.*.cpuprofile   (only the timed loop: --under until)
+// WASM frames get names from --names FILE: the release target built with --debug, e.g.
+//   npx asc assembly/index.ts --target release --debug --outFile /tmp/strata.named.wasm
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { NO_ENTRY, RES_HANDLE, RES_LAST, T_DIR, T_FILE, T_NONE, WALK_FOUND, WALK_NEGATIVE } from '../bindings/abi.js';
+import type { DentryCache } from '../bindings/cache/dentry-cache.js';
+import { TsDentryCache } from '../bindings/cache/ts-cache.js';
+import { makeCacheTree } from './cache-tree.js';
+import { generateDataset } from './dataset.js';
+import { loadStrata } from './engine.js';
+import { toMemoryStack } from './materialize/memory.js';
+import { makeOverlay, type CacheImpl } from './overlays.js';
+import { PathSet } from './workload.js';
+
+const SCENARIOS = ['cache-walk', 'stat-warm', 'negative-warm', 'stat-cold'] as const;
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/**
+ * Function names by index from a .wasm: the "name" custom section if it has one (build the same
+ * release target with --debug: the code section is byte-identical, only names are added),
+ * otherwise its exports.
+ */
+function wasmFunctionNames(file: string): Map<number, string> {
+  const b = readFileSync(file);
+  let at = 8;
+  const leb = () => { let v = 0; let shift = 0; let byte; do { byte = b[at++]; v |= (byte & 0x7f) << shift; shift += 7; } while (byte & 0x80); return v >>> 0; };
+  const str = () => { const len = leb(); const s = b.subarray(at, at + len).toString('utf8'); at += len; return s; };
+  const exported = new Map<number, string>();
+  const named = new Map<number, string>();
+  while (at < b.length) {
+    const id = b[at++];
+    const size = leb();
+    const end = at + size;
+    if (id === 7) {
+      for (let n = leb(); n > 0; n--) {
+        const name = str();
+        const kind = b[at++];
+        const index = leb();
+        if (kind === 0) exported.set(index, name);
+      }
+    } else if (id === 0 && str() === 'name') {
+      while (at < end) {
+        const sub = b[at++];
+        const subEnd = leb() + at;
+        if (sub === 1) for (let n = leb(); n > 0; n--) { const index = leb(); named.set(index, str()); }
+        at = subEnd;
+      }
+    }
+    at = end;
+  }
+  return named.size > 0 ? named : exported;
+}
+
+/**
+ * Self time per function over one or more profiles, largest first. With `under`, only samples
+ * below a frame of that name count (the hot loop, not the setup before it).
+ */
+export function summarize(files: string[], under?: string, namesFrom?: string, top = 25): string {
+  let wasmNames = new Map<number, string>();
+  try { wasmNames = wasmFunctionNames(namesFrom ?? new URL('../../build/strata.wasm', import.meta.url).pathname); } catch { /* names stay numeric */ }
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const file of files) {
+    const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const counted = new Set<number>();
+    if (under !== undefined) {
+      const mark = (id: number) => { if (counted.has(id)) return; counted.add(id); for (const c of byId.get(id)!.children ?? []) mark(c); };
+      for (const n of p.nodes) if (n.callFrame.functionName === under) mark(n.id);
+    }
+    p.samples.forEach((id, i) => {
+      if (under !== undefined && !counted.has(id)) return;
+      const f = byId.get(id)!.callFrame;
+      let name = f.functionName || '(anonymous)';
+      const m = /^wasm-function\[(\d+)\]$/.exec(name);
+      if (m && wasmNames.has(Number(m[1]))) name = `wasm:${wasmNames.get(Number(m[1]))}`;
+      const where = f.url && !f.url.startsWith('wasm://') ? `${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}` : '';
+      const key = `${name} ${where}`.trim();
+      const dt = p.timeDeltas[i] ?? 0;
+      self.set(key, (self.get(key) ?? 0) + dt);
+      total += dt;
+    });
+  }
+  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+  return rows.map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)}%  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}`).join('\n');
+}
+
+async function run(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      summary: { type: 'boolean', default: false },
+      under: { type: 'string', default: 'until' },
+      names: { type: 'string' },
+      impl: { type: 'string', default: 'wasm' },
+      entries: { type: 'string', default: '1000000' },
+      seconds: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '42' },
+    },
+  });
+  if (values.summary) {
+    console.log(summarize(positionals, values.under === '' ? undefined : values.under, values.names));
+    return;
+  }
+  const scenario = positionals[0] as (typeof SCENARIOS)[number];
+  if (!SCENARIOS.includes(scenario)) throw new Error(`scenario must be one of ${SCENARIOS.join(', ')}`);
+  const impl = values.impl as CacheImpl | 'map';
+  const seconds = Number(values.seconds);
+  const seed = Number(values.seed);
+  const until = (f: () => number) => {
+    const end = performance.now() + seconds * 1000;
+    let ops = 0;
+    let sink = 0;
+    while (performance.now() < end) { for (let i = 0; i < 1000; i++) sink ^= f(); ops += 1000; }
+    console.log(`${scenario} ${impl}: ${((seconds * 1e9) / ops).toFixed(0)} ns/op over ${ops} ops (${sink & 1})`);
+  };
+
+  if (scenario === 'cache-walk') {
+    const tree = makeCacheTree(Number(values.entries), seed);
+    const order = [...Array(tree.count).keys()].filter((i) => !tree.leafNegative[i]);
+    let c: DentryCache;
+    if (impl === 'ts') c = new TsDentryCache({ entries: 1 << 21, bytes: 1 << 30 });
+    else {
+      const spec = '../bindings/cache/wasm-cache.js';
+      const { WasmDentryCache } = (await import(spec)) as { WasmDentryCache: new (c: object) => DentryCache };
+      c = new WasmDentryCache({ entries: 1 << 21, bytes: 1 << 30 });
+    }
+    const resolve = (i: number) => {
+      let s = c.walk(tree.leafDir[i] + '/' + tree.leafName[i], 1, 0);
+      while (s !== WALK_FOUND && s !== WALK_NEGATIVE) {
+        const last = c.result[RES_LAST] === 1;
+        const id = c.insertStopped(!last ? T_DIR : tree.leafNegative[i] ? T_NONE : T_FILE, 0, 1, 1, i + 1, 0);
+        if (id === NO_ENTRY) throw new Error('insert refused');
+        s = c.resume(id, 1);
+      }
+      return c.result[RES_HANDLE];
+    };
+    for (let i = 0; i < tree.count; i++) resolve(i);
+    let k = 0;
+    until(() => { const v = resolve(order[k]); if (++k === order.length) k = 0; return v; });
+    return;
+  }
+
+  const api = await loadStrata();
+  if (typeof api === 'string') throw new Error(api);
+  const ds = generateDataset(seed, 1);
+  const stack = toMemoryStack(api, ds);
+  const cacheImpl = impl === 'ts' ? 'ts' : 'wasm';
+  if (scenario === 'stat-cold') {
+    const set = new PathSet(ds.workload.deepFiles.slice(0, 3000));
+    let ov = makeOverlay(api, stack, { impl: cacheImpl });
+    let k = 0;
+    until(() => {
+      const st = ov.stat(set.path(k));
+      if (++k === set.length) { k = 0; (ov as unknown as { close(): void }).close(); ov = makeOverlay(api, stack, { impl: cacheImpl }); }
+      return st ? st.size : 0;
+    });
+    return;
+  }
+  const ov = makeOverlay(api, stack, { impl: cacheImpl });
+  const negative = scenario === 'negative-warm';
+  const set = new PathSet(negative ? ds.workload.negatives : ds.workload.deepFiles);
+  for (let i = 0; i < set.length; i++) ov.stat(set.path(i), { throwIfNoEntry: false });
+  let k = 0;
+  until(() => {
+    const st = negative ? ov.stat(set.path(k), { throwIfNoEntry: false }) : ov.stat(set.path(k));
+    if (++k === set.length) k = 0;
+    return st ? st.size : 0;
+  });
+}
+
+await run();
