@@ -310,22 +310,21 @@ export class Overlay {
     this.removeNonDir(r[RES_ID], r[RES_PARENT], sp.last);
   }
 
-  /** node:fs rm: lstat first (ENOENT unless `force`); a directory needs `recursive`. */
+  /**
+   * node:fs rmSync as Node 20 does it: unless both `force` and `recursive` are set, lstat first
+   * (ENOENT ignored with `force`) and refuse a directory without `recursive`; then remove
+   * rimraf-style (see rimraf()). Errors carry the syscall that failed (lstat, unlink, rmdir).
+   */
   rm(path: string, options?: { recursive?: boolean; force?: boolean }): void {
     checkPath(path);
-    let status: number;
-    try {
-      status = this.find(path, false, 'lstat');
-    } catch (err) {
-      if (options?.force === true && hasCode(err, 'ENOENT')) return;
-      throw err;
+    const force = options?.force === true;
+    const recursive = options?.recursive === true;
+    if (!(force && recursive)) {
+      const st = this.lstat(path, { throwIfNoEntry: !force });
+      if (st === undefined) return;
+      if (st.isDirectory() && !recursive) throw fsError('ERR_FS_EISDIR', 'rm', path);
     }
-    if (status === WALK_NEGATIVE) {
-      if (options?.force === true) return;
-      throw fsError('ENOENT', 'lstat', path);
-    }
-    if (this.cache.result[RES_TYPE] === T_DIR && options?.recursive !== true) throw fsError('ERR_FS_EISDIR', 'rm', path);
-    this.rmTree(path);
+    this.rimraf(path);
   }
 
   rename(from: string, to: string): void {
@@ -783,15 +782,40 @@ export class Overlay {
     }
   }
 
-  private rmTree(path: string): void {
-    const id = this.existing(path, false, 'lstat');
-    if (this.cache.type(id) !== T_DIR) {
-      this.unlink(path);
-      return;
+  /** One entry of rmSync's removal: unlink a non-directory, rmdir a directory (lstat errors other than ENOENT ignored, as Node's are). */
+  private rimraf(path: string): void {
+    let isDir = false;
+    try {
+      isDir = this.lstat(path).isDirectory();
+    } catch (err) {
+      if (hasCode(err, 'ENOENT')) return;
     }
-    const base = path.replace(/\/+$/, '') || '/';
-    for (const name of this.listingOf(id).names.slice()) this.rmTree(base === '/' ? `/${name}` : `${base}/${name}`);
-    this.rmdir(path);
+    try {
+      if (isDir) this.rmdirTree(path, undefined);
+      else this.unlink(path);
+    } catch (err) {
+      if (hasCode(err, 'ENOENT')) return;
+      if (!hasCode(err, 'EISDIR')) throw err;
+      this.rmdirTree(path, err as StrataError);
+    }
+  }
+
+  /** rmdir; when not empty, its entries first, then rmdir again. */
+  private rmdirTree(path: string, original: StrataError | undefined): void {
+    try {
+      this.rmdir(path);
+      return;
+    } catch (err) {
+      if (hasCode(err, 'ENOENT')) return;
+      if (hasCode(err, 'ENOTDIR')) throw original ?? err;
+      if (!hasCode(err, 'ENOTEMPTY') && !hasCode(err, 'EEXIST') && !hasCode(err, 'EPERM')) throw err;
+    }
+    for (const child of this.readdir(path)) this.rimraf(`${path}/${child}`);
+    try {
+      this.rmdir(path);
+    } catch (err) {
+      if (!hasCode(err, 'ENOENT')) throw err;
+    }
   }
 
   // ---------------------------------------------------------------- changes underneath

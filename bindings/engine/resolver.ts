@@ -2,7 +2,7 @@
 // component from the layers (lookup.ts), insert it, and resume. Expired and changed entries meet
 // the policy here, so every operation — reads and writes — revalidates the same way.
 import {
-  MAX_SYMLINKS, NO_ENTRY, RES_HANDLE, RES_ID, RES_LAYER, RES_PARENT, ROOT_ID, T_DIR, WALK_CHANGED,
+  MAX_SYMLINKS, NO_ENTRY, RES_HANDLE, RES_ID, RES_LAYER, RES_PARENT, ROOT_ID, T_NONE, WALK_CHANGED,
   WALK_ENAMETOOLONG, WALK_EXPIRED, WALK_FOLLOW, WALK_FOUND, WALK_MISS, WALK_NEGATIVE, WALK_NOTDIR,
   WALK_SYMLINK,
 } from '../abi.js';
@@ -166,6 +166,8 @@ export class Resolver {
       this.table.dropListing(id);
       return cache.resume(id, now);
     }
+    // A negative entry relied on no real object: a name that appeared is simply looked up.
+    if (cache.type(id) === T_NONE) return this.requery(id, now, syscall, ePath, eDest);
     return this.changed(now, syscall, ePath, eDest);
   }
 
@@ -173,9 +175,13 @@ export class Resolver {
     const cache = this.cache;
     const id = cache.result[RES_ID];
     if (this.policy.onChanged === 'estale') return this.stale(id, syscall, ePath, eDest);
+    return this.requery(id, now, syscall, ePath, eDest);
+  }
+
+  /** Drop the entry (its cached descendants become unreachable) and look the name up again. */
+  private requery(id: number, now: number, syscall: string, ePath: string, eDest?: string): number {
     this.counters.relookups++;
-    // insertStopped replaces the stale entry; its cached descendants become unreachable.
-    cache.remove(id);
+    this.cache.remove(id);
     return this.fill(now, syscall, ePath, eDest);
   }
 
