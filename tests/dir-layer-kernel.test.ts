@@ -53,6 +53,10 @@ describe('kernel differential: Strata Overlay over DirLayers vs overlayfs', { sk
   });
 
   for (const redirectDir of [false, true]) {
+    if (redirectDir && !support.redirectDir) {
+      it('redirect_dir=on runs', { skip: 'this mount refuses redirect_dir=on' }, () => {});
+      continue;
+    }
     for (const sc of SCENARIOS) {
       if (sc.redirectDir !== undefined && sc.redirectDir !== redirectDir) continue;
       it(`scenario (redirect_dir=${redirectDir ? 'on' : 'off'}): ${sc.name}`, () => {
@@ -64,6 +68,7 @@ describe('kernel differential: Strata Overlay over DirLayers vs overlayfs', { sk
   }
 
   for (const [redirectDir, seeds] of [[false, SEEDS_OFF], [true, SEEDS_ON]] as const) {
+    if (redirectDir && !support.redirectDir) continue;
     for (const seed of seeds) {
       it(`random (redirect_dir=${redirectDir ? 'on' : 'off'}): seed ${seed}, ${OPS_PER_SEED} ops`, () => {
         const r = runDifferential({ seed, ops: OPS_PER_SEED, redirectDir, target });
@@ -75,7 +80,7 @@ describe('kernel differential: Strata Overlay over DirLayers vs overlayfs', { sk
 
   it('ran enough: >= 2,000 random operations over >= 20 seeds', () => {
     console.log(`# kernel differential: ${totals.runs} runs, ${totals.ops} ops, ${totals.answers} answers compared, ${totals.agreed} agreed`);
-    assert.ok(SEEDS_OFF.length + SEEDS_ON.length >= 20);
-    assert.ok((SEEDS_OFF.length + SEEDS_ON.length) * OPS_PER_SEED >= 2000);
+    assert.ok(SEEDS_OFF.length >= 20, 'redirect_dir=off alone runs >= 20 seeds');
+    assert.ok(SEEDS_OFF.length * OPS_PER_SEED >= 2000);
   });
 });

@@ -88,6 +88,10 @@ export async function runDiffKernel(argv: string[]): Promise<number> {
     console.error(`strata diff-kernel: cannot mount overlayfs here — ${support.reason} (${support.kernel})`);
     return 3;
   }
+  if (!support.redirectDir && args['redirect-dir'] !== 'off') {
+    console.error(`strata diff-kernel: this mount refuses redirect_dir=on (${support.reason}); use --redirect-dir off`);
+    return 3;
+  }
   const target = await loadTarget(args.target as 'overlay' | 'model');
   const modes = args['redirect-dir'] === 'both' ? [false, true] : [args['redirect-dir'] === 'on'];
   const log = (line: string) => { if (!args.json) console.log(line); };

@@ -25,12 +25,16 @@ export interface MountSupport {
   kernel: string;
   /** The mount needs `userxattr` (we are root only inside a user namespace). */
   userxattr: boolean;
+  /** redirect_dir=on is accepted (the kernel refuses it together with userxattr). */
+  redirectDir: boolean;
 }
 
 export function overlayOptions(o: OverlayMountOptions): string {
   const opts = [
     `lowerdir=${o.lowers.join(':')}`, `upperdir=${o.upper}`, `workdir=${o.work}`,
-    `redirect_dir=${o.redirectDir ? 'on' : 'off'}`, 'index=off', 'metacopy=off', 'xino=off',
+    // With userxattr the kernel takes only redirect_dir=nofollow for "off" ('off' may mean 'follow'
+    // when the kernel is built with REDIRECT_ALWAYS_FOLLOW, which conflicts with userxattr).
+    `redirect_dir=${o.redirectDir ? 'on' : o.userxattr ? 'nofollow' : 'off'}`, 'index=off', 'metacopy=off', 'xino=off',
   ];
   if (o.userxattr) opts.push('userxattr');
   return opts.join(',');
@@ -84,33 +88,38 @@ let probed: MountSupport | undefined;
 export function probeOverlayMount(): MountSupport {
   if (probed !== undefined) return probed;
   const kernel = `${os.type()} ${os.release()}`;
-  if (process.platform !== 'linux') return (probed = { ok: false, reason: `not Linux (${kernel})`, kernel, userxattr: false });
+  if (process.platform !== 'linux') return (probed = { ok: false, reason: `not Linux (${kernel})`, kernel, userxattr: false, redirectDir: false });
   if (process.getuid?.() !== 0) {
     return (probed = {
-      ok: false, kernel, userxattr: false,
+      ok: false, kernel, userxattr: false, redirectDir: false,
       reason: 'not root: mounting overlayfs needs CAP_SYS_ADMIN (run as root, or under `unshare -rm`)',
     });
   }
-  const tries: { userxattr: boolean }[] = [{ userxattr: false }, { userxattr: true }];
   const failures: string[] = [];
-  for (const t of tries) {
+  const tryMount = (userxattr: boolean, redirectDir: boolean): boolean => {
     const base = scratchDir('probe');
     const d = (n: string) => { const p = path.join(base, n); fs.mkdirSync(p); return p; };
-    const o: OverlayMountOptions = {
-      lowers: [d('l0'), d('l1')], upper: d('u'), work: d('w'), target: d('m'), redirectDir: true, userxattr: t.userxattr,
-    };
+    const o: OverlayMountOptions = { lowers: [d('l0'), d('l1')], upper: d('u'), work: d('w'), target: d('m'), redirectDir, userxattr };
     try {
       mountOverlay(o);
-      unmountOverlay(o.target);
-      removeScratch(base, [o.target]);
-      return (probed = {
-        ok: true, kernel, userxattr: t.userxattr,
-        reason: t.userxattr ? 'mounts with userxattr (user namespace)' : 'mounts as root',
-      });
+      return true;
     } catch (err) {
       failures.push((err as Error).message);
+      return false;
+    } finally {
+      unmountOverlay(o.target);
       removeScratch(base, [o.target]);
     }
+  };
+  // As root: the kernel format. Inside a user namespace: userxattr, where redirect_dir=on is refused.
+  for (const userxattr of [false, true]) {
+    if (!tryMount(userxattr, false)) continue;
+    const redirectDir = tryMount(userxattr, true);
+    return (probed = {
+      ok: true, kernel, userxattr, redirectDir,
+      reason: `${userxattr ? 'mounts with userxattr (user namespace)' : 'mounts as root'}` +
+        `${redirectDir ? '' : '; redirect_dir=on refused'}`,
+    });
   }
-  return (probed = { ok: false, kernel, userxattr: false, reason: `overlayfs does not mount here: ${failures.join(' | ')}` });
+  return (probed = { ok: false, kernel, userxattr: false, redirectDir: false, reason: `overlayfs does not mount here: ${failures.join(' | ')}` });
 }
