@@ -6,6 +6,26 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
     summary: 'check the cache against a fresh overlay while layers change underneath',
     load: async () => (await import('./commands/stress.js')).runStress,
   },
+  ls: {
+    summary: 'list a directory of the merged view of host directories and tar layers',
+    load: async () => (await import('./commands/inspect.js')).runLs,
+  },
+  cat: {
+    summary: 'print a file of the merged view',
+    load: async () => (await import('./commands/inspect.js')).runCat,
+  },
+  stat: {
+    summary: 'show an entry of the merged view and which layer answered',
+    load: async () => (await import('./commands/inspect.js')).runStat,
+  },
+  tree: {
+    summary: 'draw the merged view below a directory, layer by entry',
+    load: async () => (await import('./commands/inspect.js')).runTree,
+  },
+  resolve: {
+    summary: 'show which layer each component of a path came from',
+    load: async () => (await import('./commands/inspect.js')).runResolve,
+  },
 };
 
 function usage(): string {
