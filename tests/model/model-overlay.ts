@@ -29,7 +29,11 @@
 // - with metacopy on, the kernel renames and links a lower file by a metacopy copy-up with a
 //   file redirect; the Layer interface has redirects for directories only, so Strata copies the
 //   data (the overlay shows the same either way);
+// - a rename that fails late in the kernel (ENOTEMPTY from the upper filesystem) has already
+//   copied up the source and set its redirect; Strata checks first and writes nothing;
+// - node:fs's mkdir -p reports EROFS as ENOENT (it stat()s after a failed mkdir); EROFS is kept;
 // - the kernel's ext4 reuses freed inode numbers (Strata's layers never do).
+// (tests/model/kernel-check.ts is that comparison; run it as root.)
 // Where the kernel and Strata's contract differ, the contract wins: `..` above the root is EINVAL
 // (the kernel stays at the root), and a NUL byte or a relative path is EINVAL. rm and mkdir -p
 // follow node:fs (Node 20) rather than a syscall.
