@@ -117,6 +117,11 @@ export class Overlay {
     this.subscribe();
   }
 
+  /** True when the overlay has a writable upper; otherwise every write fails with EROFS. */
+  get writable(): boolean {
+    return this.upper !== undefined;
+  }
+
   /** Stop listening to the layers (an overlay that is dropped also stops, once collected). */
   close(): void {
     for (const u of this.unsubscribe.splice(0)) u();
@@ -322,7 +327,7 @@ export class Overlay {
     if (!(force && recursive)) {
       const st = this.lstat(path, { throwIfNoEntry: !force });
       if (st === undefined) return;
-      if (st.isDirectory() && !recursive) throw fsError('ERR_FS_EISDIR', 'rm', path);
+      if (st.isDirectory() && !recursive) throw rmIsDirectory(path);
     }
     this.rimraf(path);
   }
@@ -834,6 +839,15 @@ export class Overlay {
       this.unsubscribe.push(off);
     });
   }
+}
+
+/** The SystemError node:fs rmSync throws for a directory without `recursive` (same fields). */
+function rmIsDirectory(path: string): StrataError {
+  const err = fsError('ERR_FS_EISDIR', 'rm', path);
+  err.message = `Path is a directory: rm returned EISDIR (is a directory) ${path}`;
+  err.errno = 21;
+  (err as StrataError & { info: object }).info = { code: 'EISDIR', message: 'is a directory', path, syscall: 'rm', errno: 21 };
+  return err;
 }
 
 function hasLower(reals: readonly number[]): boolean {

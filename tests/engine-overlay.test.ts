@@ -88,8 +88,11 @@ function run(impl: CacheImpl): void {
     assertFsError(() => ov.chmod('/d', 0o700), { code: 'EROFS', syscall: 'chmod' });
     assertFsError(() => ov.symlink('x', '/d/f'), { code: 'EEXIST', syscall: 'symlink' });
     assert.equal(l0.snapshot(), before);
+    assert.equal(ov.writable, false);
     const roUpper = new Overlay({ lowers: [l0], upper: new MemoryLayer({ readonly: true }), cache: { impl } });
     assertFsError(() => roUpper.writeFile('/d/f', 'y'), 'EROFS');
+    assert.equal(roUpper.writable, false);
+    assert.equal(new Overlay({ lowers: [l0], upper: layer(), cache: { impl } }).writable, true);
   });
 
   test('bad input: Node-style errors, and every layer unchanged afterwards', () => {
@@ -116,6 +119,8 @@ function run(impl: CacheImpl): void {
     assert.throws(() => ov.writeFile(7 as never, 'x'), (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
     assert.throws(() => ov.writeFile('/d/g', 7 as never), TypeError);
     assert.throws(() => ov.rename('/d/f', null as never), TypeError);
+    assert.throws(() => ov.rm('/d'), (e: Error & { code?: string; syscall?: string; path?: string }) =>
+      e.code === 'ERR_FS_EISDIR' && e.syscall === 'rm' && e.path === '/d' && e.message === 'Path is a directory: rm returned EISDIR (is a directory) /d');
     assert.deepEqual(snaps(), before);
   });
 }
