@@ -17,3 +17,5 @@ export type { CacheCapacity, DentryCache } from './cache/dentry-cache.js';
 export { Stats, Dirent } from './engine/stats.js';
 export { fsError } from './errors.js';
 export type { StrataError } from './errors.js';
+export { createFs } from './fs.js';
+export type { CreateFsOptions, OverlayFs, OverlayFsPromises, OverlayFsSync, PathLike } from './fs.js';
