@@ -20,10 +20,14 @@ interface Config {
   metacopy: boolean;
   /** Cache capacity in entries (small: eviction under test too). */
   capacity?: number;
+  /** Tree shape (default depth 3, fanout 4). */
+  depth?: number;
+  fanout?: number;
 }
 
 const OPS_PER_SEED = 100;
-const FIXED_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+// 153 reaches a node:fs mkdir -p corner (ENOENT under a dangling symlink) with redirect_dir on.
+const FIXED_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 153];
 const RANDOM_SEEDS_PER_CONFIG = 1;
 /** Compare the whole overlay tree every this many operations (and at the end). */
 const TREE_EVERY = 25;
@@ -35,6 +39,8 @@ for (const policy of ['strict', 'relaxed', 'strict-legacy'] as const) {
   }
 }
 CONFIGS.push({ policy: 'relaxed', redirectDir: true, metacopy: false, capacity: 24 });
+CONFIGS.push({ policy: 'strict', redirectDir: true, metacopy: true, depth: 5, fanout: 3 });
+CONFIGS.push({ policy: 'relaxed', redirectDir: false, metacopy: false, depth: 2, fanout: 7 });
 
 interface Failure {
   /** Operation index (ops.length for the final layer comparison). */
@@ -43,7 +49,8 @@ interface Failure {
 }
 
 function describeConfig(c: Config): string {
-  return `policy=${c.policy} redirectDir=${c.redirectDir} metacopy=${c.metacopy}${c.capacity ? ` capacity=${c.capacity}` : ''}`;
+  return `policy=${c.policy} redirectDir=${c.redirectDir} metacopy=${c.metacopy}${c.capacity ? ` capacity=${c.capacity}` : ''}` +
+    `${c.depth ? ` depth=${c.depth}` : ''}${c.fanout ? ` fanout=${c.fanout}` : ''}`;
 }
 
 function makeEngine(w: Workload, c: Config): { ov: Overlay; layers: ReturnType<Workload['build']> } {
@@ -110,6 +117,10 @@ function shrink(w: Workload, c: Config, ops: Op[], failedAt: number): Op[] {
   return best;
 }
 
+function workloadOptions(c: Config): string {
+  return `{ ops: ${OPS_PER_SEED}${c.depth ? `, depth: ${c.depth}` : ''}${c.fanout ? `, fanout: ${c.fanout}` : ''} }`;
+}
+
 function report(w: Workload, c: Config, failure: Failure): string {
   const minimal = shrink(w, c, w.ops, failure.at);
   const trace: string[] = [];
@@ -118,7 +129,7 @@ function report(w: Workload, c: Config, failure: Failure): string {
     `engine and model disagree — seed ${w.seed}, ${describeConfig(c)}, stack ${JSON.stringify(w.plan)}`,
     `first seen at operation ${failure.at} of ${w.ops.length}: ${failure.what}`,
     `minimal replay (${minimal.length} operations):`,
-    `  const { lowers, upper } = makeWorkload(${w.seed}, { ops: ${OPS_PER_SEED} }).build();`,
+    `  const { lowers, upper } = makeWorkload(${w.seed}, ${workloadOptions(c)}).build();`,
     `  const ov = new Overlay({ lowers, upper, policy: '${c.policy}', redirectDir: ${c.redirectDir}, metacopy: ${c.metacopy}${c.capacity ? `, cache: { capacity: { entries: ${c.capacity} } }` : ''} });`,
     ...trace.map((line) => `  ${line}`),
     `  → ${final.what}`,
@@ -132,7 +143,7 @@ for (const config of CONFIGS) {
     const failures: string[] = [];
     const failedSeeds: number[] = [];
     for (const seed of seeds) {
-      const w = makeWorkload(seed, { ops: OPS_PER_SEED });
+      const w = makeWorkload(seed, { ops: OPS_PER_SEED, depth: config.depth, fanout: config.fanout });
       totalOps += w.ops.length;
       const failure = runPair(w, config, w.ops);
       if (failure === undefined) continue;
@@ -142,6 +153,61 @@ for (const config of CONFIGS) {
     assert.equal(failedSeeds.length, 0, `${failedSeeds.length} of ${seeds.length} seeds disagree (${failedSeeds.join(', ')})\n\n${failures.join('\n\n')}`);
   });
 }
+
+/** node:fs corners random workloads reach rarely, run on both sides over one fixed stack. */
+const CORNER_OPS: Op[] = [
+  { method: 'mkdir', args: ['//n/x', { recursive: true }] }, // node returns '//n', the string it made
+  { method: 'mkdir', args: ['/n/y/', { recursive: true }] }, // … and '/n/y/' here
+  { method: 'mkdir', args: ['/n/x', { recursive: true }] }, // nothing made: undefined
+  { method: 'symlink', args: ['/nowhere', '/n/dangling'] },
+  { method: 'mkdir', args: ['/n/dangling', { recursive: true }] }, // stat() after EEXIST: ENOENT
+  { method: 'mkdir', args: ['/n/dangling/z', { recursive: true }] },
+  { method: 'writeFile', args: ['/n/file', 'f'] },
+  { method: 'mkdir', args: ['/n/file', { recursive: true }] }, // EEXIST
+  { method: 'mkdir', args: ['/n/file/z', { recursive: true }] }, // ENOTDIR
+  { method: 'rm', args: ['/n/file/z', { force: true }] }, // lstat first: ENOTDIR (lstat)
+  { method: 'rm', args: ['/n/file/z', { force: true, recursive: true }] }, // no lstat: ENOTDIR (unlink)
+  { method: 'rm', args: ['/n/missing', { force: true }] },
+  { method: 'rm', args: ['/n', {}] }, // ERR_FS_EISDIR
+  { method: 'rm', args: ['/n', { recursive: true }] },
+];
+
+test('engine agrees with the model on node:fs corners (mkdir -p, rm)', () => {
+  const wrong: string[] = [];
+  for (const upper of ['empty', 'none'] as const) {
+    const w = makeWorkload(1, { ops: 0, upper });
+    const engine = makeEngine(w, { policy: 'relaxed', redirectDir: false, metacopy: false }).ov;
+    const layers = w.build();
+    const model = new ModelOverlay({ lowers: layers.lowers, upper: layers.upper });
+    const inos = new InoMatcher();
+    for (const op of CORNER_OPS) {
+      const expected = runOp(model, op);
+      const actual = runOp(engine, op);
+      if (compareOutcomes(expected, actual, inos) !== undefined) {
+        wrong.push(`upper ${upper}: ${printOp(op)}  // model: ${show(expected)} | engine: ${show(actual)}`);
+      }
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('the workload generator gives identical, independent stacks for one seed', () => {
+  for (const seed of [1, 2, 3, 77]) {
+    const w = makeWorkload(seed, { ops: 50 });
+    const again = makeWorkload(seed, { ops: 50 });
+    assert.deepEqual(again.ops, w.ops, 'same operations');
+    const one = w.build();
+    const two = again.build();
+    const layersOf = (s: ReturnType<Workload['build']>) => [...s.lowers, ...(s.upper ? [s.upper] : [])];
+    const snaps = (s: ReturnType<Workload['build']>) => layersOf(s).map((l) => snapshotLayer(l));
+    assert.deepEqual(snaps(two), snaps(one), 'same layers, times and inode numbers included');
+    layersOf(one)[0].writeFile('/independent', 'x');
+    assert.notDeepEqual(snaps(two), snaps(one));
+    assert.deepEqual(snaps(again.build()), snaps(two), 'a change to one copy leaves the others alone');
+  }
+  const other = makeWorkload(5, { ops: 50 });
+  assert.notDeepEqual(other.ops, makeWorkload(6, { ops: 50 }).ops, 'different seeds, different workloads');
+});
 
 test('the differential runs at least 10^4 operations', () => {
   assert.ok(totalOps >= 10_000, `only ${totalOps} operations ran`);

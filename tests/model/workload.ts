@@ -7,11 +7,16 @@ import { MemoryLayer } from '../../bindings/layers/memory-layer.js';
 import { createRng, type Rng } from '../helpers/prng.js';
 import type { Op } from './ops.js';
 
-/** Names every layer draws from: few, so layers overlap a lot. */
-export const NAMES = ['a', 'b', 'c', 'd'];
+/** Names layers draw from (the first `fanout` of them): few, so layers overlap a lot. */
+export const ALL_NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
 /** Names that only operations use (creations land on fresh names too). */
 export const NEW_NAMES = ['n', 'm'];
-export const MAX_DEPTH = 3;
+
+/** Tree shape: names per directory and directory depth. */
+interface Shape {
+  names: string[];
+  depth: number;
+}
 
 /** Constant clocks: times are deterministic, and a copied-up object keeps its lower's times. */
 export const LOWER_CLOCK = (i: number): number => 1_000_000 * (i + 1);
@@ -44,9 +49,13 @@ export interface WorkloadOptions {
   upper?: UpperKind;
   /** Share of operations that are reads (default 0.5). */
   readShare?: number;
+  /** Levels of the generated trees (default 3) and names per directory (default 4, at most 8). */
+  depth?: number;
+  fanout?: number;
 }
 
 export function makeWorkload(seed: number, options: WorkloadOptions): Workload {
+  const shape: Shape = { names: ALL_NAMES.slice(0, Math.min(ALL_NAMES.length, options.fanout ?? 4)), depth: options.depth ?? 3 };
   const rng = createRng(seed);
   const plan: StackPlan = {
     lowers: 1 + rng.int(3),
@@ -57,52 +66,52 @@ export function makeWorkload(seed: number, options: WorkloadOptions): Workload {
   const paths = new Set<string>();
   const dirs = new Set<string>(['/']);
   // Build once to learn the paths, then hand out fresh copies built from the same seed.
-  buildStack(plan, stackSeed, paths, dirs);
-  const ops = makeOps(createRng(opsSeed), [...paths].sort(), [...dirs].sort(), options);
+  buildStack(shape, plan, stackSeed, paths, dirs);
+  const ops = makeOps(shape, createRng(opsSeed), [...paths].sort(), [...dirs].sort(), options);
   return {
     seed,
     plan,
     paths: [...paths].sort(),
-    build: () => buildStack(plan, stackSeed, new Set(), new Set()),
+    build: () => buildStack(shape, plan, stackSeed, new Set(), new Set()),
     ops,
   };
 }
 
 // ---------------------------------------------------------------- layers
 
-function buildStack(plan: StackPlan, seed: number, paths: Set<string>, dirs: Set<string>): BuiltStack {
+function buildStack(shape: Shape, plan: StackPlan, seed: number, paths: Set<string>, dirs: Set<string>): BuiltStack {
   const rng = createRng(seed);
   const lowers: MemoryLayer[] = [];
   for (let i = 0; i < plan.lowers; i++) {
     const layer = new MemoryLayer({ name: `lower${i}`, clock: () => LOWER_CLOCK(i) });
-    fillDir(rng, layer, '/', 0, 0.65, paths, dirs);
+    fillDir(shape, rng, layer, '/', 0, 0.65, paths, dirs);
     lowers.push(layer);
   }
   let upper: MemoryLayer | undefined;
   if (plan.upper !== 'none') {
     upper = new MemoryLayer({ name: 'upper', clock: () => UPPER_CLOCK });
-    if (plan.upper === 'populated') fillDir(rng, upper, '/', 0, 0.35, paths, dirs);
+    if (plan.upper === 'populated') fillDir(shape, rng, upper, '/', 0, 0.35, paths, dirs);
   }
   return { lowers, upper };
 }
 
-/** Fill `dir` with a random subset of NAMES: directories (some opaque), files, symlinks, whiteouts. */
-function fillDir(rng: Rng, layer: MemoryLayer, dir: string, depth: number, density: number, paths: Set<string>, dirs: Set<string>): void {
-  for (const name of NAMES) {
+/** Fill `dir` with a random subset of the names: directories (some opaque), files, symlinks, whiteouts. */
+function fillDir(shape: Shape, rng: Rng, layer: MemoryLayer, dir: string, depth: number, density: number, paths: Set<string>, dirs: Set<string>): void {
+  for (const name of shape.names) {
     if (!rng.chance(density)) continue;
     const path = join(dir, name);
     const r = rng.next();
-    const canNest = depth < MAX_DEPTH - 1;
+    const canNest = depth < shape.depth - 1;
     if (canNest && r < 0.42) {
       layer.mkdir(path, { opaque: rng.chance(0.08), mode: rng.chance(0.8) ? 0o755 : 0o700 });
       paths.add(path);
       dirs.add(path);
-      fillDir(rng, layer, path, depth + 1, density, paths, dirs);
+      fillDir(shape, rng, layer, path, depth + 1, density, paths, dirs);
     } else if (r < 0.72) {
       layer.writeFile(path, `${layer.name}:${path}:${rng.int(100)}`, { mode: rng.pick([0o644, 0o600, 0o755]) });
       paths.add(path);
     } else if (r < 0.85) {
-      layer.symlink(symlinkTarget(rng, dir, path), path);
+      layer.symlink(symlinkTarget(shape, rng, dir, path), path);
       paths.add(path);
     } else {
       layer.whiteout(path);
@@ -112,22 +121,22 @@ function fillDir(rng: Rng, layer: MemoryLayer, dir: string, depth: number, densi
 }
 
 /** Targets: absolute and relative, to dirs, files and nothing, to themselves and each other (loops). */
-function symlinkTarget(rng: Rng, dir: string, self: string): string {
+function symlinkTarget(shape: Shape, rng: Rng, dir: string, self: string): string {
   const r = rng.next();
   if (r < 0.1) return self; // a loop of one
-  if (r < 0.2) return join(dir, rng.pick(NAMES)); // siblings: loops of two when both are links
-  if (r < 0.45) return randomAbsolute(rng);
-  if (r < 0.7) return rng.pick(NAMES) + (rng.chance(0.3) ? `/${rng.pick(NAMES)}` : '');
-  if (r < 0.85) return `../${rng.pick(NAMES)}`;
+  if (r < 0.2) return join(dir, rng.pick(shape.names)); // siblings: loops of two when both are links
+  if (r < 0.45) return randomAbsolute(shape, rng);
+  if (r < 0.7) return rng.pick(shape.names) + (rng.chance(0.3) ? `/${rng.pick(shape.names)}` : '');
+  if (r < 0.85) return `../${rng.pick(shape.names)}`;
   if (r < 0.92) return '/nowhere/at/all';
   if (r < 0.97) return '/';
   return '../../../../..'; // climbs above the root: EINVAL under Strata's contract
 }
 
-function randomAbsolute(rng: Rng): string {
-  const depth = 1 + rng.int(MAX_DEPTH);
+function randomAbsolute(shape: Shape, rng: Rng): string {
+  const depth = 1 + rng.int(shape.depth);
   let p = '';
-  for (let i = 0; i < depth; i++) p += `/${rng.pick(NAMES)}`;
+  for (let i = 0; i < depth; i++) p += `/${rng.pick(shape.names)}`;
   return p;
 }
 
@@ -142,13 +151,13 @@ const WEIGHTS: [Op['method'] | 'readdirTypes' | 'mkdirRecursive', number][] = [
 ];
 const READS = new Set(['stat', 'lstat', 'exists', 'readdir', 'readdirTypes', 'readFile', 'readlink', 'realpath']);
 
-function makeOps(rng: Rng, known: string[], dirs: string[], options: WorkloadOptions): Op[] {
+function makeOps(shape: Shape, rng: Rng, known: string[], dirs: string[], options: WorkloadOptions): Op[] {
   const pool = known.slice();
   const readShare = options.readShare ?? 0.5;
   const reads = WEIGHTS.filter(([m]) => READS.has(m));
   const writes = WEIGHTS.filter(([m]) => !READS.has(m));
   const ops: Op[] = [];
-  const path = (): string => pickPath(rng, pool);
+  const path = (): string => pickPath(shape, rng, pool);
   // Where something may be created: a directory some layer has, and a name.
   const fresh = (): string => (rng.chance(0.5) ? join(rng.pick(dirs), rng.pick(NEW_NAMES)) : path());
   for (let i = 0; i < options.ops; i++) {
@@ -166,12 +175,12 @@ function makeOps(rng: Rng, known: string[], dirs: string[], options: WorkloadOpt
       case 'writeFile': op = { method: 'writeFile', args: [rng.chance(0.3) ? fresh() : path(), `w${i}`] }; break;
       case 'appendFile': op = { method: 'appendFile', args: [path(), `+${i}`] }; break;
       case 'mkdir': op = { method: 'mkdir', args: [fresh()] }; break;
-      case 'mkdirRecursive': op = { method: 'mkdir', args: [plainPath(rng, pool), { recursive: true }] }; break;
+      case 'mkdirRecursive': op = { method: 'mkdir', args: [plainPath(shape, rng, pool), { recursive: true }] }; break;
       case 'rmdir': op = { method: 'rmdir', args: [path()] }; break;
       case 'unlink': op = { method: 'unlink', args: [path()] }; break;
       case 'rm': op = { method: 'rm', args: [path(), { recursive: rng.chance(0.5), force: rng.chance(0.5) }] }; break;
       case 'rename': op = { method: 'rename', args: [path(), fresh()] }; break;
-      case 'symlink': op = { method: 'symlink', args: [symlinkTarget(rng, '/', '/'), fresh()] }; break;
+      case 'symlink': op = { method: 'symlink', args: [symlinkTarget(shape, rng, '/', '/'), fresh()] }; break;
       case 'link': op = { method: 'link', args: [path(), fresh()] }; break;
       case 'truncate': op = { method: 'truncate', args: [path(), rng.int(6)] }; break;
       case 'chmod': op = { method: 'chmod', args: [path(), rng.pick([0o600, 0o644, 0o700, 0o755, 0o444])] }; break;
@@ -188,36 +197,36 @@ function makeOps(rng: Rng, known: string[], dirs: string[], options: WorkloadOpt
 }
 
 /** A path for an operation: mostly a known one, sometimes a fresh or decorated one, rarely a bad one. */
-function pickPath(rng: Rng, pool: string[]): string {
+function pickPath(shape: Shape, rng: Rng, pool: string[]): string {
   const r = rng.next();
   if (r < 0.03) return badPath(rng, pool);
-  const base = r < 0.78 && pool.length > 0 ? rng.pick(pool) : freshPath(rng);
-  if (rng.chance(0.1)) return decorate(rng, base);
+  const base = r < 0.78 && pool.length > 0 ? rng.pick(pool) : freshPath(shape, rng);
+  if (rng.chance(0.1)) return decorate(shape, rng, base);
   return base;
 }
 
 /** mkdir -p gets plain paths: node's recursive mkdir works on the string, '..' included. */
-function plainPath(rng: Rng, pool: string[]): string {
+function plainPath(shape: Shape, rng: Rng, pool: string[]): string {
   const base = rng.chance(0.5) && pool.length > 0 ? rng.pick(pool) : '';
-  return base + `/${rng.pick(NEW_NAMES)}` + (rng.chance(0.5) ? `/${rng.pick([...NAMES, ...NEW_NAMES])}` : '');
+  return base + `/${rng.pick(NEW_NAMES)}` + (rng.chance(0.5) ? `/${rng.pick([...shape.names, ...NEW_NAMES])}` : '');
 }
 
-function freshPath(rng: Rng): string {
-  const depth = 1 + rng.int(MAX_DEPTH);
+function freshPath(shape: Shape, rng: Rng): string {
+  const depth = 1 + rng.int(shape.depth);
   let p = '';
-  for (let i = 0; i < depth; i++) p += `/${rng.chance(0.75) ? rng.pick(NAMES) : rng.pick(NEW_NAMES)}`;
+  for (let i = 0; i < depth; i++) p += `/${rng.chance(0.75) ? rng.pick(shape.names) : rng.pick(NEW_NAMES)}`;
   return p;
 }
 
 /** Same object, other spelling: trailing slash, '.', '..' detours, doubled slashes. */
-function decorate(rng: Rng, p: string): string {
+function decorate(shape: Shape, rng: Rng, p: string): string {
   const parts = p.split('/').filter((c) => c !== '');
   switch (rng.int(4)) {
     case 0: return p + '/';
     case 1: parts.splice(rng.int(parts.length + 1), 0, '.'); return '/' + parts.join('/');
     case 2: {
       const at = rng.int(parts.length + 1);
-      parts.splice(at, 0, rng.pick(NAMES), '..');
+      parts.splice(at, 0, rng.pick(shape.names), '..');
       return '/' + parts.join('/');
     }
     default: return p.replace('/', '//');
