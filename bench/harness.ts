@@ -65,6 +65,11 @@ export interface Verify {
   extra?: Record<string, number | string>;
 }
 
+/** Let signal handlers (Ctrl-C → unmount) run between benchmarks: the benchmarks themselves are synchronous. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 export function formatOps(hz: number): string {
@@ -90,10 +95,13 @@ export class Harness {
   /** Seconds of benchmark.js timing per case (split over the rounds). */
   private readonly maxTime: number;
   private readonly minSamples: number;
+  /** Seconds per benchmark.js sample; its default (≥ 50 ms) makes every run last ~1 s. */
+  private readonly minTime: number;
   private readonly rounds: number;
 
   constructor(readonly options: BenchOptions, readonly progress: Progress) {
-    this.maxTime = options.quick ? 0.2 : 0.9;
+    this.maxTime = options.quick ? 0.2 : 0.75;
+    this.minTime = options.quick ? 0.01 : 0.025;
     this.minSamples = options.quick ? 3 : 5;
     this.rounds = options.quick ? 2 : 3;
   }
@@ -132,8 +140,8 @@ export class Harness {
   }
 
   /** benchmark.js on `op` (one operation per call); `verify` runs the workload once for the checksum. */
-  bench(meta: ResultMeta, op: () => void, verify?: () => Verify, expected?: string): Result {
-    return this.compare([{ meta, op, verify, expected }])[0];
+  async bench(meta: ResultMeta, op: () => void, verify?: () => Verify, expected?: string): Promise<Result> {
+    return (await this.compare([{ meta, op, verify, expected }]))[0];
   }
 
   /**
@@ -143,7 +151,7 @@ export class Harness {
    * over all cases instead of penalising whichever ran during a busy spell.
    * ± is the larger of benchmark.js's margin within rounds and the spread between rounds.
    */
-  compare(cases: Case[]): Result[] {
+  async compare(cases: Case[]): Promise<Result[]> {
     const names = [...new Set(cases.map((c) => c.meta.name))].join(', ');
     this.progress.step(`${cases[0].meta.suite}: ${names} · ${cases.map((c) => c.meta.impl).join(' vs ')}${cases.length === 1 && cases[0].meta.params ? ` [${paramText(cases[0].meta.params)}]` : ''}`);
     const checked = cases.map((c) => {
@@ -154,14 +162,17 @@ export class Harness {
     const rounds = cases.length > 1 || !this.options.quick ? this.rounds : 1;
     const runs: { hz: number; rme: number; samples: number }[][] = cases.map(() => []);
     for (let round = 0; round < rounds; round++) {
-      cases.forEach((c, i) => {
+      for (const [i, c] of cases.entries()) {
+        await yieldToEventLoop();
         this.progress.step(`${this.label(c.meta)}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''}`, true);
         this.gc();
-        const b = new Benchmark(this.label(c.meta), c.op, { maxTime: this.maxTime / rounds, minSamples: this.minSamples, async: false });
+        const b = new Benchmark(this.label(c.meta), c.op, {
+          maxTime: this.maxTime / rounds, minTime: this.minTime, minSamples: this.minSamples, async: false,
+        });
         b.run({ async: false });
         if (b.error) throw b.error;
         runs[i].push({ hz: b.hz, rme: b.stats.rme, samples: b.stats.sample.length });
-      });
+      }
     }
     return cases.map((c, i) => {
       const byHz = runs[i].slice().sort((a, b) => a.hz - b.hz);
@@ -180,13 +191,14 @@ export class Harness {
    * `samples` rounds of: setup() untimed, then run() timed; run returns the operations it did.
    * Reports the median ns/op; rme is half the interquartile range relative to the median.
    */
-  batches(meta: ResultMeta, rounds: { setup: () => void; run: () => number; samples?: number }, verify?: () => Verify, expected?: string): Result {
+  async batches(meta: ResultMeta, rounds: { setup: () => void; run: () => number; samples?: number }, verify?: () => Verify, expected?: string): Promise<Result> {
     this.progress.step(this.label(meta));
     const v = verify?.();
     const checksumOk = this.check(meta, v, expected);
     const samples = rounds.samples ?? (this.options.quick ? 5 : 9);
     const perOp: number[] = [];
     for (let i = 0; i < samples; i++) {
+      await yieldToEventLoop();
       rounds.setup();
       this.gc();
       const t0 = process.hrtime.bigint();

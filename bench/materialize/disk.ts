@@ -75,8 +75,14 @@ export function writeDiskTree(ds: Dataset): DiskTree {
   return {
     root, upper: dirs[0], lowers: dirs.slice(1), work, mountPoint, incomplete, backing: tmpfs ? 'tmpfs' : 'tmpdir',
     remove: () => {
-      if (tmpfs && spawnSync('umount', [root]).status === 0) rmdirSync(root);
-      else rmSync(root, { recursive: true, force: true });
+      if (tmpfs) {
+        // Something may still hold a descriptor inside (a layer not yet collected): detach
+        // lazily then, the kernel frees the tmpfs when the last one closes.
+        if (spawnSync('umount', [root]).status !== 0) spawnSync('umount', ['-l', root]);
+        rmdirSync(root);
+      } else {
+        rmSync(root, { recursive: true, force: true });
+      }
     },
   };
 }

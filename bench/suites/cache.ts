@@ -192,7 +192,7 @@ export const cacheSuite: Suite = {
       }
       if (!wasm) h.skip('cache', `wasm at ${sizeLabel}`, wasmMissing, 4);
 
-      const walks = h.compare(subjects.map((s) => ({
+      const walks = await h.compare(subjects.map((s) => ({
         meta: { ...base, name: 'walk 9-level', impl: s.impl, group: `walk-${entries}` },
         op: cycler(posOrder, s.resolve).op, verify: checksumOf(posOrder, s.resolve),
       })));
@@ -201,16 +201,16 @@ export const cacheSuite: Suite = {
       // The same walk on one path over and over: the instructions are the same, the memory is
       // hot — the gap to the cycling walk above is what cache misses cost.
       const hot = Uint32Array.of(posOrder[0]);
-      h.compare(subjects.map((s) => ({
+      await h.compare(subjects.map((s) => ({
         meta: { ...base, name: 'walk 9-level, one hot path', impl: s.impl, group: `hot-${entries}` },
         op: cycler(hot, s.resolve).op, verify: checksumOf(hot, s.resolve),
       })));
-      h.compare(subjects.map((s) => ({
+      await h.compare(subjects.map((s) => ({
         meta: { ...base, name: 'negative 9-level', impl: s.impl, group: `negative-${entries}` },
         op: cycler(negOrder, s.resolve).op, verify: checksumOf(negOrder, s.resolve),
       })));
       // The Map's purge is O(entries): its checksum pass is kept short.
-      h.compare(subjects.map((s) => ({
+      await h.compare(subjects.map((s) => ({
         meta: { ...base, name: 'revalidate after parent change', impl: s.impl, group: `revalidate-${entries}` },
         op: cycler(revOrder, s.revalidate).op, verify: checksumOf(revOrder, s.revalidate, entries >= 1e6 ? 40 : 400),
       })));

@@ -59,12 +59,12 @@ export const coldWarmSuite: Suite = {
         };
         const pass = (i: number) => statAnswer(ov!.stat(set.path(i), opts));
         const all = () => { for (let i = 0; i < set.length; i++) pass(i); return set.length; };
-        h.batches({ ...base, name, params: { phase: 'cold' }, group: `cw-${name}` }, { setup: fresh, run: all },
+        await h.batches({ ...base, name, params: { phase: 'cold' }, group: `cw-${name}` }, { setup: fresh, run: all },
           () => { fresh(); return verifyAll(set.length, pass); }, expected);
         // Warm batches repeat the pass: a single pass of cached lookups is too short to time.
         const warmReps = Math.max(1, Math.ceil(20_000 / set.length));
         const warm = () => { let n = 0; for (let r = 0; r < warmReps; r++) n += all(); return n; };
-        h.batches({ ...base, name, params: { phase: 'warm' }, group: `cw-${name}` }, { setup: () => {}, run: warm },
+        await h.batches({ ...base, name, params: { phase: 'warm' }, group: `cw-${name}` }, { setup: () => {}, run: warm },
           () => verifyAll(set.length, pass), expected);
         if (ov) disposeOverlay(ov);
       }
@@ -78,7 +78,7 @@ export const coldWarmSuite: Suite = {
         for (let i = 0; i < deep.length; i++) homes[i].layer.writeFile(deep[i], fileData(homes[i].size), { replace: true });
       };
       const all = () => { for (let i = 0; i < deepSet.length; i++) pass(i); return deepSet.length; };
-      h.batches({ ...base, name: 'stat 9-level', params: { phase: 'relaxed re-lookup' }, group: 'cw-stat 9-level' },
+      await h.batches({ ...base, name: 'stat 9-level', params: { phase: 'relaxed re-lookup' }, group: 'cw-stat 9-level' },
         { setup: replaceAll, run: all }, () => { replaceAll(); return verifyAll(deepSet.length, pass); }, deepExpected);
 
       // The directory holding each file renamed away and back in the file's layer: every cached
@@ -94,7 +94,7 @@ export const coldWarmSuite: Suite = {
           layer.rename(`${dir}.moved`, dir);
         }
       };
-      h.batches({ ...base, name: 'stat 9-level', params: { phase: 'relaxed re-lookup, dir renamed' }, group: 'cw-stat 9-level' },
+      await h.batches({ ...base, name: 'stat 9-level', params: { phase: 'relaxed re-lookup, dir renamed' }, group: 'cw-stat 9-level' },
         { setup: renameAll, run: all }, () => { renameAll(); return verifyAll(deepSet.length, pass); }, deepExpected);
       disposeOverlay(ov);
       h.gc();

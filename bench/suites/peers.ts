@@ -1,6 +1,7 @@
-// Peers, same workload, same run: Strata (WASM cache) vs Strata on the pure-TS cache vs unionfs
-// over memfs volumes vs fs.statSync/readdirSync on a kernel overlay mount of the same tree vs
-// enhanced-resolve's CachedInputFileSystem over node:fs on that mount. unionfs has no whiteouts
+// Peers, same workload, same run: Strata (WASM cache) vs Strata on the pure-TS cache vs Strata
+// over DirLayers of the on-disk tree vs unionfs over memfs volumes vs fs.statSync/readdirSync on
+// a kernel overlay mount of the same tree vs enhanced-resolve's CachedInputFileSystem over
+// node:fs on that mount. unionfs has no whiteouts
 // or opaque directories, so everyone runs the paths whose answer does not depend on them
 // (Dataset.workload.unionSafe); every peer must print the checksum the data set predicts.
 import * as fs from 'node:fs';
@@ -46,11 +47,11 @@ function throwingStat(stat: (p: string) => StatLike): (p: string) => StatLike | 
 }
 
 const WORKLOADS = ['stat 9-level', 'negative stat', 'readdir'] as const;
-const PEER_COUNT = 5;
+const PEER_COUNT = 6;
 
 export const peersSuite: Suite = {
   name: 'peers',
-  description: 'The same workloads on Strata (WASM cache), Strata on the TS cache, unionfs over memfs, fs.statSync/readdirSync on a kernel ' +
+  description: 'The same workloads on Strata (WASM cache), Strata on the TS cache, Strata (WASM) over DirLayers of the on-disk tree, unionfs over memfs, fs.statSync/readdirSync on a kernel ' +
     'overlay mount of the same tree, and enhanced-resolve\'s CachedInputFileSystem over node:fs on that mount — warm (second and later ' +
     'passes). Paths whose answer depends on whiteouts or opaque dirs are left out (unionfs has neither). Ratios: peer time ÷ Strata time.',
   planned: () => PEER_COUNT * WORKLOADS.length,
@@ -94,26 +95,40 @@ export const peersSuite: Suite = {
       readdir: (p) => union.readdirSync(p) as string[],
     });
 
-    let tree: DiskTree | undefined;
+    // The same tree as real directories: for the kernel mount and for Strata over DirLayers.
+    h.progress.step('peers: writing the data set to disk');
+    const tree: DiskTree = writeDiskTree(ds);
+    ctx.onCleanup(() => tree.remove());
+    if (typeof api !== 'string' && api.DirLayer) {
+      try {
+        const DirLayer = api.DirLayer;
+        const upper = new DirLayer(tree.upper, { readOnly: true });
+        const lowers = tree.lowers.map((d) => new DirLayer(d, { readOnly: true }));
+        const ov = makeOverlay(api, { upper, lowers }, { impl: 'wasm' });
+        overlays.push(ov);
+        // DirLayers hold directory descriptors: close them before the tree is unmounted.
+        ctx.onCleanup(() => { for (const l of [upper, ...lowers]) (l as { close?: () => void }).close?.(); });
+        peers.push(strataPeer('strata-wasm on DirLayer', ov));
+      } catch (err) {
+        h.skip('peers', 'strata-wasm on DirLayer', (err as Error).message, WORKLOADS.length);
+      }
+    } else {
+      h.skip('peers', 'strata-wasm on DirLayer', typeof api === 'string' ? api : 'the engine exports no DirLayer', WORKLOADS.length);
+    }
     let mount: KernelMount | string = 'disabled by --no-kernel';
     if (!options.noKernel) {
-      h.progress.step('peers: writing the data set to disk and mounting a kernel overlay');
-      tree = writeDiskTree(ds);
-      const removeTree = ctx.onCleanup(() => tree!.remove());
+      h.progress.step('peers: mounting a kernel overlay');
       mount = mountOverlay(tree);
       if (typeof mount !== 'string') {
         const m = mount;
         ctx.onCleanup(() => m.unmount());
-      } else {
-        removeTree();
-        tree = undefined;
       }
     }
     if (typeof mount === 'string') {
       h.skip('peers', 'kernel statSync, enhanced-resolve cached', mount, 2 * WORKLOADS.length);
     } else {
       const root = mount.path;
-      h.note(`peers: kernel overlay mounted at ${root}, layers on ${tree!.backing === 'tmpfs' ? 'a private tmpfs (memory-backed, like the other peers)' : 'the temp directory\'s filesystem'}`);
+      h.note(`peers: kernel overlay mounted at ${root}, layers on ${tree.backing === 'tmpfs' ? 'a private tmpfs (memory-backed, like the other peers)' : 'the temp directory\'s filesystem'}`);
       peers.push({
         impl: 'kernel statSync', prefix: root,
         stat: (p) => fs.statSync(p),
@@ -150,7 +165,7 @@ export const peersSuite: Suite = {
       { name: 'readdir', group: 'peers-readdir', f: list, count: dirs.length, expected: expected.dirs },
     ];
     for (const w of workloads) {
-      const rows: Result[] = h.compare(peers.map((peer) => {
+      const rows: Result[] = await h.compare(peers.map((peer) => {
         const f = w.f(peer);
         return {
           meta: { suite: 'peers', name: w.name, impl: peer.impl, group: w.group },

@@ -221,7 +221,7 @@ export const policiesSuite: Suite = {
       for (const rate of RATES) {
         const ops = buildOps(options.seed * 1000 + Math.round(rate * 1e4), pool, rate, opCount);
         const runs = POLICIES.map((policy, p) => policyRun(api, stacks[p], pool, ops, policy, clockWorks));
-        const results = h.compare(runs.map((run) => ({
+        const results = await h.compare(runs.map((run) => ({
           meta: { suite: 'policies', name: 'mixed ops', impl: run.policy, params: { changeRate: rate, ttl } },
           op: run.op, verify: run.verify,
         })));

@@ -63,14 +63,14 @@ export const scaleSuite: Suite = {
       });
       const deepExpected = expectedChecksum(filled[0].deepList, (p) => truthStat(ds, p));
       const negExpected = expectedChecksum(filled[0].negList, () => 0);
-      h.compare(filled.map((f) => {
+      await h.compare(filled.map((f) => {
         const stat = (i: number) => statAnswer(f.ov.stat(f.deep.path(i)));
         return {
           meta: { suite: 'scale', name: 'stat 9-level (cached)', impl: `strata-${f.impl}`, params: { entries }, group: `scale-stat-${entries}` },
           op: cycle(f.deep.length, stat), verify: () => verifyAll(f.deep.length, stat), expected: deepExpected,
         };
       }));
-      h.compare(filled.map((f) => {
+      await h.compare(filled.map((f) => {
         const neg = (i: number) => statAnswer(f.ov.stat(f.negatives.path(i), { throwIfNoEntry: false }));
         return {
           meta: { suite: 'scale', name: 'negative stat (cached)', impl: `strata-${f.impl}`, params: { entries }, group: `scale-neg-${entries}` },
