@@ -117,11 +117,21 @@ function peerRatios(results: Result[]): Chart | undefined {
         width: 180, height: HEIGHT,
         layer: [
           {
+            // Bars grow from 1× (a log scale has no zero): up = slower than Strata, down = faster.
             mark: 'bar',
             encoding: {
-              x: { field: 'peer', type: 'nominal', title: null, sort: '-y', axis: { labelAngle: -40 } },
+              x: { field: 'peer', type: 'nominal', title: null, sort: '-y', axis: { labelAngle: -40, labelLimit: 200 } },
               y: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: '× Strata time per op' },
+              y2: { datum: 1 },
               color: { field: 'peer', type: 'nominal', legend: null },
+            },
+          },
+          {
+            mark: { type: 'text', dy: -6, fontSize: 10 },
+            encoding: {
+              x: { field: 'peer', type: 'nominal', sort: '-y' },
+              y: { field: 'ratio', type: 'quantitative' },
+              text: { field: 'ratio', type: 'quantitative', format: '.2~f' },
             },
           },
           { mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { y: { datum: 1 } } },
@@ -155,12 +165,14 @@ function coldWarm(results: Result[]): Chart | undefined {
       facet: { column: { field: 'what', type: 'nominal', title: null } },
       spec: {
         width: 200, height: HEIGHT,
-        mark: 'bar',
+        // Points, not bars: cold and warm differ by 10–100×, so the scale is logarithmic.
+        mark: { type: 'point', filled: true, size: 90 },
         encoding: {
           x: { field: 'impl', type: 'nominal', title: null, axis: { labelAngle: -30 } },
           xOffset: { field: 'phase' },
           y: { field: 'ns', type: 'quantitative', scale: { type: 'log' }, title: 'ns per lookup' },
-          color: { field: 'phase', type: 'nominal' },
+          color: { field: 'phase', type: 'nominal', legend: { labelLimit: 300 } },
+          shape: { field: 'phase', type: 'nominal' },
         },
       },
     },
