@@ -321,6 +321,18 @@ describe('DirLayer writes the kernel format', { skip: needRoot }, () => {
     assert.equal(at('wl'), at('dst'));
   });
 
+  it('a relative redirect moved to another directory is rewritten so it still names the same lower', () => {
+    layer.createNode(layer.root(), 'rd', { type: 'dir', mode: 0o755 });
+    const rd = at('rd');
+    layer.setRedirectMark(rd, '/orig');
+    assert.equal(getXattrRaw(path.join(root, 'rd'), 'trusted.overlay.redirect'), 'orig', 'same lower parent: relative');
+    layer.renameName(layer.root(), 'rd', at('d'), 'rd');
+    assert.equal(getXattrRaw(path.join(root, 'd/rd'), 'trusted.overlay.redirect'), '/orig');
+    assert.equal(layer.redirect(rd), '/orig');
+    layer.renameName(at('d'), 'rd', at('d'), 'rd2');
+    assert.equal(layer.redirect(rd), '/orig', 'a rename within one directory keeps it');
+  });
+
   it('names are single components: "..", "." and "a/b" are EINVAL', () => {
     for (const bad of ['..', '.', 'a/b', '', 'nul\0']) {
       assert.throws(() => layer.lookup(layer.root(), bad), { code: 'EINVAL' }, bad);

@@ -26,6 +26,7 @@ interface SeedLine {
   agreed: number;
   inoPairs: number;
   listedWhiteoutsFiltered: number;
+  kernelCopyUpResidueFiltered: number;
   agrees: boolean;
 }
 
@@ -107,7 +108,7 @@ export async function runDiffKernel(argv: string[]): Promise<number> {
       const r = runDifferential({ seed, ops, redirectDir, target, lowers, checkEvery });
       const line: SeedLine = {
         seed, redirectDir, layers: r.layers, ops: r.opsRun, answers: r.answers, agreed: r.agreed,
-        inoPairs: r.inoPairs, listedWhiteoutsFiltered: r.quirks.listedWhiteouts, agrees: r.disagreement === undefined,
+        inoPairs: r.inoPairs, listedWhiteoutsFiltered: r.quirks.listedWhiteouts, kernelCopyUpResidueFiltered: r.quirks.copyUpResidue, agrees: r.disagreement === undefined,
       };
       lines.push(line);
       log(`seed ${seed} redirect_dir=${redirectDir ? 'on ' : 'off'} layers ${r.layers.padEnd(16)} ` +

@@ -413,7 +413,13 @@ export class DirLayer implements Layer {
           // a directory over a non-directory (the kernel uses RENAME_EXCHANGE), so remove it first.
           host('unlink', toPath, () => fs.unlinkSync(procPath(td.fd, to)));
         }
+        // A relative redirect names a sibling in the lower parent: moved to another directory it
+        // would point elsewhere, so it is rewritten for its new place (as the kernel does).
+        const movedRedirect = src.isDirectory() && fd.path !== td.path ? this.absoluteRedirectAt(fd.fd, from, fromPath) : undefined;
         host('rename', fromPath, () => fs.renameSync(procPath(fd.fd, from), procPath(td.fd, to)), toPath);
+        if (movedRedirect !== undefined) {
+          host('setxattr', toPath, () => setXattr(procPath(td.fd, to), this.format.redirectKey, this.storedRedirect(toPath, movedRedirect)));
+        }
         if (dst !== undefined && !sameObject(dst, src)) this.forget(toPath, dst);
         this.table.moved(fromPath, toPath);
         if (src.isDirectory()) this.tree.forgetDirs(fromPath);
@@ -558,6 +564,14 @@ export class DirLayer implements Layer {
     if (this.ociWhiteoutAt(dirFd, name, childPath)) {
       host('unlink', childPath, () => fs.unlinkSync(procPath(dirFd, this.format.ociWhiteoutName(name))));
     }
+  }
+
+  /** The absolute form of a relative redirect on directory `name` in `dirFd`, else undefined. */
+  private absoluteRedirectAt(dirFd: number, name: string, dirPath: string): string | undefined {
+    const raw = host('getxattr', dirPath, () => getXattr(procPath(dirFd, name), this.format.redirectKey))?.toString();
+    if (raw === undefined || raw.startsWith('/')) return undefined;
+    const slash = dirPath.lastIndexOf('/');
+    return `${this.lowerBase(slash < 0 ? '' : dirPath.slice(0, slash))}/${raw}`;
   }
 
   /** Where lookups continue below the directory at `dirPath`, following this layer's redirects. */

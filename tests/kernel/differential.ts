@@ -43,7 +43,11 @@ export interface DiffOptions {
   limit?: number;
 }
 
+/** What kind of check disagreed (a shrinker keeps a replay only if it fails the same way). */
+export type CheckKind = 'answer' | 'follow-up' | 'ino' | 'view' | 'upper' | 'kernel-reads-strata' | 'strata-reads-kernel';
+
 export interface Disagreement {
+  kind: CheckKind;
   seed: number;
   redirectDir: boolean;
   /** Index of the operation (or -1 for an end-of-run check). */
@@ -67,7 +71,7 @@ export interface DiffResult {
   agreed: number;
   inoPairs: number;
   /** Kernel behaviour filtered out on purpose (see kernelQuirks in diff-ops.ts). */
-  quirks: { listedWhiteouts: number };
+  quirks: { listedWhiteouts: number; copyUpResidue: number };
   disagreement?: Disagreement;
 }
 
@@ -84,7 +88,7 @@ export function runDifferential(o: DiffOptions): DiffResult {
   const spec = o.spec ?? randomLowers(rng, o.lowers ?? 2 + rng.int(2));
   const result: DiffResult = {
     seed: o.seed, redirectDir: o.redirectDir, layers: describeSpec(spec), opsRun: 0, answers: 0, agreed: 0, inoPairs: 0,
-    quirks: { listedWhiteouts: 0 },
+    quirks: { listedWhiteouts: 0, copyUpResidue: 0 },
   };
   kernelQuirks.listedWhiteouts = 0;
   const base = scratchDir(`kdiff-${o.seed}`);
@@ -101,15 +105,15 @@ export function runDifferential(o: DiffOptions): DiffResult {
     return l;
   };
   const ran: Op[] = [];
-  const fail = (index: number, what: string, detail: string) => {
+  const fail = (kind: CheckKind, index: number, what: string, detail: string) => {
     result.disagreement ??= {
-      seed: o.seed, redirectDir: o.redirectDir, index, what, detail, replay: ran.map(printOp), ops: [...ran], spec,
+      kind, seed: o.seed, redirectDir: o.redirectDir, index, what, detail, replay: ran.map(printOp), ops: [...ran], spec,
     };
   };
-  const check = (ok: boolean, index: number, what: string, detail: () => string) => {
+  const check = (ok: boolean, kind: CheckKind, index: number, what: string, detail: () => string) => {
     result.answers++;
     if (ok) result.agreed++;
-    else fail(index, what, detail());
+    else fail(kind, index, what, detail());
     return ok;
   };
 
@@ -132,7 +136,7 @@ export function runDifferential(o: DiffOptions): DiffResult {
       const kv = viewOrError(() => overlayView(kernelReader(mnt)));
       const sv = viewOrError(() => overlayView(strataReader(ov)));
       const diff = diffViews(kv, sv, ['kernel', 'strata']);
-      check(diff.length === 0, index, `${label}: whole-tree view`, () => diff.join('\n'));
+      check(diff.length === 0, 'view', index, `${label}: whole-tree view`, () => diff.join('\n'));
       result.answers += kv.size;
       result.agreed += diff.length === 0 ? kv.size : 0;
       if (diff.length === 0) {
@@ -141,13 +145,20 @@ export function runDifferential(o: DiffOptions): DiffResult {
           const s = lstatIno(() => ov.lstat(p));
           if (k !== undefined && s !== undefined) {
             const why = inos.match(k, s, `st_ino of ${p}`);
-            if (why !== undefined) check(false, index, `${label}: st_ino identity`, () => why);
+            if (why !== undefined) check(false, 'ino', index, `${label}: st_ino identity`, () => why);
           }
         }
       }
       return kv;
     };
 
+    /**
+     * The kernel copies a rename's source up (and marks it: redirect, or opaque when it moves into
+     * a merged directory) before it finds the target not empty, and leaves that behind when the
+     * rename fails. Strata undoes a failed operation whole. Path → the kernel upper's entry as the
+     * failed rename left it.
+     */
+    const residue = new Map<string, string | undefined>();
     const total = o.script?.length ?? o.ops;
     const limit = Math.min(total, o.limit ?? total);
     for (let i = 0; i < limit && result.disagreement === undefined; i++) {
@@ -158,13 +169,20 @@ export function runDifferential(o: DiffOptions): DiffResult {
         k: lstatFacts(() => fs.lstatSync(mnt + p)),
         s: lstatFacts(() => ov.lstat(p)),
       }));
+      const upperBefore = op.method === 'rename' ? upperDiskView(kernel.upper, namespace) : undefined;
       const k = runOnKernel(mnt, op);
       const s = runOnStrata(ov, op);
+      if (upperBefore !== undefined && !k.ok && !s.ok) {
+        const after = upperDiskView(kernel.upper, namespace);
+        for (const p of new Set([...upperBefore.keys(), ...after.keys()])) {
+          if (upperBefore.get(p) !== after.get(p)) residue.set(p, after.get(p));
+        }
+      }
       result.opsRun++;
-      if (!check(sameAnswer(k, s), i, printOp(op), () => `kernel: ${showOutcome(k)}\nstrata: ${showOutcome(s)}`)) break;
+      if (!check(sameAnswer(k, s), 'answer', i, printOp(op), () => `kernel: ${showOutcome(k)}\nstrata: ${showOutcome(s)}`)) break;
       if (k.ok && k.ino !== undefined && s.ok && s.ino !== undefined) {
         const why = inos.match(k.ino, s.ino, `${printOp(op)}`);
-        if (why !== undefined) check(false, i, `st_ino identity`, () => why);
+        if (why !== undefined) check(false, 'ino', i, `st_ino identity`, () => why);
       }
       if (k.ok && !READS.has(op.method)) {
         for (const d of doomed) {
@@ -178,15 +196,15 @@ export function runDifferential(o: DiffOptions): DiffResult {
         for (const q of [p, parentOf(p)]) {
           const kl = runOnKernel(mnt, { method: 'lstat', args: [q] });
           const sl = runOnStrata(ov, { method: 'lstat', args: [q] });
-          check(sameAnswer(kl, sl), i, `after ${printOp(op)}: lstat ${q}`, () => `kernel: ${showOutcome(kl)}\nstrata: ${showOutcome(sl)}`);
+          check(sameAnswer(kl, sl), 'follow-up', i, `after ${printOp(op)}: lstat ${q}`, () => `kernel: ${showOutcome(kl)}\nstrata: ${showOutcome(sl)}`);
           if (kl.ok && sl.ok && kl.ino !== undefined && sl.ino !== undefined) {
             const why = inos.match(kl.ino, sl.ino, `after ${printOp(op)}: st_ino of ${q}`);
-            if (why !== undefined) check(false, i, 'st_ino identity', () => why);
+            if (why !== undefined) check(false, 'ino', i, 'st_ino identity', () => why);
           }
         }
         const kd = runOnKernel(mnt, { method: 'readdir', args: [parentOf(p)] });
         const sd = runOnStrata(ov, { method: 'readdir', args: [parentOf(p)] });
-        check(sameAnswer(kd, sd), i, `after ${printOp(op)}: readdir ${parentOf(p)}`, () => `kernel: ${showOutcome(kd)}\nstrata: ${showOutcome(sd)}`);
+        check(sameAnswer(kd, sd), 'follow-up', i, `after ${printOp(op)}: readdir ${parentOf(p)}`, () => `kernel: ${showOutcome(kd)}\nstrata: ${showOutcome(sd)}`);
       }
       if (o.checkEvery !== 0 && (i + 1) % (o.checkEvery ?? 25) === 0) compareViews(i, `after op ${i}`);
     }
@@ -200,8 +218,16 @@ export function runDifferential(o: DiffOptions): DiffResult {
     // The two uppers on disk: the same whiteouts, opaque/redirect marks, data.
     const ku = upperDiskView(kernel.upper, namespace);
     const su = upperDiskView(strata.upper, namespace);
+    // What a failed rename left in the kernel's upper, still as it left it, is not compared.
+    for (const [p, line] of residue) {
+      if (ku.get(p) !== line || ku.get(p) === su.get(p)) continue;
+      const theirs = su.get(p);
+      if (theirs === undefined) ku.delete(p);
+      else ku.set(p, theirs);
+      result.quirks.copyUpResidue++;
+    }
     const upperDiff = diffViews(ku, su, ['kernel upper', 'strata upper']);
-    check(upperDiff.length === 0, -1, 'upper directories on disk', () => upperDiff.join('\n'));
+    check(upperDiff.length === 0, 'upper', -1, 'upper directories on disk', () => upperDiff.join('\n'));
 
     // The kernel mounts Strata's upper and shows the same tree.
     if (finalView !== undefined && result.disagreement === undefined) {
@@ -212,7 +238,7 @@ export function runDifferential(o: DiffOptions): DiffResult {
       try {
         const view = viewOrError(() => overlayView(kernelReader(crossMnt)));
         const diff = diffViews(finalView, view, ['kernel', 'kernel over strata upper']);
-        check(diff.length === 0, -1, "the kernel mounting Strata's upper", () => diff.join('\n'));
+        check(diff.length === 0, 'kernel-reads-strata', -1, "the kernel mounting Strata's upper", () => diff.join('\n'));
       } finally {
         unmountOverlay(crossMnt);
       }
@@ -222,7 +248,7 @@ export function runDifferential(o: DiffOptions): DiffResult {
       });
       const view = viewOrError(() => overlayView(strataReader(reader)));
       const diff = diffViews(finalView, view, ['kernel', 'strata over kernel upper']);
-      check(diff.length === 0, -1, "Strata reading the kernel's upper", () => diff.join('\n'));
+      check(diff.length === 0, 'strata-reads-kernel', -1, "Strata reading the kernel's upper", () => diff.join('\n'));
     }
     return result;
   } finally {

@@ -5,9 +5,9 @@
 import { runDifferential, type DiffOptions, type Disagreement } from './differential.js';
 import { specEntries, withoutEntry } from './lower-trees.js';
 
-/** Same kind: the same end-of-run check, or a failing operation of the same method. */
+/** Same kind: the same check, and for an operation's own answer the same method. */
 function sameKind(a: Disagreement, b: Disagreement): boolean {
-  const kind = (d: Disagreement) => (d.index < 0 ? d.what : (d.ops[d.index]?.method ?? d.what));
+  const kind = (d: Disagreement) => (d.kind === 'answer' ? `answer ${d.ops[d.index]?.method}` : d.kind);
   return kind(a) === kind(b);
 }
 

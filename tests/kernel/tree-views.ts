@@ -89,7 +89,10 @@ export function upperDiskView(root: string, namespace: 'trusted' | 'user'): Tree
         const redirect = raw === undefined ? undefined : raw.startsWith('/') ? raw : `${parentBase}/${raw}`;
         lowerBase.set(p, redirect ?? `${parentBase}/${name}`);
         const opaque = mark(hp, 'opaque');
-        view.set(p, `dir ${perm}${opaque ? ` opaque=${opaque}` : ''}${redirect ? ` redirect=${redirect}` : ''}${extraMarks(hp, namespace)}`);
+        // A redirect to the directory's own lower path changes nothing (the kernel keeps one after
+        // a directory is renamed back, or after a rename that then failed): shown as none.
+        const effective = redirect === `${parentBase}/${name}` ? undefined : redirect;
+        view.set(p, `dir ${perm}${opaque ? ` opaque=${opaque}` : ''}${effective ? ` redirect=${effective}` : ''}${extraMarks(hp, namespace)}`);
         walk(hp, p);
       } else if (st.isSymbolicLink()) {
         view.set(p, `symlink -> ${fs.readlinkSync(hp)}`);
