@@ -335,6 +335,10 @@ export class Overlay {
   rename(from: string, to: string): void {
     checkPath(from, 'oldPath');
     checkPath(to, 'newPath');
+    this.onBothPaths(from, to, () => this.renameChecked(from, to));
+  }
+
+  private renameChecked(from: string, to: string): void {
     const fail: Fail = (code) => fsError(code, 'rename', from, to);
     checkWholePath(from, 'rename', from, to);
     checkWholePath(to, 'rename', from, to);
@@ -421,6 +425,10 @@ export class Overlay {
   link(existingPath: string, newPath: string): void {
     checkPath(existingPath, 'existingPath');
     checkPath(newPath, 'newPath');
+    this.onBothPaths(existingPath, newPath, () => this.linkChecked(existingPath, newPath));
+  }
+
+  private linkChecked(existingPath: string, newPath: string): void {
     const fail: Fail = (code) => fsError(code, 'link', existingPath, newPath);
     checkWholePath(existingPath, 'link', existingPath, newPath);
     checkWholePath(newPath, 'link', existingPath, newPath);
@@ -479,17 +487,39 @@ export class Overlay {
 
   // ---------------------------------------------------------------- walking
 
+  /** An operation on two paths fails with ESTALE once: both paths are flushed of stale entries. */
+  private onBothPaths(a: string, b: string, op: () => void): void {
+    try {
+      op();
+    } catch (err) {
+      if (hasCode(err, 'ESTALE')) {
+        this.resolver.flush(a);
+        this.resolver.flush(b);
+      }
+      throw err;
+    }
+  }
+
   /**
    * Walk to WALK_FOUND or WALK_NEGATIVE (details in cache.result). A found entry whose layer
    * object died without the layer telling us is stale: the policy decides (ESTALE or re-walk).
    */
   private find(path: string, follow: boolean, syscall: string, ePath: string = path, eDest?: string): number {
+    let stale = false;
     for (let attempt = 0; ; attempt++) {
-      const status = this.resolver.walk(path, follow, syscall, ePath, eDest);
-      if (status !== WALK_FOUND) return status;
+      let status: number;
+      try {
+        status = this.resolver.walk(path, follow, syscall, ePath, eDest);
+      } catch (err) {
+        if (stale && !hasCode(err, 'ESTALE')) throw this.resolver.estale(syscall, ePath, eDest);
+        throw err;
+      }
       const r = this.cache.result;
-      if (attempt > 1 || this.layers[r[RES_LAYER]]!.alive(r[RES_HANDLE])) return status;
-      this.resolver.staleHandle(r[RES_ID], syscall, ePath, eDest);
+      if (status !== WALK_FOUND || attempt > 2 || this.layers[r[RES_LAYER]]!.alive(r[RES_HANDLE])) {
+        if (stale) throw this.resolver.estale(syscall, ePath, eDest);
+        return status;
+      }
+      if (this.resolver.staleHandle(r[RES_ID])) stale = true;
     }
   }
 
@@ -688,22 +718,42 @@ export class Overlay {
     this.createChild(r[RES_PARENT], sp.last, { type: 'dir', mode, opaque });
   }
 
-  /** mkdir -p: each missing prefix in turn; returns the first directory created, if any. */
+  /**
+   * mkdir -p on the path string, as Node's MKDirpSync does it: try the whole path; on ENOENT try
+   * its dirname first (cut at the last '/'), then come back. An existing name is fine if stat()
+   * says directory; otherwise EEXIST for the path itself, ENOTDIR on the way, or stat()'s own
+   * error (ENOENT for a dangling symlink). Returns the first directory created. Node turns EROFS
+   * into the stat() error; here EROFS is kept.
+   */
   private mkdirRecursive(path: string, mode: number, fail: Fail): string | undefined {
-    const parts = path.split('/').filter((c) => c !== '');
+    const pending = [path];
     let first: string | undefined;
-    let prefix = '';
-    for (let k = 0; k < parts.length; k++) {
-      prefix += '/' + parts[k];
-      const last = k === parts.length - 1;
-      if (this.find(prefix, true, 'mkdir', path) === WALK_FOUND) {
-        if (this.cache.result[RES_TYPE] === T_DIR) continue;
-        throw fail(last ? 'EEXIST' : 'ENOTDIR');
+    while (pending.length > 0) {
+      const next = pending.pop()!;
+      let code: string;
+      try {
+        this.mkdirOne(next, mode, path);
+        first ??= next;
+        continue;
+      } catch (err) {
+        code = String((err as StrataError).code);
       }
-      // A dangling symlink at the prefix: mkdir(2) sees the name taken.
-      if (this.find(prefix, false, 'mkdir', path) === WALK_FOUND) throw fail(last ? 'EEXIST' : 'ENOENT');
-      this.mkdirOne(prefix, mode, path);
-      first ??= prefix;
+      if (code === 'ENOTDIR' || code === 'EROFS' || code === 'EPERM' || code === 'ENOSPC') throw fail(code);
+      if (code === 'ENOENT') {
+        const dirname = next.slice(0, next.lastIndexOf('/'));
+        if (dirname !== next && dirname !== '') {
+          pending.push(next, dirname);
+          continue;
+        }
+        throw fail('ENOENT');
+      }
+      let isDir: boolean;
+      try {
+        isDir = this.stat(next).isDirectory();
+      } catch (err) {
+        throw fail(String((err as StrataError).code));
+      }
+      if (!isDir) throw fail(code === 'EEXIST' && pending.length > 0 ? 'ENOTDIR' : 'EEXIST');
     }
     return first;
   }

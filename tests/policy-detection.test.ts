@@ -268,6 +268,31 @@ function run(impl: CacheImpl): void {
     }
   }
 
+  for (const policy of ['strict', 'strict-legacy'] as const) {
+    test(`${policy}: ESTALE once per operation, however many entries on its paths changed`, () => {
+      const l0 = layer({ a: { x: 'x' }, b: { y: 'y' }, c: { z: 'z' } });
+      l0.symlink('/b', '/a/tob');
+      const ov = new Overlay({ lowers: [l0], upper: layer(), policy, cache: { impl } });
+      ov.stat('/a/tob/y');
+      ov.stat('/c/z');
+      // Two changed entries on one walk (through the symlink), and one on a second path.
+      l0.rename('/a/x', '/a/x2');
+      l0.setOpaque('/a', true);
+      l0.setOpaque('/b', true);
+      l0.setOpaque('/c', true);
+      assert.deepEqual(outcome(() => ov.readFile('/a/tob/y', 'utf8')), { ok: false, code: 'ESTALE' });
+      assert.deepEqual(outcome(() => ov.readFile('/a/tob/y', 'utf8')), { ok: true, value: 'y' }, 'the whole walk was refreshed');
+      assert.deepEqual(outcome(() => ov.rename('/c/z', '/a/tob/moved')), { ok: false, code: 'ESTALE' });
+      ov.stat('/c/z');
+      assert.equal(ov.stats().estale, 2);
+      l0.setOpaque('/b', false);
+      l0.setOpaque('/c', false);
+      assert.deepEqual(outcome(() => ov.link('/c/z', '/b/z2')), { ok: false, code: 'ESTALE' });
+      assert.deepEqual(outcome(() => ov.link('/c/z', '/b/z2')), { ok: true, value: undefined }, 'both paths were refreshed');
+      assert.equal(ov.stats().estale, 3);
+    });
+  }
+
   test('a removed directory invalidates in O(1): the walk stops once, at the directory', () => {
     const l0 = layer({ top: {} });
     const ov = new Overlay({ lowers: [l0], upper: layer(), policy: 'relaxed', cache: { impl } });

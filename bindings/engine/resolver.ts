@@ -2,7 +2,7 @@
 // component from the layers (lookup.ts), insert it, and resume. Expired and changed entries meet
 // the policy here, so every operation — reads and writes — revalidates the same way.
 import {
-  MAX_SYMLINKS, NO_ENTRY, RES_HANDLE, RES_ID, RES_LAYER, RES_PARENT, ROOT_ID, T_NONE, WALK_CHANGED,
+  MAX_SYMLINKS, NO_ENTRY, RES_HANDLE, RES_ID, RES_LAYER, RES_PARENT, T_NONE, WALK_CHANGED,
   WALK_ENAMETOOLONG, WALK_EXPIRED, WALK_FOLLOW, WALK_FOUND, WALK_MISS, WALK_NEGATIVE, WALK_NOTDIR,
   WALK_SYMLINK,
 } from '../abi.js';
@@ -19,7 +19,7 @@ export interface EngineCounters {
   revalidations: number;
   /** Operations failed with ESTALE by the policy. */
   estale: number;
-  /** Changed entries dropped and looked up again (relaxed). */
+  /** Stale entries dropped and looked up again (under every policy: strict does it before failing). */
   relookups: number;
 }
 
@@ -28,6 +28,8 @@ export class Resolver {
   /** Smallest TTL among layers 0..i (0: none), for entry deadlines. */
   private readonly ttlUpTo: number[];
   private readonly scratch = new LookupData();
+  /** The walk in progress met a stale entry the policy makes an error (see walk()). */
+  private staleSeen = false;
 
   constructor(
     readonly cache: DentryCache,
@@ -67,8 +69,45 @@ export class Resolver {
   /**
    * Walk `path` to WALK_FOUND or WALK_NEGATIVE (details in cache.result); every other outcome
    * throws a Node-style error for `syscall` naming `ePath` (and `eDest`).
+   *
+   * When the policy makes a stale entry an error, the walk still replaces every stale entry on
+   * the path with a fresh answer before failing, once, with ESTALE: the next operation on the
+   * same path then sees the new state, however many entries on it had changed.
    */
   walk(path: string, follow: boolean, syscall: string, ePath: string = path, eDest?: string): number {
+    this.staleSeen = false;
+    let status: number;
+    try {
+      status = this.run(path, follow, syscall, ePath, eDest);
+    } catch (err) {
+      if (this.staleSeen) throw this.estale(syscall, ePath, eDest);
+      throw err;
+    }
+    if (this.staleSeen) throw this.estale(syscall, ePath, eDest);
+    return status;
+  }
+
+  /**
+   * Walk `path` only to replace the stale entries on it, answering nothing and counting no
+   * ESTALE: an operation on two paths that fails on one flushes the other too.
+   */
+  flush(path: string): void {
+    try {
+      this.run(path, false, 'lstat', path);
+    } catch {
+      // Only the side effect matters.
+    }
+    this.staleSeen = false;
+  }
+
+  /** A stale entry was met and replaced: the operation fails with ESTALE (counted once). */
+  estale(syscall: string, ePath: string, eDest?: string): Error {
+    this.staleSeen = false;
+    this.counters.estale++;
+    return fsError('ESTALE', syscall, ePath, eDest);
+  }
+
+  private run(path: string, follow: boolean, syscall: string, ePath: string, eDest?: string): number {
     const cache = this.cache;
     const now = this.clock();
     let status = cache.walk(path, now, follow ? WALK_FOLLOW : 0);
@@ -127,14 +166,14 @@ export class Resolver {
     if (id !== NO_ENTRY) this.cache.remove(id);
   }
 
-  /** The entry's dependence on the layers is gone: ESTALE under strict policies, else drop it. */
-  staleHandle(id: number, syscall: string, ePath: string, eDest?: string): void {
+  /**
+   * A found entry's layer object died without a notification: drop it (the caller walks again).
+   * True when the policy wants the operation to fail with ESTALE once that walk is done.
+   */
+  staleHandle(id: number): boolean {
     this.cache.remove(id);
-    if (this.policy.onChanged === 'estale') {
-      this.counters.estale++;
-      throw fsError('ESTALE', syscall, ePath, eDest);
-    }
     this.counters.relookups++;
+    return this.policy.onChanged === 'estale';
   }
 
   private noteInsert(id: number, d: LookupData): void {
@@ -157,7 +196,10 @@ export class Resolver {
     const cache = this.cache;
     const id = cache.result[RES_ID];
     this.counters.revalidations++;
-    if (this.policy.onExpired === 'estale') return this.stale(id, syscall, ePath, eDest);
+    if (this.policy.onExpired === 'estale') {
+      this.staleSeen = true;
+      return this.requery(id, now, syscall, ePath, eDest);
+    }
     const d = this.lookupChild(cache.result[RES_PARENT], cache.stoppedName());
     if (this.sameAnswer(id, d)) {
       // Same objects: the entry stays. A directory's listing is re-read, though: the layer no
@@ -172,10 +214,8 @@ export class Resolver {
   }
 
   private changed(now: number, syscall: string, ePath: string, eDest?: string): number {
-    const cache = this.cache;
-    const id = cache.result[RES_ID];
-    if (this.policy.onChanged === 'estale') return this.stale(id, syscall, ePath, eDest);
-    return this.requery(id, now, syscall, ePath, eDest);
+    if (this.policy.onChanged === 'estale') this.staleSeen = true;
+    return this.requery(this.cache.result[RES_ID], now, syscall, ePath, eDest);
   }
 
   /** Drop the entry (its cached descendants become unreachable) and look the name up again. */
@@ -183,12 +223,6 @@ export class Resolver {
     this.counters.relookups++;
     this.cache.remove(id);
     return this.fill(now, syscall, ePath, eDest);
-  }
-
-  private stale(id: number, syscall: string, ePath: string, eDest?: string): never {
-    this.counters.estale++;
-    if (id !== ROOT_ID) this.cache.remove(id);
-    throw fsError('ESTALE', syscall, ePath, eDest);
   }
 
   private sameAnswer(id: number, d: LookupData): boolean {
