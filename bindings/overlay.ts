@@ -713,9 +713,14 @@ export class Overlay {
     if (this.lookupLast(sp.bare, 'mkdir', ePath) === WALK_FOUND) throw fail('EEXIST');
     this.requireUpper(fail);
     const r = this.cache.result;
-    // Fact 16: over a whiteout in the upper, the new directory is opaque (the lower ones stay hidden).
-    const opaque = (r[RES_FLAGS] & F_WHITEOUT) !== 0 && r[RES_LAYER] === 0;
-    this.createChild(r[RES_PARENT], sp.last, { type: 'dir', mode, opaque });
+    const parent = r[RES_PARENT];
+    // Fact 16: over a whiteout in the upper, the new directory is opaque (the lower ones stay
+    // hidden). And as the kernel does when redirect_dir or metacopy is on (lowers may then not
+    // change offline), a directory made in a merged parent is marked opaque too: lookups in it
+    // need not look below. Either way the view is the same now; the upper matches the kernel's.
+    const opaque = ((r[RES_FLAGS] & F_WHITEOUT) !== 0 && r[RES_LAYER] === 0) ||
+      ((this.redirectDir || this.metacopy) && hasLower(this.table.realsOf(parent)));
+    this.createChild(parent, sp.last, { type: 'dir', mode, opaque });
   }
 
   /**
