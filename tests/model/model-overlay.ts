@@ -581,8 +581,11 @@ export class ModelOverlay {
     if (found.node !== null) throw fail('EEXIST');
     this.requireUpper(fail);
     const dirH = this.ensureUpper(dir, true);
-    // Fact 16: over a whiteout in the upper, the new directory is opaque.
-    this.upper!.createNode(dirH, last, { type: 'dir', mode: S_IFDIR | ((mode ?? DEFAULT_DIR_MODE) & 0o7777), opaque: found.upperWhiteout });
+    // Fact 16: over a whiteout in the upper, the new directory is opaque. With redirect_dir (or
+    // metacopy, which needs it) the kernel also marks a directory created in a merged parent
+    // opaque, so that a later rename of it needs no lower lookup (checked on a 6.18 mount).
+    const opaque = found.upperWhiteout || ((this.redirectDir || this.metacopy) && hasLower(dir));
+    this.upper!.createNode(dirH, last, { type: 'dir', mode: S_IFDIR | ((mode ?? DEFAULT_DIR_MODE) & 0o7777), opaque });
   }
 
   /**
