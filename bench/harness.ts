@@ -100,7 +100,7 @@ export class Harness {
   private readonly rounds: number;
 
   constructor(readonly options: BenchOptions, readonly progress: Progress) {
-    this.maxTime = options.quick ? 0.2 : 0.75;
+    this.maxTime = options.quick ? 0.2 : 0.6;
     this.minTime = options.quick ? 0.01 : 0.025;
     this.minSamples = options.quick ? 3 : 5;
     this.rounds = options.quick ? 2 : 3;

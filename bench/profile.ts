@@ -12,6 +12,7 @@ import { TsDentryCache } from '../bindings/cache/ts-cache.js';
 import { makeCacheTree } from './cache-tree.js';
 import { generateDataset } from './dataset.js';
 import { loadStrata } from './engine.js';
+import { writeDiskTree } from './materialize/disk.js';
 import { toMemoryStack } from './materialize/memory.js';
 import { makeOverlay, type CacheImpl } from './overlays.js';
 import { PathSet } from './workload.js';
@@ -110,6 +111,7 @@ async function run(): Promise<void> {
       entries: { type: 'string', default: '1000000' },
       seconds: { type: 'string', default: '5' },
       seed: { type: 'string', default: '42' },
+      layers: { type: 'string', default: 'memory' },
     },
   });
   if (values.summary) {
@@ -158,7 +160,15 @@ async function run(): Promise<void> {
   const api = await loadStrata();
   if (typeof api === 'string') throw new Error(api);
   const ds = generateDataset(seed, 1);
-  const stack = toMemoryStack(api, ds);
+  // --layers dir: the same tree as DirLayers over an on-disk copy (removed on exit).
+  let stack: { upper: unknown; lowers: unknown[] } = toMemoryStack(api, ds);
+  if (values.layers === 'dir') {
+    if (!api.DirLayer) throw new Error('the engine exports no DirLayer');
+    const DirLayer = api.DirLayer;
+    const tree = writeDiskTree(ds);
+    process.on('exit', () => tree.remove());
+    stack = { upper: new DirLayer(tree.upper, { readOnly: true }), lowers: tree.lowers.map((d) => new DirLayer(d, { readOnly: true })) };
+  }
   const cacheImpl = impl === 'ts' ? 'ts' : 'wasm';
   if (scenario === 'stat-cold') {
     const set = new PathSet(ds.workload.deepFiles.slice(0, 3000));
