@@ -59,3 +59,23 @@ test('the stress tester catches an overlay that never hears about changes', () =
   assert.equal(s.wrongAnswers, 1, 'a stale answer was caught');
   assert.ok(s.firstWrong && s.firstWrong.replay.includes('--seed 11'), 'and reported with a replay');
 });
+
+test('strata stress: JSON summary, exit codes, option errors', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const cli = new URL('../bindings/cli.js', import.meta.url).pathname;
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'stress', ...args], { encoding: 'utf8' });
+  const ok = run('--ops', '3000', '--seed', '5', '--policy', 'strict', '--json');
+  assert.equal(ok.status, 0, ok.stderr);
+  const summary = JSON.parse(ok.stdout);
+  assert.equal(summary.policy, 'strict');
+  assert.equal(summary.seed, 5);
+  assert.equal(summary.ops, 3000);
+  assert.equal(summary.wrongAnswers, 0);
+  const table = run('--ops', '2000', '--seed', '5');
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout, /wrong answers\s+0/);
+  const bad = run('--policy', 'lenient');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--policy must be one of strict, relaxed, strict-legacy/);
+  assert.match(run('--ops', '-3').stderr, /--ops must be a number/);
+});

@@ -19,6 +19,8 @@ against a fresh, uncached overlay (the reference model). Exits 1 on the first wr
   --capacity N       cache capacity in entries (default: the cache's)
   --cache IMPL       wasm | ts (default wasm)
   --json             print the summary as JSON
+  --sweep            run every policy at change rates 0, 0.1 %, 1 %, 5 %, 10 % (with the other
+                     options as given) and print one Markdown table
   -h, --help`;
 
 const POLICY_NAMES: readonly PolicyName[] = ['strict', 'relaxed', 'strict-legacy'];
@@ -37,7 +39,7 @@ export async function runStress(argv: string[]): Promise<number> {
       policy: { type: 'string' }, ops: { type: 'string' }, seed: { type: 'string' }, lowers: { type: 'string' },
       'change-rate': { type: 'string' }, 'expiry-share': { type: 'string' }, ttl: { type: 'string' },
       depth: { type: 'string' }, fanout: { type: 'string' }, capacity: { type: 'string' }, cache: { type: 'string' },
-      json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' }, sweep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) { console.log(HELP); return 0; }
@@ -61,6 +63,7 @@ export async function runStress(argv: string[]): Promise<number> {
   // The stress tester and its oracle live with the tests; loaded only when this command runs.
   const { runStress: stress } = await import('../../tests/stress/stress.js');
   const { progressReporter } = await import('./progress.js');
+  if (values.sweep) return sweep(stress, options, values.json === true);
   const progress = values.json ? undefined : progressReporter(`stress ${policy}`, options.ops);
   let summary;
   try {
@@ -91,4 +94,35 @@ export async function runStress(argv: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+const SWEEP_RATES = [0, 0.001, 0.01, 0.05, 0.1];
+
+type StressFn = typeof import('../../tests/stress/stress.js').runStress;
+type StressOptions = Parameters<StressFn>[0];
+
+/** Every policy at several change rates, same seed: the table README's "Strict or relaxed?" quotes. */
+function sweep(stress: StressFn, options: StressOptions, json: boolean): number {
+  const rows = [];
+  let wrong = 0;
+  for (const changeRate of SWEEP_RATES) {
+    for (const policy of POLICY_NAMES) {
+      const s = stress({ ...options, policy, changeRate });
+      wrong += s.wrongAnswers;
+      rows.push(s);
+      if (!json) console.error(`  ${policy} at ${changeRate * 100} %: ${s.wrongAnswers === 0 ? 'ok' : 'WRONG ANSWER'}`);
+    }
+  }
+  if (json) {
+    console.log(JSON.stringify(rows, null, 2));
+  } else {
+    console.log(`events ${options.ops} per run, seed ${options.seed}, lowers ${options.lowers}, ttl ${options.ttlMs} ms, expiry share ${options.expiryShare}\n`);
+    console.log('| change rate | policy | ESTALE (% of ops) | re-lookups / 1k ops | hit rate | ops/s | wrong answers |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const s of rows) {
+      const rate = s.changes / s.ops;
+      console.log(`| ${(rate * 100).toFixed(1)} % | ${s.policy} | ${(s.estaleRate * 100).toFixed(2)} | ${(s.relookups / s.overlayOps * 1000).toFixed(2)} | ${(s.hitRate * 100).toFixed(1)} % | ${s.opsPerSecond.toFixed(0)} | ${s.wrongAnswers} |`);
+    }
+  }
+  return wrong === 0 ? 0 : 1;
 }
