@@ -77,5 +77,5 @@ test('strata stress: JSON summary, exit codes, option errors', async () => {
   const bad = run('--policy', 'lenient');
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--policy must be one of strict, relaxed, strict-legacy/);
-  assert.match(run('--ops', '-3').stderr, /--ops must be a number/);
+  assert.match(run('--ops=-3').stderr, /--ops must be a number/);
 });
