@@ -155,10 +155,10 @@ export function runDifferential(o: DiffOptions): DiffResult {
     /**
      * The kernel copies a rename's source up (and marks it: redirect, or opaque when it moves into
      * a merged directory) before it finds the target not empty, and leaves that behind when the
-     * rename fails. Strata undoes a failed operation whole. Path → the kernel upper's entry as the
-     * failed rename left it.
+     * rename fails. Strata undoes a failed operation whole. Path → what a failed rename left in
+     * the kernel's upper there: the directory itself (created) and/or marks; it follows renames.
      */
-    const residue = new Map<string, string | undefined>();
+    const residue = new Map<string, { created: boolean; marks: string[] }>();
     const total = o.script?.length ?? o.ops;
     const limit = Math.min(total, o.limit ?? total);
     for (let i = 0; i < limit && result.disagreement === undefined; i++) {
@@ -174,8 +174,20 @@ export function runDifferential(o: DiffOptions): DiffResult {
       const s = runOnStrata(ov, op);
       if (upperBefore !== undefined && !k.ok && !s.ok) {
         const after = upperDiskView(kernel.upper, namespace);
-        for (const p of new Set([...upperBefore.keys(), ...after.keys()])) {
-          if (upperBefore.get(p) !== after.get(p)) residue.set(p, after.get(p));
+        for (const [p, line] of after) {
+          const was = upperBefore.get(p);
+          if (was === line) continue;
+          const marks = dirMarks(line).filter((m) => !dirMarks(was).includes(m));
+          const known = residue.get(p);
+          residue.set(p, { created: (known?.created ?? false) || was === undefined, marks: [...(known?.marks ?? []), ...marks] });
+        }
+      } else if (op.method === 'rename' && k.ok && s.ok) {
+        // Residue moves with a renamed directory.
+        const [from, to] = op.args as string[];
+        for (const [p, left] of [...residue]) {
+          if (p !== from && !p.startsWith(from + '/')) continue;
+          residue.delete(p);
+          residue.set(to + p.slice(from.length), left);
         }
       }
       result.opsRun++;
@@ -218,13 +230,18 @@ export function runDifferential(o: DiffOptions): DiffResult {
     // The two uppers on disk: the same whiteouts, opaque/redirect marks, data.
     const ku = upperDiskView(kernel.upper, namespace);
     const su = upperDiskView(strata.upper, namespace);
-    // What a failed rename left in the kernel's upper, still as it left it, is not compared.
-    for (const [p, line] of residue) {
-      if (ku.get(p) !== line || ku.get(p) === su.get(p)) continue;
+    // What failed renames left in the kernel's upper is not compared: their marks, and the
+    // directories they copied up when Strata has nothing there and nothing else differs.
+    for (const [p, left] of residue) {
+      const mine = ku.get(p);
+      if (mine === undefined || mine === su.get(p)) continue;
+      const bare = left.marks.reduce((line, m) => line.replace(` ${m}`, ''), mine);
       const theirs = su.get(p);
-      if (theirs === undefined) ku.delete(p);
-      else ku.set(p, theirs);
-      result.quirks.copyUpResidue++;
+      if (theirs === undefined ? left.created && /^dir [0-7]+$/.test(bare) : bare === theirs) {
+        if (theirs === undefined) ku.delete(p);
+        else ku.set(p, theirs);
+        result.quirks.copyUpResidue++;
+      }
     }
     const upperDiff = diffViews(ku, su, ['kernel upper', 'strata upper']);
     check(upperDiff.length === 0, 'upper', -1, 'upper directories on disk', () => upperDiff.join('\n'));
@@ -257,6 +274,11 @@ export function runDifferential(o: DiffOptions): DiffResult {
     process.umask(oldUmask);
     removeScratch(base, [mnt, crossMnt]);
   }
+}
+
+/** The mark tokens of an upper-view directory line ('opaque=y', 'redirect=/a'). */
+function dirMarks(line: string | undefined): string[] {
+  return line === undefined ? [] : line.split(' ').filter((t) => t.startsWith('opaque=') || t.startsWith('redirect='));
 }
 
 function sameAnswer(a: Outcome, b: Outcome): boolean {
