@@ -52,9 +52,12 @@ describe('DirLayer containment', { skip: isRoot() ? false : 'needs root (the ker
     layer = new DirLayer(root, { raceHook: (p) => hook?.(p) });
   });
   afterEach(() => {
-    layer.close();
-    assert.equal(snapshot(outside), before, 'the host files outside the root are untouched');
-    removeTree(base);
+    try {
+      layer.close();
+      assert.equal(snapshot(outside), before, 'the host files outside the root are untouched');
+    } finally {
+      removeTree(base);
+    }
   });
 
   const at = (p: string): Handle => p.split('/').reduce((h, name) => layer.lookup(h, name), layer.root());

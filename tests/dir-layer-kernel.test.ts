@@ -2,10 +2,10 @@
 // over DirLayers of identical lower trees, every answer compared (tests/kernel/differential.ts).
 // Scripted scenarios cover each behaviour by name; seeded random runs cover the combinations.
 // Skipped, with the reason printed, where overlayfs cannot be mounted (not root, no overlay).
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runDifferential, type DiffResult, type StrataTarget } from './kernel/differential.js';
-import { probeOverlayMount } from './kernel/kernel-mount.js';
+import { probeOverlayMount, unmountLeftovers } from './kernel/kernel-mount.js';
 import { specListing } from './kernel/lower-trees.js';
 import { SCENARIOS, specFrom } from './kernel/scenarios.js';
 import { loadTarget } from './kernel/targets.js';
@@ -48,6 +48,13 @@ function assertAgrees(r: DiffResult, target: StrataTarget, label: string): void 
 
 describe('kernel differential: Strata Overlay over DirLayers vs overlayfs', { skip }, () => {
   let target: StrataTarget;
+  // Every run unmounts in its own `finally`; this catches what a killed earlier run left.
+  const leftovers = () => {
+    const left = unmountLeftovers();
+    if (left.length > 0) console.log(`# kernel differential: unmounted leftovers ${left.join(', ')}`);
+  };
+  leftovers();
+  after(leftovers);
   it('loads the engine', async () => {
     target = await loadTarget('overlay');
   });

@@ -82,6 +82,20 @@ export function removeScratch(base: string, targets: string[]): boolean {
   return true;
 }
 
+/**
+ * Unmount overlays this harness left mounted under the temp directory (a run killed mid-way
+ * cannot run its `finally`). Only mount points inside our own scratch directories are touched.
+ */
+export function unmountLeftovers(): string[] {
+  const prefix = path.join(fs.realpathSync(os.tmpdir()), 'strata-');
+  const left = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f.length > 4 && f[4].startsWith(prefix) && /\/strata-(kdiff|probe)-[^/]+\//.test(f[4]))
+    .map((f) => f[4]);
+  for (const target of left) unmountOverlay(target);
+  return left;
+}
+
 let probed: MountSupport | undefined;
 
 /** Can this process mount overlayfs with the options the differential tests use? Probed once. */
