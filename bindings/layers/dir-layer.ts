@@ -12,7 +12,7 @@ import {
 import {
   ContainedTree, checkName, displayPath, joinPath, procPath, sameObject, type RaceHook,
 } from './host/contained-tree.js';
-import { HandleTable, type HandleRecord } from './host/handle-table.js';
+import { HandleTable } from './host/handle-table.js';
 import { explainedError, hostCode, relabel } from './host/host-errors.js';
 import { OCI_OPAQUE_MARKER, OverlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/overlay-format.js';
 import { WhiteoutMaker, mknodArgs, mknodAt } from './host/whiteout-device.js';
