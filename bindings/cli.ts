@@ -6,6 +6,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
     summary: 'check the cache against a fresh overlay while layers change underneath',
     load: async () => (await import('./commands/stress.js')).runStress,
   },
+  'diff-kernel': {
+    summary: "compare Strata with the kernel's overlayfs on random operations (needs root)",
+    load: async () => (await import('./commands/diff-kernel.js')).runDiffKernel,
+  },
   ls: {
     summary: 'list a directory of the merged view of host directories and tar layers',
     load: async () => (await import('./commands/inspect.js')).runLs,
