@@ -46,6 +46,8 @@ function policyOps(results: Result[]): Chart | undefined {
           x: { field: 'rate', type: 'ordinal', sort: RATE_ORDER, title: 'lower changes (% of operations)' },
           y: { field: 'ops', type: 'quantitative', title: 'ops/s' },
           color: { field: 'policy', type: 'nominal' },
+          // Dashes keep lines apart where two policies give the same value (strict vs legacy).
+          strokeDash: { field: 'policy', type: 'nominal' },
         },
       },
     },
@@ -70,6 +72,8 @@ function policyEstale(results: Result[]): Chart | undefined {
           x: { field: 'rate', type: 'ordinal', sort: RATE_ORDER, title: 'lower changes (% of operations)' },
           y: { field: 'estale', type: 'quantitative', title: 'ESTALE (% of operations)' },
           color: { field: 'policy', type: 'nominal' },
+          // Dashes keep lines apart where two policies give the same value (strict vs legacy).
+          strokeDash: { field: 'policy', type: 'nominal' },
         },
       },
     },
@@ -92,7 +96,7 @@ function latencyVsSize(results: Result[]): Chart | undefined {
         width: 220, height: 160,
         mark: { type: 'line', point: true },
         encoding: {
-          x: { field: 'entries', type: 'quantitative', scale: { type: 'log' }, title: 'cached entries' },
+          x: { field: 'entries', type: 'quantitative', scale: { type: 'log' }, title: 'cached entries', axis: { values: [1e4, 1e5, 1e6], format: '~s' } },
           y: { field: 'ns', type: 'quantitative', scale: { type: 'log' }, title: 'ns per lookup' },
           color: { field: 'impl', type: 'nominal' },
         },
