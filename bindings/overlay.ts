@@ -25,6 +25,7 @@ import { listingModes, mergeListing, type Listing } from './engine/readdir.js';
 import { entryPath, RedirectIndex } from './engine/redirects.js';
 import { Resolver } from './engine/resolver.js';
 import { Dirent, Stats } from './engine/stats.js';
+import { release, subscribeWeakly, type OverlayResources } from './engine/subscriptions.js';
 import { fsError, hasCode, type StrataError } from './errors.js';
 import { ABSENT, WHITEOUT, type Handle, type Layer, type NodeSpec } from './layers/layer.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from './layers/memory-layer.js';
@@ -91,7 +92,9 @@ export class Overlay {
   private readonly copyUp: CopyUp;
   private readonly changes: ChangeMapper;
   private readonly inodes = new InodeNumbers();
-  private readonly unsubscribe: (() => void)[] = [];
+  private readonly resources: OverlayResources;
+  /** The counters at close(); undefined while open. */
+  private closedStats: OverlayCounters | undefined;
 
   constructor(options: OverlayOptions) {
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
@@ -114,7 +117,7 @@ export class Overlay {
     this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, policyFor(options.policy), this.redirectDir, now);
     this.copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, this.metacopy);
     this.changes = new ChangeMapper(this.cache, this.table, this.redirects);
-    this.subscribe();
+    this.resources = subscribeWeakly(this, this.layers, this.changes, this.cache);
   }
 
   /** True when the overlay has a writable upper; otherwise every write fails with EROFS. */
@@ -122,9 +125,16 @@ export class Overlay {
     return this.upper !== undefined;
   }
 
-  /** Stop listening to the layers (an overlay that is dropped also stops, once collected). */
+  /**
+   * Stop listening to the layers and give the cache back (a WASM instance goes to a pool for the
+   * next overlay). A closed overlay could only answer from a cache nobody keeps up to date, so
+   * every operation fails with EBADF afterwards; stats() keeps the final counters. An overlay
+   * that is dropped without close() does the same once it is collected.
+   */
   close(): void {
-    for (const u of this.unsubscribe.splice(0)) u();
+    if (this.closedStats !== undefined) return;
+    this.closedStats = this.stats();
+    release(this.resources);
   }
 
   // ---------------------------------------------------------------- reads
@@ -206,6 +216,7 @@ export class Overlay {
   }
 
   stats(): OverlayCounters {
+    if (this.closedStats !== undefined) return { ...this.closedStats };
     const c = this.cache.counters();
     const e = this.resolver.counters;
     return {
@@ -218,6 +229,7 @@ export class Overlay {
   /** Forget what is cached for `path` (and below it), or everything. Never an error later. */
   invalidate(path?: string): void {
     if (path !== undefined) checkPath(path);
+    if (this.closedStats !== undefined) return;
     const id = path === undefined ? ROOT_ID : this.cache.lookupPath(path);
     if (id === ROOT_ID) {
       this.cache.clear();
@@ -505,6 +517,7 @@ export class Overlay {
    * object died without the layer telling us is stale: the policy decides (ESTALE or re-walk).
    */
   private find(path: string, follow: boolean, syscall: string, ePath: string = path, eDest?: string): number {
+    if (this.closedStats !== undefined) throw fsError('EBADF', syscall, ePath, eDest);
     let stale = false;
     for (let attempt = 0; ; attempt++) {
       let status: number;
@@ -876,23 +889,6 @@ export class Overlay {
     } catch (err) {
       if (!hasCode(err, 'ENOENT')) throw err;
     }
-  }
-
-  // ---------------------------------------------------------------- changes underneath
-
-  private subscribe(): void {
-    // The listener holds the overlay weakly: an overlay nobody uses any more unsubscribes itself.
-    const ref = new WeakRef(this.changes);
-    this.layers.forEach((layer, index) => {
-      if (layer === undefined) return;
-      let off: (() => void) | undefined = undefined;
-      off = layer.subscribe((change) => {
-        const changes = ref.deref();
-        if (changes === undefined) { off?.(); return; }
-        changes.apply(index, change);
-      });
-      this.unsubscribe.push(off);
-    });
   }
 }
 

@@ -132,4 +132,6 @@ export interface DentryCache {
 
   counters(): CacheCounters;
   readonly capacity: CacheCapacity;
+  /** Let go of what the cache holds (the WASM one gives its instance back for reuse); unusable afterwards. */
+  dispose(): void;
 }

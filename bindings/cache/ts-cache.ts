@@ -395,6 +395,11 @@ export class TsDentryCache implements DentryCache {
     }
   }
 
+  /** Nothing to give back: the entries go with the object. */
+  dispose(): void {
+    this.clear();
+  }
+
   counters(): CacheCounters {
     return { ...this.c };
   }

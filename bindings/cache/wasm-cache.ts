@@ -14,6 +14,10 @@
 //   or follow() with no walk before it continues from the root; call walk() first.
 // - Linear memory grows by the runtime's policy (TLSF at least doubles it), so memoryBytes() can
 //   be up to twice structureBytes() right after a growth.
+// - dispose() hands the instance back to a small per-process pool and makes this object unusable:
+//   V8 frees WASM memory only when a GC finds the instance dead, and it reserves address space for
+//   each one, so overlays made and closed in a loop would otherwise exhaust it (RangeError after
+//   ~1e4 instances). A pooled instance is re-initialised, as good as new, by the next cache.
 import { readFileSync } from 'node:fs';
 import { C_BYTES, C_CHANGED, C_ENTRIES, C_EVICTIONS, C_EXPIRED, C_HITS, C_MISSES, C_NEGATIVE_HITS, C_SLOTS, RES_SLOTS } from '../abi.js';
 import type { CacheCounters } from './counters.js';
@@ -72,9 +76,36 @@ const decoder = new TextDecoder();
 
 const compiledModules = new Map<string, WebAssembly.Module>();
 
+/** Instances given back by dispose(), per build, ready for init(). */
+const idleInstances = new Map<string, StrataExports[]>();
+/** At most this many idle instances are kept per build… */
+const POOL_SIZE = 8;
+/** …each with at most this much linear memory (memory never shrinks: a big one is left to GC). */
+const POOL_MAX_MEMORY = 16 * 1024 * 1024;
+
+function takeIdle(file: string): StrataExports | undefined {
+  return idleInstances.get(file)?.pop();
+}
+
+function giveBack(file: string, wasm: StrataExports): void {
+  let idle = idleInstances.get(file);
+  if (idle === undefined) idleInstances.set(file, idle = []);
+  if (idle.length < POOL_SIZE && wasm.memory.buffer.byteLength <= POOL_MAX_MEMORY) idle.push(wasm);
+}
+
+/** Stands in for the exports after dispose(): any use is a programming error. */
+const DISPOSED = new Proxy({}, { get: () => () => { throw usedAfterDispose(); } }) as StrataExports;
+
+function usedAfterDispose(): Error {
+  return new Error('WasmDentryCache: used after dispose()');
+}
+
+function buildFile(debug: boolean): string {
+  return debug ? 'strata.debug.wasm' : 'strata.wasm';
+}
+
 /** Compile each build once per process; instances are per cache. */
-function compiledModule(debug: boolean): WebAssembly.Module {
-  const file = debug ? 'strata.debug.wasm' : 'strata.wasm';
+function compiledModule(file: string): WebAssembly.Module {
   let module = compiledModules.get(file);
   if (module === undefined) {
     // dist/bindings/cache/wasm-cache.js → build/ at the repository root.
@@ -82,6 +113,22 @@ function compiledModule(debug: boolean): WebAssembly.Module {
     compiledModules.set(file, module);
   }
   return module;
+}
+
+/** A new instance of a build; its abort() reports the module's message and place. */
+function instantiate(file: string): StrataExports {
+  let memory: WebAssembly.Memory | undefined;
+  const imports = {
+    env: {
+      abort(msg: number, at: number, line: number, column: number): never {
+        const m = memory!;
+        throw new Error(`strata.wasm abort: ${readAsString(m, msg)} at ${readAsString(m, at)}:${line}:${column}`);
+      },
+    },
+  };
+  const exports = new WebAssembly.Instance(compiledModule(file), imports).exports as unknown as StrataExports;
+  memory = exports.memory;
+  return exports;
 }
 
 function assertString(value: unknown, what: string): asserts value is string {
@@ -97,8 +144,9 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
 
 export class WasmDentryCache implements DentryCache {
   readonly capacity: CacheCapacity;
-  private readonly wasm: StrataExports;
+  private wasm: StrataExports;
   private readonly memory: WebAssembly.Memory;
+  private readonly file: string;
   // Views over linear memory; memory.grow detaches them (length 0), so every use checks first.
   private u8!: Uint8Array;
   private res!: Int32Array;
@@ -111,18 +159,9 @@ export class WasmDentryCache implements DentryCache {
 
   constructor(capacity: Partial<CacheCapacity> = {}, options: WasmCacheOptions = {}) {
     this.capacity = { ...DEFAULT_CAPACITY, ...capacity };
-    let memory: WebAssembly.Memory | undefined;
-    const imports = {
-      env: {
-        abort(msg: number, file: number, line: number, column: number): never {
-          const m = memory!;
-          throw new Error(`strata.wasm abort: ${readAsString(m, msg)} at ${readAsString(m, file)}:${line}:${column}`);
-        },
-      },
-    };
-    const instance = new WebAssembly.Instance(compiledModule(options.debug === true), imports);
-    this.wasm = instance.exports as unknown as StrataExports;
-    this.memory = memory = this.wasm.memory;
+    this.file = buildFile(options.debug === true);
+    this.wasm = takeIdle(this.file) ?? instantiate(this.file);
+    this.memory = this.wasm.memory;
     this.wasm.init(this.capacity.entries, this.capacity.bytes);
     this.resultAt = this.wasm.resultAddress();
     this.counterAt = this.wasm.counters();
@@ -131,8 +170,24 @@ export class WasmDentryCache implements DentryCache {
     this.makeViews();
   }
 
+  /**
+   * Give the WASM instance back for reuse; this cache is unusable afterwards (every call throws).
+   * Idempotent. The owner must hold no ids or views of it any more.
+   */
+  dispose(): void {
+    if (this.wasm === DISPOSED) return;
+    const wasm = this.wasm;
+    this.wasm = DISPOSED;
+    const empty = new Uint8Array(0);
+    this.u8 = this.inputView = empty;
+    this.res = new Int32Array(0);
+    this.counterView = new Float64Array(0);
+    giveBack(this.file, wasm);
+  }
+
   /** (Re)create every view over the current memory.buffer. */
   private makeViews(): void {
+    if (this.wasm === DISPOSED) throw usedAfterDispose();
     const buffer = this.memory.buffer;
     this.u8 = new Uint8Array(buffer);
     this.res = new Int32Array(buffer, this.resultAt, RES_SLOTS);
@@ -153,7 +208,7 @@ export class WasmDentryCache implements DentryCache {
 
   /** Real WASM memory in use by this instance (linear memory size), for benchmarks. */
   memoryBytes(): number {
-    return this.memory.buffer.byteLength;
+    return this.wasm === DISPOSED ? 0 : this.memory.buffer.byteLength;
   }
 
   /** Bytes the cache's own structures hold (records, name arena, hash buckets). */
