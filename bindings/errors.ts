@@ -17,6 +17,7 @@ const DESCRIPTIONS: Record<string, string> = {
   EPERM: 'operation not permitted',
   EACCES: 'permission denied',
   EBUSY: 'resource busy or locked',
+  EAGAIN: 'resource temporarily unavailable',
   EIO: 'i/o error',
   ENOSPC: 'no space left on device',
   EBADF: 'bad file descriptor',

@@ -23,7 +23,7 @@ import { EntryTable } from './engine/entry-table.js';
 import { InodeNumbers } from './engine/inode-numbers.js';
 import { listingModes, mergeListing, type Listing } from './engine/readdir.js';
 import { entryPath, RedirectIndex } from './engine/redirects.js';
-import { Resolver } from './engine/resolver.js';
+import { MAX_RESTARTS, Resolver } from './engine/resolver.js';
 import { Dirent, Stats } from './engine/stats.js';
 import { release, subscribeWeakly, type OverlayResources } from './engine/subscriptions.js';
 import { fsError, hasCode, type StrataError } from './errors.js';
@@ -116,7 +116,7 @@ export class Overlay {
     const now = () => Math.floor(clock() - start) + 1;
     this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, policyFor(options.policy), this.redirectDir, now);
     this.copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, this.metacopy);
-    this.changes = new ChangeMapper(this.cache, this.table, this.redirects);
+    this.changes = new ChangeMapper(this.cache, this.table, this.redirects, this.resolver);
     this.resources = subscribeWeakly(this, this.layers, this.changes, this.cache);
   }
 
@@ -231,6 +231,8 @@ export class Overlay {
     if (path !== undefined) checkPath(path);
     if (this.closedStats !== undefined) return;
     const id = path === undefined ? ROOT_ID : this.cache.lookupPath(path);
+    // A walk stopped in a layer call (which called this) must not resume on removed entries.
+    this.resolver.disturbed();
     if (id === ROOT_ID) {
       this.cache.clear();
       this.table.clear();
@@ -519,6 +521,7 @@ export class Overlay {
   private find(path: string, follow: boolean, syscall: string, ePath: string = path, eDest?: string): number {
     if (this.closedStats !== undefined) throw fsError('EBADF', syscall, ePath, eDest);
     let stale = false;
+    let disturbances = 0;
     for (let attempt = 0; ; attempt++) {
       let status: number;
       try {
@@ -528,7 +531,18 @@ export class Overlay {
         throw err;
       }
       const r = this.cache.result;
-      if (status !== WALK_FOUND || attempt > 2 || this.layers[r[RES_LAYER]]!.alive(r[RES_HANDLE])) {
+      let alive = true;
+      if (status === WALK_FOUND && attempt <= 2) {
+        const mark = this.resolver.mark();
+        alive = this.layers[r[RES_LAYER]]!.alive(r[RES_HANDLE]);
+        // Something got in during the layer call: the result record may be another walk's now.
+        if (this.resolver.mark() !== mark) {
+          if (++disturbances > MAX_RESTARTS) throw fsError('EAGAIN', syscall, ePath, eDest);
+          attempt--;
+          continue;
+        }
+      }
+      if (alive) {
         if (stale) throw this.resolver.estale(syscall, ePath, eDest);
         return status;
       }
@@ -565,12 +579,18 @@ export class Overlay {
 
   private statsOf(id: number, type: number, flags: number, L: number, h: Handle): Stats {
     const layer = this.layers[L]!;
-    const st = layer.stat(h);
+    // The entry's data is read before the layer call and written back only if the slot still
+    // holds the same entry afterwards: a layer may re-enter the overlay (and evict) meanwhile.
+    const gen = this.table.gen[id];
     let ino = this.table.inos[id];
-    if (!ino) this.table.inos[id] = ino = this.inodes.of(L, h, st.ino);
+    const reals = this.table.reals[id];
+    const st = layer.stat(h);
+    if (!ino) {
+      ino = this.inodes.of(L, h, st.ino);
+      if (this.table.same(id, gen)) this.table.inos[id] = ino;
+    }
     // Fact 11: a merged directory reports one link.
     const nlink = type === T_DIR && (flags & F_MERGED) !== 0 ? 1 : st.nlink;
-    const reals = this.table.reals[id];
     const size = type === T_FILE && reals !== undefined ? this.copyUp.sizeOf(reals) : st.size;
     return new Stats(st, ino, nlink, size);
   }
@@ -600,8 +620,12 @@ export class Overlay {
     const now = this.resolver.now();
     let listing = this.table.listings[id];
     if (listing === undefined || (listing.deadline !== 0 && now >= listing.deadline)) {
-      listing = mergeListing(this.layers, this.table.realsOf(id), this.resolver.deadline(this.cache.lowest(id), now));
-      this.table.listings[id] = listing;
+      const gen = this.table.gen[id];
+      const mark = this.resolver.mark();
+      listing = mergeListing(this.layers, this.table.realsOf(id).slice(), this.resolver.deadline(this.cache.lowest(id), now));
+      // Cached only if nothing got in while the layers were read: a change notified meanwhile
+      // already dropped the listing it would have made stale.
+      if (this.resolver.mark() === mark && this.table.same(id, gen)) this.table.listings[id] = listing;
     }
     return listing;
   }

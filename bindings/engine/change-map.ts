@@ -17,9 +17,12 @@ export class ChangeMapper {
     private readonly cache: DentryCache,
     private readonly table: EntryTable,
     private readonly redirects: RedirectIndex,
+    /** Told of every change first: a lookup in progress may have read the layer before it. */
+    private readonly walks: { disturbed(): void },
   ) {}
 
   apply(layer: number, change: LayerChange): void {
+    this.walks.disturbed();
     const named = change.name !== '';
     const path = named ? joinPath(change.dir, change.name) : change.dir;
     if (change.kind === 'data') return;

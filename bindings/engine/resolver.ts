@@ -13,6 +13,14 @@ import type { EntryTable } from './entry-table.js';
 import { LookupData, lookupName, lookupRoot, type LayerStack } from './lookup.js';
 import type { RedirectIndex } from './redirects.js';
 
+/**
+ * A walk that met this many disturbances (see Resolver.disturbed) in a row gives up with EAGAIN:
+ * a layer that changes or re-enters the overlay on every lookup has no answer to cache.
+ */
+export const MAX_RESTARTS = 8;
+/** fill()/revalidate()/… outcome: the walk's state can no longer be trusted; walk again. */
+const RESTART = -2;
+
 /** The engine's own counters; the cache counts hits, misses, expired, changed, evictions. */
 export interface EngineCounters {
   /** Expired entries checked against their layers. */
@@ -27,7 +35,15 @@ export class Resolver {
   readonly counters: EngineCounters = { revalidations: 0, estale: 0, relookups: 0 };
   /** Smallest TTL among layers 0..i (0: none), for entry deadlines. */
   private readonly ttlUpTo: number[];
-  private readonly scratch = new LookupData();
+  /** One lookup struct per nesting level: a layer may re-enter the overlay during a lookup. */
+  private readonly scratch: LookupData[] = [];
+  private nesting = 0;
+  /**
+   * Bumped by everything that can invalidate a walk in progress from outside it: a change
+   * notification (the answer being looked up may predate it), another walk started while this
+   * one is stopped in a layer call (re-entrancy: the cache's walk state is shared), a clear().
+   */
+  private events = 0;
   /** The walk in progress met a stale entry the policy makes an error (see walk()). */
   private staleSeen = false;
 
@@ -53,8 +69,18 @@ export class Resolver {
   /** Cache clock: whole milliseconds since the overlay was made, from 1 (deadline 1 is past). */
   now(): number { return this.clock(); }
 
+  /** Something outside the walk in progress changed what it relies on (see `events`). */
+  disturbed(): void {
+    this.events++;
+  }
+
+  /** The disturbance count: equal before and after a layer call means nothing got in between. */
+  mark(): number {
+    return this.events;
+  }
+
   installRoot(): void {
-    const d = this.scratch;
+    const d = new LookupData();
     lookupRoot(this.layers, d);
     this.cache.setRoot(d.flags, d.layer, d.lowest, d.handle);
     this.table.setRoot(d);
@@ -110,26 +136,39 @@ export class Resolver {
   private run(path: string, follow: boolean, syscall: string, ePath: string, eDest?: string): number {
     const cache = this.cache;
     const now = this.clock();
-    let status = cache.walk(path, now, follow ? WALK_FOLLOW : 0);
+    const opts = follow ? WALK_FOLLOW : 0;
+    this.events++;
+    let mark = this.events;
+    let status = cache.walk(path, now, opts);
     let links = 0;
-    for (;;) {
+    for (let restarts = 0; ;) {
       switch (status) {
         case WALK_FOUND:
         case WALK_NEGATIVE:
           return status;
+        case RESTART:
+          // A layer call let something in: walk again from the top (stale entries the
+          // interruption marked meet the policy like any others).
+          if (++restarts > MAX_RESTARTS) throw fsError('EAGAIN', syscall, ePath, eDest);
+          this.events++;
+          mark = this.events;
+          status = cache.walk(path, now, opts);
+          links = 0;
+          break;
         case WALK_MISS:
-          status = this.fill(now, syscall, ePath, eDest);
+          status = this.fill(now, mark, syscall, ePath, eDest);
           break;
         case WALK_EXPIRED:
-          status = this.revalidate(now, syscall, ePath, eDest);
+          status = this.revalidate(now, mark, syscall, ePath, eDest);
           break;
         case WALK_CHANGED:
-          status = this.changed(now, syscall, ePath, eDest);
+          status = this.changed(now, mark, syscall, ePath, eDest);
           break;
         case WALK_SYMLINK: {
           if (++links > MAX_SYMLINKS) throw fsError('ELOOP', syscall, ePath, eDest);
           const r = cache.result;
-          const target = this.layers[r[RES_LAYER]]!.readlink(r[RES_HANDLE]);
+          const target = this.guarded(mark, () => this.layers[r[RES_LAYER]]!.readlink(r[RES_HANDLE]));
+          if (target === undefined) { status = RESTART; break; }
           if (target === '') throw fsError('ENOENT', syscall, ePath, eDest);
           status = cache.follow(target, now);
           break;
@@ -144,16 +183,43 @@ export class Resolver {
     }
   }
 
-  /** Resolve `name` in directory entry `parent` from the layers (into a shared scratch struct). */
+  /**
+   * Resolve `name` in directory entry `parent` from the layers, into this nesting level's struct
+   * (read it before the next layer call).
+   */
   lookupChild(parent: number, name: string): LookupData {
-    const d = this.scratch;
-    lookupName(this.layers, this.table.realsOf(parent), name, this.followRedirects, d);
+    const level = this.nesting;
+    const d = this.scratch[level] ??= new LookupData();
+    this.nesting = level + 1;
+    try {
+      lookupName(this.layers, this.table.realsOf(parent), name, this.followRedirects, d);
+    } finally {
+      this.nesting = level;
+    }
     return d;
+  }
+
+  /**
+   * Run a layer call; undefined when something got in meanwhile (see `events`), in which case
+   * its answer — or its error, which may come from state changed under it — is not to be used.
+   */
+  private guarded<T>(mark: number, call: () => T): T | undefined {
+    let value: T;
+    try {
+      value = call();
+    } catch (err) {
+      if (this.events !== mark) return undefined;
+      throw err;
+    }
+    return this.events === mark ? value : undefined;
   }
 
   /** Look `name` up again in `parent` and cache the fresh answer (after the overlay wrote it). */
   relookup(parent: number, name: string): number {
-    const d = this.lookupChild(parent, name);
+    const mark = this.events;
+    const d = this.guarded(mark, () => this.lookupChild(parent, name));
+    // Disturbed: the answer may be older than a change. Caching nothing is always right.
+    if (d === undefined) { this.forget(parent, name); return NO_ENTRY; }
     if (d.broken) { this.forget(parent, name); return NO_ENTRY; }
     const id = this.cache.insert(parent, name, d.type, d.flags, d.layer, d.lowest, d.handle, this.deadline(d.lowest, this.clock()));
     if (id !== NO_ENTRY) this.noteInsert(id, d);
@@ -181,9 +247,12 @@ export class Resolver {
     if (d.redirects !== undefined) this.redirects.note(id);
   }
 
-  private fill(now: number, syscall: string, ePath: string, eDest?: string): number {
+  private fill(now: number, mark: number, syscall: string, ePath: string, eDest?: string): number {
     const cache = this.cache;
-    const d = this.lookupChild(cache.result[RES_PARENT], cache.stoppedName());
+    const parent = cache.result[RES_PARENT];
+    const name = cache.stoppedName();
+    const d = this.guarded(mark, () => this.lookupChild(parent, name));
+    if (d === undefined) return RESTART;
     // A metacopy file without its data is not cached: every walk to it fails, as in the kernel.
     if (d.broken) throw fsError('EIO', syscall, ePath, eDest);
     const id = cache.insertStopped(d.type, d.flags, d.layer, d.lowest, d.handle, this.deadline(d.lowest, now));
@@ -192,15 +261,18 @@ export class Resolver {
     return cache.resume(id, now);
   }
 
-  private revalidate(now: number, syscall: string, ePath: string, eDest?: string): number {
+  private revalidate(now: number, mark: number, syscall: string, ePath: string, eDest?: string): number {
     const cache = this.cache;
     const id = cache.result[RES_ID];
     this.counters.revalidations++;
     if (this.policy.onExpired === 'estale') {
       this.staleSeen = true;
-      return this.requery(id, now, syscall, ePath, eDest);
+      return this.requery(id, now, mark, syscall, ePath, eDest);
     }
-    const d = this.lookupChild(cache.result[RES_PARENT], cache.stoppedName());
+    const parent = cache.result[RES_PARENT];
+    const name = cache.stoppedName();
+    const d = this.guarded(mark, () => this.lookupChild(parent, name));
+    if (d === undefined) return RESTART;
     if (this.sameAnswer(id, d)) {
       // Same objects: the entry stays. A directory's listing is re-read, though: the layer no
       // longer vouched for it either.
@@ -209,20 +281,20 @@ export class Resolver {
       return cache.resume(id, now);
     }
     // A negative entry relied on no real object: a name that appeared is simply looked up.
-    if (cache.type(id) === T_NONE) return this.requery(id, now, syscall, ePath, eDest);
-    return this.changed(now, syscall, ePath, eDest);
+    if (cache.type(id) === T_NONE) return this.requery(id, now, mark, syscall, ePath, eDest);
+    return this.changed(now, mark, syscall, ePath, eDest);
   }
 
-  private changed(now: number, syscall: string, ePath: string, eDest?: string): number {
+  private changed(now: number, mark: number, syscall: string, ePath: string, eDest?: string): number {
     if (this.policy.onChanged === 'estale') this.staleSeen = true;
-    return this.requery(this.cache.result[RES_ID], now, syscall, ePath, eDest);
+    return this.requery(this.cache.result[RES_ID], now, mark, syscall, ePath, eDest);
   }
 
   /** Drop the entry (its cached descendants become unreachable) and look the name up again. */
-  private requery(id: number, now: number, syscall: string, ePath: string, eDest?: string): number {
+  private requery(id: number, now: number, mark: number, syscall: string, ePath: string, eDest?: string): number {
     this.counters.relookups++;
     this.cache.remove(id);
-    return this.fill(now, syscall, ePath, eDest);
+    return this.fill(now, mark, syscall, ePath, eDest);
   }
 
   private sameAnswer(id: number, d: LookupData): boolean {
