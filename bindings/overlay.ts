@@ -110,11 +110,7 @@ export class Overlay {
     this.table = new EntryTable(this.cache);
     this.redirects = new RedirectIndex(this.cache, this.table);
     const clock = options.clock ?? (() => performance.now());
-    const start = clock();
-    // Cache time: whole ms since creation, from 1 — an explicitly expired entry (deadline 1) is
-    // then already past, in both cache implementations.
-    const now = () => Math.floor(clock() - start) + 1;
-    this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, policyFor(options.policy), this.redirectDir, now);
+    this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, policyFor(options.policy), this.redirectDir, clock);
     this.copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, this.metacopy);
     this.changes = new ChangeMapper(this.cache, this.table, this.redirects, this.resolver);
     this.resources = subscribeWeakly(this, this.layers, this.changes, this.cache);
@@ -231,15 +227,12 @@ export class Overlay {
     if (path !== undefined) checkPath(path);
     if (this.closedStats !== undefined) return;
     const id = path === undefined ? ROOT_ID : this.cache.lookupPath(path);
-    // A walk stopped in a layer call (which called this) must not resume on removed entries.
-    this.resolver.disturbed();
     if (id === ROOT_ID) {
-      this.cache.clear();
-      this.table.clear();
-      this.redirects.clear();
-      this.resolver.installRoot();
+      this.resolver.clearAll();
       return;
     }
+    // A walk stopped in a layer call (which called this) must not resume on a removed entry.
+    this.resolver.disturbed();
     if (id === NO_ENTRY) return;
     const parent = this.cache.parent(id);
     this.cache.remove(id);

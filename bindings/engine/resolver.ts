@@ -9,6 +9,7 @@ import {
 import type { DentryCache } from '../cache/dentry-cache.js';
 import { fsError } from '../errors.js';
 import type { Policy } from '../policy.js';
+import { CacheClock } from './cache-clock.js';
 import type { EntryTable } from './entry-table.js';
 import { LookupData, lookupName, lookupRoot, type LayerStack } from './lookup.js';
 import type { RedirectIndex } from './redirects.js';
@@ -38,6 +39,7 @@ export class Resolver {
   /** One lookup struct per nesting level: a layer may re-enter the overlay during a lookup. */
   private readonly scratch: LookupData[] = [];
   private nesting = 0;
+  private readonly clock: CacheClock;
   /**
    * Bumped by everything that can invalidate a walk in progress from outside it: a change
    * notification (the answer being looked up may predate it), another walk started while this
@@ -54,8 +56,9 @@ export class Resolver {
     readonly redirects: RedirectIndex,
     readonly policy: Policy,
     readonly followRedirects: boolean,
-    private readonly clock: () => number,
+    source: () => number,
   ) {
+    this.clock = new CacheClock(source, () => this.clearAll());
     this.ttlUpTo = [];
     let min = 0;
     for (let i = 0; i < layers.length; i++) {
@@ -66,8 +69,18 @@ export class Resolver {
     this.installRoot();
   }
 
-  /** Cache clock: whole milliseconds since the overlay was made, from 1 (deadline 1 is past). */
-  now(): number { return this.clock(); }
+  /** Cache time (engine/cache-clock.ts): whole milliseconds from 1; deadline 1 is past. */
+  now(): number { return this.clock.now(); }
+
+  /** Forget everything cached but the root (the layers' roots are looked up again). */
+  clearAll(): void {
+    // A walk stopped in a layer call (which got here) must not resume on removed entries.
+    this.disturbed();
+    this.cache.clear();
+    this.table.clear();
+    this.redirects.clear();
+    this.installRoot();
+  }
 
   /** Something outside the walk in progress changed what it relies on (see `events`). */
   disturbed(): void {
@@ -88,8 +101,7 @@ export class Resolver {
 
   /** Deadline for an answer that consulted layers 0..lowest (0: never expires). */
   deadline(lowest: number, now: number): number {
-    const ttl = this.ttlUpTo[lowest];
-    return ttl === 0 ? 0 : now + ttl;
+    return this.clock.deadline(now, this.ttlUpTo[lowest]);
   }
 
   /**
@@ -135,7 +147,7 @@ export class Resolver {
 
   private run(path: string, follow: boolean, syscall: string, ePath: string, eDest?: string): number {
     const cache = this.cache;
-    const now = this.clock();
+    const now = this.clock.tick();
     const opts = follow ? WALK_FOLLOW : 0;
     this.events++;
     let mark = this.events;
@@ -221,7 +233,7 @@ export class Resolver {
     // Disturbed: the answer may be older than a change. Caching nothing is always right.
     if (d === undefined) { this.forget(parent, name); return NO_ENTRY; }
     if (d.broken) { this.forget(parent, name); return NO_ENTRY; }
-    const id = this.cache.insert(parent, name, d.type, d.flags, d.layer, d.lowest, d.handle, this.deadline(d.lowest, this.clock()));
+    const id = this.cache.insert(parent, name, d.type, d.flags, d.layer, d.lowest, d.handle, this.deadline(d.lowest, this.clock.now()));
     if (id !== NO_ENTRY) this.noteInsert(id, d);
     return id;
   }
