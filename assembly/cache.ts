@@ -4,7 +4,7 @@
 import { F_PUBLIC_MASK, NAME_MAX, NO_ENTRY, ROOT_ID, T_DIR, T_NONE } from './abi';
 import {
   rec, isLive, F_CHANGED, F_EXPIRED, NONE,
-  O_DEADLINE, O_FLAGS, O_HANDLE, O_LAYER, O_LOWEST, O_NAME, O_NAME_LEN, O_PARENT, O_TYPE,
+  O_DEADLINE, O_FLAGS, O_HANDLE, O_LAYER, O_LOWEST, O_NAME_LEN, O_PARENT, O_TYPE, recordName,
 } from './dentry';
 import { countEviction, resetCounters } from './counters';
 import { clearEntries, createEntry, entryBytes, freeEntry, initEntries, releaseEntries } from './entries';
@@ -139,7 +139,8 @@ export function entryParent(id: i32): i32 {
 }
 /** Address of the entry's name bytes (0 for the root or no entry); see entryNameLength. */
 export function entryNameAddress(id: i32): usize {
-  return isLive(<u32>id) ? <usize>load<u32>(rec(<u32>id), O_NAME) : 0;
+  if (!isLive(<u32>id) || id == ROOT_ID) return 0;
+  return recordName(rec(<u32>id));
 }
 export function entryNameLength(id: i32): i32 {
   return isLive(<u32>id) ? <i32>load<u8>(rec(<u32>id), O_NAME_LEN) : 0;

@@ -1,29 +1,34 @@
-// Dentry records: fixed 44-byte structs in linear memory, addressed by id (= slot number).
+// Dentry records: fixed 64-byte structs in linear memory, addressed by id (= slot number), each on
+// its own 64-byte cache line so a lookup that finds its id in the table touches one more line only.
 // Records live in chunks of 4096 so the array grows without moving or doubling; a chunk table
-// maps id >> CHUNK_SHIFT to its chunk. Freed slots form a LIFO list through the `next` field.
+// maps id >> CHUNK_SHIFT to its chunk. Freed slots form a LIFO list through the `hash` field.
 // A slot keeps its incarnation and pin epoch across free and reuse (both are slot properties).
 //
-// Record layout (little-endian, 4-byte aligned):
+// Record layout (little-endian):
 //  0 u32 parent     id of the directory entry this name was looked up in (NONE for the root)
 //  4 u32 parentInc  the parent slot's incarnation when this entry was inserted
 //  8 u32 inc        this slot's incarnation, bumped on free: children that remember the old
 //                   one are unreachable
-// 12 u32 hash       hashKey(parent, name): bucket on rehash, quick reject on compare
-// 16 u32 name       address of the name block (0 for the root)
-// 20 u32 next       next id in the hash chain (live) or in the free-slot list (free); NONE ends
-// 24 i32 handle     the overlay's handle for its layer data
-// 28 u32 deadline   0 = never expires; expired when now >= deadline (unsigned ms)
-// 32 u32 pinEpoch   the walk epoch that last pushed this slot on its stack (pinned if current)
-// 36 u16 flags      public F_* in the low byte, F_IN_USE/F_CHANGED/F_EXPIRED/F_REFERENCED above
-// 38 u8  nameLen    1..NAME_MAX
-// 39 u8  type       T_*
-// 40 u8  layer
-// 41 u8  lowest
-// 42 u16 (unused)
+// 12 u32 hash       hashKey(parent, name) (live: for table rebuilds and deletion shifts);
+//                   next id in the free-slot list (free); NONE ends
+// 16 i32 handle     the overlay's handle for its layer data
+// 20 u32 deadline   0 = never expires; expired when now >= deadline (unsigned ms)
+// 24 u32 pinEpoch   the walk epoch that last pushed this slot on its stack (pinned if current)
+// 28 u16 flags      public F_* in the low byte, F_IN_USE/F_CHANGED/F_EXPIRED/F_REFERENCED above
+// 30 u8  nameLen    1..NAME_MAX
+// 31 u8  type       T_*
+// 32 u8  layer
+// 33 u8  lowest
+// 34 ..63 name      the name bytes inline when nameLen <= NAME_INLINE_MAX (most path components),
+//                   else a u32 address of the name's block in the name arena
 import { ROOT_ID, T_DIR } from './abi';
+import { allocName, freeName } from './names';
 
 // @ts-ignore: decorator
-@inline export const RECORD_BYTES: usize = 44;
+@inline export const RECORD_BYTES: usize = 64;
+/** Records are aligned to this (a cache line). */
+// @ts-ignore: decorator
+@inline const RECORD_ALIGN: usize = 64;
 // @ts-ignore: decorator
 @inline export const NONE: u32 = 0xffffffff;
 
@@ -35,26 +40,31 @@ import { ROOT_ID, T_DIR } from './abi';
 @inline export const O_INC: usize = 8;
 // @ts-ignore: decorator
 @inline export const O_HASH: usize = 12;
+/** A free slot's link in the free-slot list shares the hash field (a free slot has no key). */
 // @ts-ignore: decorator
-@inline export const O_NAME: usize = 16;
+@inline export const O_NEXT_FREE: usize = 12;
 // @ts-ignore: decorator
-@inline export const O_NEXT: usize = 20;
+@inline export const O_HANDLE: usize = 16;
 // @ts-ignore: decorator
-@inline export const O_HANDLE: usize = 24;
+@inline export const O_DEADLINE: usize = 20;
 // @ts-ignore: decorator
-@inline export const O_DEADLINE: usize = 28;
+@inline export const O_PIN_EPOCH: usize = 24;
 // @ts-ignore: decorator
-@inline export const O_PIN_EPOCH: usize = 32;
+@inline export const O_FLAGS: usize = 28;
 // @ts-ignore: decorator
-@inline export const O_FLAGS: usize = 36;
+@inline export const O_NAME_LEN: usize = 30;
 // @ts-ignore: decorator
-@inline export const O_NAME_LEN: usize = 38;
+@inline export const O_TYPE: usize = 31;
 // @ts-ignore: decorator
-@inline export const O_TYPE: usize = 39;
+@inline export const O_LAYER: usize = 32;
 // @ts-ignore: decorator
-@inline export const O_LAYER: usize = 40;
+@inline export const O_LOWEST: usize = 33;
+/** Inline name bytes, or the u32 address of an arena block for a longer name. */
 // @ts-ignore: decorator
-@inline export const O_LOWEST: usize = 41;
+@inline export const O_NAME: usize = 34;
+/** Names up to this many bytes live in the record itself (the rest of its cache line). */
+// @ts-ignore: decorator
+@inline export const NAME_INLINE_MAX: i32 = <i32>(RECORD_BYTES - O_NAME);
 
 /** Bookkeeping flag bits, above the public F_* byte. */
 // @ts-ignore: decorator
@@ -73,7 +83,10 @@ import { ROOT_ID, T_DIR } from './abi';
 // @ts-ignore: decorator
 @inline const CHUNK_BYTES: usize = RECORD_BYTES << CHUNK_SHIFT;
 
-/** u32 chunk addresses, room for `chunkSlots`, `chunkCount` in use. */
+/**
+ * Two u32 per chunk: its 64-aligned record base (what rec() reads), then the heap block it was
+ * cut from (what release frees). Room for `chunkSlots` chunks, `chunkCount` in use.
+ */
 let chunkTable: usize = 0;
 let chunkSlots: u32 = 0;
 let chunkCount: u32 = 0;
@@ -84,7 +97,7 @@ let freeHead: u32 = NONE;
 /** Address of record `id` (which must be below chunkCount << CHUNK_SHIFT). */
 // @ts-ignore: decorator
 @inline export function rec(id: u32): usize {
-  return <usize>load<u32>(chunkTable + (<usize>(id >> CHUNK_SHIFT) << 2)) + <usize>(id & CHUNK_MASK) * RECORD_BYTES;
+  return <usize>load<u32>(chunkTable + (<usize>(id >> CHUNK_SHIFT) << 3)) + (<usize>(id & CHUNK_MASK) << 6);
 }
 
 /** Slots 0..slotTop()-1 have been handed out since the store was created or cleared. */
@@ -103,7 +116,7 @@ let freeHead: u32 = NONE;
 export function allocSlot(): u32 {
   let id = freeHead;
   if (id != NONE) {
-    freeHead = load<u32>(rec(id), O_NEXT);
+    freeHead = load<u32>(rec(id), O_NEXT_FREE);
     return id;
   }
   id = highWater;
@@ -111,13 +124,17 @@ export function allocSlot(): u32 {
   if (chunk == chunkCount) {
     if (chunkCount == chunkSlots) {
       let slots = chunkSlots ? chunkSlots << 1 : 16;
-      chunkTable = chunkTable ? heap.realloc(chunkTable, <usize>slots << 2) : heap.alloc(<usize>slots << 2);
+      chunkTable = chunkTable ? heap.realloc(chunkTable, <usize>slots << 3) : heap.alloc(<usize>slots << 3);
       chunkSlots = slots;
     }
-    let block = heap.alloc(CHUNK_BYTES);
+    // The heap aligns to 16 only: take a little more and start the records on a line boundary.
+    let block = heap.alloc(CHUNK_BYTES + RECORD_ALIGN - 16);
+    let base = (block + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
     // Fresh records start zeroed: incarnation 0, not in use.
-    memory.fill(block, 0, CHUNK_BYTES);
-    store<u32>(chunkTable + (<usize>chunk << 2), <u32>block);
+    memory.fill(base, 0, CHUNK_BYTES);
+    let at = chunkTable + (<usize>chunk << 3);
+    store<u32>(at, <u32>base);
+    store<u32>(at, <u32>block, 4);
     chunkCount++;
   }
   // A never-used slot (or one handed out again after clear) has never been pinned by this epoch.
@@ -131,13 +148,24 @@ export function freeSlot(id: u32): void {
   let r = rec(id);
   store<u32>(r, load<u32>(r, O_INC) + 1, O_INC);
   store<u16>(r, 0, O_FLAGS);
-  store<u32>(r, freeHead, O_NEXT);
+  store<u32>(r, freeHead, O_NEXT_FREE);
   freeHead = id;
 }
 
-/** Fill a freshly allocated slot. The name must already be in the name arena. */
+/** Address of the name bytes of the record at `r` (inline or in the arena). */
 // @ts-ignore: decorator
-@inline export function writeRecord(
+@inline export function recordName(r: usize): usize {
+  return <i32>load<u8>(r, O_NAME_LEN) <= NAME_INLINE_MAX ? r + O_NAME : <usize>load<u32>(r, O_NAME);
+}
+
+/** Give back the arena block of the record's name, if it has one (names are never shared). */
+export function dropRecordName(r: usize): void {
+  let len = <i32>load<u8>(r, O_NAME_LEN);
+  if (len > NAME_INLINE_MAX) freeName(<usize>load<u32>(r, O_NAME), len);
+}
+
+/** Fill a freshly allocated slot, copying the `nameLen` name bytes at `name` into it (or the arena). */
+export function writeRecord(
   id: u32, parent: u32, parentInc: u32, hash: u32, name: usize, nameLen: i32,
   type: i32, flags: u32, layer: i32, lowest: i32, handle: i32, deadline: u32,
 ): void {
@@ -145,8 +173,6 @@ export function freeSlot(id: u32): void {
   store<u32>(r, parent, O_PARENT);
   store<u32>(r, parentInc, O_PARENT_INC);
   store<u32>(r, hash, O_HASH);
-  store<u32>(r, <u32>name, O_NAME);
-  store<u32>(r, NONE, O_NEXT);
   store<i32>(r, handle, O_HANDLE);
   store<u32>(r, deadline, O_DEADLINE);
   store<u16>(r, <u16>(flags | F_IN_USE | F_REFERENCED), O_FLAGS);
@@ -154,11 +180,19 @@ export function freeSlot(id: u32): void {
   store<u8>(r, <u8>type, O_TYPE);
   store<u8>(r, <u8>layer, O_LAYER);
   store<u8>(r, <u8>lowest, O_LOWEST);
+  if (nameLen <= NAME_INLINE_MAX) {
+    memory.copy(r + O_NAME, name, <usize>nameLen);
+  } else {
+    let block = allocName(nameLen);
+    memory.copy(block, name, <usize>nameLen);
+    store<u32>(r, <u32>block, O_NAME);
+  }
 }
 
 /**
  * Empty every slot but the root: live slots get a new incarnation (nothing that remembered the
- * old one may match again), then slots are handed out from 1 again. Chunks are kept.
+ * old one may match again), then slots are handed out from 1 again. Chunks are kept; arena name
+ * blocks are not given back one by one (the caller drops the whole arena).
  */
 export function resetSlots(): void {
   for (let id: u32 = 1; id < highWater; id++) {
@@ -172,7 +206,7 @@ export function resetSlots(): void {
 
 /** Forget every record and give the chunks back to the heap. */
 export function releaseRecords(): void {
-  for (let i: u32 = 0; i < chunkCount; i++) heap.free(<usize>load<u32>(chunkTable + (<usize>i << 2)));
+  for (let i: u32 = 0; i < chunkCount; i++) heap.free(<usize>load<u32>(chunkTable + (<usize>i << 3), 4));
   if (chunkTable) heap.free(chunkTable);
   chunkTable = 0;
   chunkSlots = 0;
@@ -181,9 +215,9 @@ export function releaseRecords(): void {
   freeHead = NONE;
 }
 
-/** Bytes the record store holds (chunks and chunk table). */
+/** Bytes the record store holds (chunks with their alignment slack, and the chunk table). */
 export function recordStoreBytes(): usize {
-  return <usize>chunkCount * CHUNK_BYTES + (<usize>chunkSlots << 2);
+  return <usize>chunkCount * (CHUNK_BYTES + RECORD_ALIGN - 16) + (<usize>chunkSlots << 3);
 }
 
 /** The root always takes slot 0 of a fresh store: a directory with no name and no parent. */

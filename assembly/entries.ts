@@ -1,12 +1,13 @@
-// Entry lifecycle: an entry is a record + a name block + a hash-table link + its accounting.
-// Every entry enters through createEntry and leaves through freeEntry, so the four stay in step.
+// Entry lifecycle: an entry is a record (holding its name, or a name block for a long one) + a
+// hash-table link + its accounting. Every entry enters through createEntry and leaves through
+// freeEntry, so the three stay in step.
 import { ENTRY_BYTES, ROOT_ID } from './abi';
 import {
-  allocRoot, allocSlot, freeSlot, rec, releaseRecords, resetSlots, writeRecord,
-  NONE, O_INC, O_NAME, O_NAME_LEN,
+  allocRoot, allocSlot, dropRecordName, freeSlot, rec, releaseRecords, resetSlots, writeRecord,
+  NONE, O_INC, O_NAME_LEN,
 } from './dentry';
 import { accountAdd, accountRemove, accountReset } from './counters';
-import { allocName, freeName, nameBlockBytes, releaseNames } from './names';
+import { nameBlockBytes, releaseNames } from './names';
 import { initTable, releaseTable, tableLink, tableUnlink } from './table';
 
 /** Accounted bytes of an entry whose name has `len` bytes. */
@@ -48,9 +49,7 @@ export function createEntry(
   type: i32, flags: u32, layer: i32, lowest: i32, handle: i32, deadline: u32,
 ): u32 {
   let id = allocSlot();
-  let block = allocName(len);
-  memory.copy(block, name, <usize>len);
-  writeRecord(id, parent, load<u32>(rec(parent), O_INC), hash, block, len, type, flags, layer, lowest, handle, deadline);
+  writeRecord(id, parent, load<u32>(rec(parent), O_INC), hash, name, len, type, flags, layer, lowest, handle, deadline);
   tableLink(id);
   accountAdd(entryBytes(len));
   return id;
@@ -62,7 +61,7 @@ export function freeEntry(id: u32): void {
   let r = rec(id);
   let len = <i32>load<u8>(r, O_NAME_LEN);
   tableUnlink(id);
-  freeName(<usize>load<u32>(r, O_NAME), len);
+  dropRecordName(r);
   freeSlot(id);
   accountRemove(entryBytes(len));
 }

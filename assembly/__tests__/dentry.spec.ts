@@ -1,4 +1,8 @@
-import { allocSlot, freeSlot, isLive, rec, resetSlots, slotTop, writeRecord, NONE, O_INC, O_PIN_EPOCH, RECORD_BYTES } from '../dentry';
+import {
+  allocSlot, dropRecordName, freeSlot, isLive, rec, recordName, resetSlots, slotTop, writeRecord,
+  NAME_INLINE_MAX, NONE, O_INC, O_NAME, O_PIN_EPOCH, O_TYPE, RECORD_BYTES,
+} from '../dentry';
+import { nameArenaBytes } from '../names';
 import { T_DIR, T_FILE } from '../abi';
 import { dropCache, freshCache } from './helpers';
 
@@ -12,8 +16,39 @@ describe('dentry records', () => {
   beforeEach(() => freshCache());
   afterEach(() => dropCache());
 
-  it('is 44 bytes a record', () => {
-    expect(RECORD_BYTES).toBe(44);
+  it('is one 64-byte cache line a record, each on a line boundary', () => {
+    expect(RECORD_BYTES).toBe(64);
+    expect(rec(0) & 63).toBe(0);
+    for (let i = 1; i < 5000; i++) take();
+    let misaligned = 0;
+    for (let i: u32 = 0; i < 5000; i++) if (rec(i) & 63) misaligned++;
+    expect(misaligned).toBe(0);
+  });
+
+  it('keeps names up to NAME_INLINE_MAX bytes in the record, longer ones in the arena', () => {
+    expect(NAME_INLINE_MAX).toBe(30);
+    let src = heap.alloc(255);
+    for (let i = 0; i < 255; i++) store<u8>(src + <usize>i, <u8>(0x61 + i % 26));
+    let arenaBefore = nameArenaBytes();
+    let short = allocSlot();
+    writeRecord(short, 0, 0, 0, src, NAME_INLINE_MAX, T_FILE, 0, 0, 0, 0, 0);
+    expect(recordName(rec(short))).toBe(rec(short) + O_NAME);
+    expect(memory.compare(recordName(rec(short)), src, <usize>NAME_INLINE_MAX)).toBe(0);
+    expect(nameArenaBytes()).toBe(arenaBefore); // nothing taken from the arena
+    let long = allocSlot();
+    writeRecord(long, 0, 0, 0, src, NAME_INLINE_MAX + 1, T_FILE, 0, 0, 0, 0, 0);
+    let at = recordName(rec(long));
+    expect(at == rec(long) + O_NAME).toBe(false);
+    expect(memory.compare(at, src, <usize>(NAME_INLINE_MAX + 1))).toBe(0);
+    let full = allocSlot();
+    writeRecord(full, 0, 0, 0, src, 255, T_FILE, 0, 0, 0, 0, 0);
+    expect(memory.compare(recordName(rec(full)), src, 255)).toBe(0);
+    // A freed long name's block is reused by the next name of its size class.
+    dropRecordName(rec(long));
+    let again = allocSlot();
+    writeRecord(again, 0, 0, 0, src, NAME_INLINE_MAX + 2, T_FILE, 0, 0, 0, 0, 0);
+    expect(recordName(rec(again))).toBe(at);
+    heap.free(src);
   });
 
   it('starts with the root in slot 0 and hands out slots in order', () => {
@@ -64,7 +99,7 @@ describe('dentry records', () => {
   });
 
   it('marks the root a directory with no parent', () => {
-    expect(load<u8>(rec(0), 39)).toBe(<u8>T_DIR);
+    expect(load<u8>(rec(0), O_TYPE)).toBe(<u8>T_DIR);
     expect(load<u32>(rec(0), 0)).toBe(NONE);
   });
 });
