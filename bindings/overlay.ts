@@ -27,7 +27,7 @@ import { MAX_RESTARTS, Resolver } from './engine/resolver.js';
 import { Dirent, Stats } from './engine/stats.js';
 import { release, subscribeWeakly, type OverlayResources } from './engine/subscriptions.js';
 import { fsError, hasCode, type StrataError } from './errors.js';
-import { ABSENT, WHITEOUT, type Handle, type Layer, type NodeSpec } from './layers/layer.js';
+import { ABSENT, WHITEOUT, type Handle, type Layer, type NodeSpec, type NodeStat } from './layers/layer.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from './layers/memory-layer.js';
 import { policyFor, type PolicyName } from './policy.js';
 
@@ -95,6 +95,11 @@ export class Overlay {
   private readonly resources: OverlayResources;
   /** The counters at close(); undefined while open. */
   private closedStats: OverlayCounters | undefined;
+  /**
+   * The stat record the last liveness check in find() peeked (Layer.peekStat), for statsOf to
+   * read instead of asking the layer again; undefined when the layer has none or it was not read.
+   */
+  private peeked: Readonly<NodeStat> | undefined;
 
   constructor(options: OverlayOptions) {
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
@@ -516,6 +521,7 @@ export class Overlay {
     let stale = false;
     let disturbances = 0;
     for (let attempt = 0; ; attempt++) {
+      this.peeked = undefined;
       let status: number;
       try {
         status = this.resolver.walk(path, follow, syscall, ePath, eDest);
@@ -527,7 +533,7 @@ export class Overlay {
       let alive = true;
       if (status === WALK_FOUND && attempt <= 2) {
         const mark = this.resolver.mark();
-        alive = this.layers[r[RES_LAYER]]!.alive(r[RES_HANDLE]);
+        alive = this.isLive(r[RES_LAYER], r[RES_HANDLE]);
         // Something got in during the layer call: the result record may be another walk's now.
         if (this.resolver.mark() !== mark) {
           if (++disturbances > MAX_RESTARTS) throw fsError('EAGAIN', syscall, ePath, eDest);
@@ -541,6 +547,14 @@ export class Overlay {
       }
       if (this.resolver.staleHandle(r[RES_ID])) stale = true;
     }
+  }
+
+  /** alive(h), or for a layer that can peek its stat record, that record (kept in `peeked`). */
+  private isLive(L: number, h: Handle): boolean {
+    const layer = this.layers[L]!;
+    if (layer.peekStat === undefined) return layer.alive(h);
+    this.peeked = layer.peekStat(h);
+    return this.peeked !== undefined;
   }
 
   /** The entry a path names, or ENOENT. */
@@ -577,14 +591,19 @@ export class Overlay {
     const gen = this.table.gen[id];
     let ino = this.table.inos[id];
     const reals = this.table.reals[id];
-    const st = layer.stat(h);
+    const metacopy = type === T_FILE && reals !== undefined;
+    // The peeked record is the layer's live one: copied into Stats before any other layer call
+    // (sizeOf's, for a metacopy file, could change it meanwhile — that rare case takes a copy).
+    const peeked = this.peeked;
+    this.peeked = undefined;
+    const st = peeked !== undefined && !metacopy ? peeked : layer.stat(h);
     if (!ino) {
       ino = this.inodes.of(L, h, st.ino);
       if (this.table.same(id, gen)) this.table.inos[id] = ino;
     }
     // Fact 11: a merged directory reports one link.
     const nlink = type === T_DIR && (flags & F_MERGED) !== 0 ? 1 : st.nlink;
-    const size = type === T_FILE && reals !== undefined ? this.copyUp.sizeOf(reals) : st.size;
+    const size = metacopy ? this.copyUp.sizeOf(reals) : st.size;
     return new Stats(st, ino, nlink, size);
   }
 

@@ -7,6 +7,7 @@ import type { LayerChange } from '../bindings/layers/layer.js';
 import { ABSENT, WHITEOUT } from '../bindings/layers/layer.js';
 import { MemoryLayer, S_IFCHR, S_IFIFO } from '../bindings/layers/memory-layer.js';
 import { assertFsError } from './helpers/assert-fs.js';
+import { createRng, testSeeds, type Rng } from './helpers/prng.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -295,5 +296,86 @@ describe('MemoryLayer: clone', () => {
     l.writeFile('/b', 'x');
     c.writeFile('/b', 'x');
     assert.equal(l.handleAt('/b'), c.handleAt('/b'));
+  });
+});
+
+describe('MemoryLayer: stat records kept current', () => {
+  // size and nlink are maintained by every change (peekStat hands the node out without
+  // recomputing): after each random change they must equal a recount from the tree itself.
+  const NAMES = ['a', 'b', 'c'];
+  const randomPath = (rng: Rng) => '/' + Array.from({ length: 1 + rng.int(3) }, () => rng.pick(NAMES)).join('/');
+
+  /** Every live handle reachable from the root, with the names (hard links) pointing at it. */
+  function recount(l: MemoryLayer): Map<number, { names: number; subdirs: number }> {
+    const seen = new Map<number, { names: number; subdirs: number }>();
+    const visit = (h: number) => {
+      if (!seen.has(h)) seen.set(h, { names: 0, subdirs: 0 });
+      if (l.stat(h).type !== 'dir') return;
+      for (const name of l.list(h)) {
+        const c = l.lookup(h, name);
+        if (c <= 0) continue;
+        const isDir = l.stat(c).type === 'dir';
+        if (isDir) seen.get(h)!.subdirs++;
+        if (!seen.has(c)) { seen.set(c, { names: 0, subdirs: 0 }); if (isDir) visit(c); }
+        seen.get(c)!.names++;
+      }
+    };
+    visit(l.root());
+    return seen;
+  }
+
+  function change(l: MemoryLayer, rng: Rng): void {
+    const p = randomPath(rng);
+    const q = randomPath(rng);
+    const dir = (path: string) => { const h = l.handleAt(path.slice(0, path.lastIndexOf('/')) || '/'); return h > 0 ? h : l.root(); };
+    const last = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+    switch (rng.int(15)) {
+      case 0: l.mkdir(p, { recursive: rng.chance(0.5) }); break;
+      case 1: l.writeFile(p, 'x'.repeat(rng.int(9)), { replace: rng.chance(0.3) }); break;
+      case 2: l.symlink('target-' + 'é'.repeat(rng.int(3)), p); break;
+      case 3: l.link(p, q); break;
+      case 4: l.mknod(p, S_IFIFO | 0o644); break;
+      case 5: l.whiteout(p); break;
+      case 6: l.unlink(p); break;
+      case 7: l.rmdir(p, { recursive: rng.chance(0.5) }); break;
+      case 8: l.rename(p, q); break;
+      case 9: l.createNode(dir(p), last(p), rng.chance(0.5) ? { type: 'dir', mode: 0o755 } : { type: 'file', mode: 0o644, data: bytes('yy') }); break;
+      case 10: l.removeName(dir(p), last(p)); break;
+      case 11: l.putWhiteout(dir(p), last(p)); break;
+      case 12: l.renameName(dir(p), last(p), dir(q), last(q)); break;
+      case 13: { const h = l.handleAt(p); if (h > 0) l.linkName(h, dir(q), last(q)); break; }
+      default: { const h = l.handleAt(p); if (h > 0) l.writeData(h, bytes('z'.repeat(rng.int(5)))); }
+    }
+  }
+
+  for (const seed of testSeeds([1, 2, 3, 4], 2, 'memory-layer stat records')) {
+    test(`seed ${seed}: size and nlink match a recount after 400 random changes`, () => {
+      const rng = createRng(seed);
+      const l = new MemoryLayer();
+      for (let step = 0; step < 400; step++) {
+        try { change(l, rng); } catch (err) { if (typeof (err as { code?: unknown }).code !== 'string') throw err; }
+        for (const [h, count] of recount(l)) {
+          const st = l.stat(h);
+          const where = `seed ${seed}, step ${step}, handle ${h}`;
+          assert.equal(st.nlink, st.type === 'dir' ? 2 + count.subdirs : count.names, `nlink, ${where}`);
+          const size = st.type === 'file' ? l.read(h).length : st.type === 'symlink' ? Buffer.byteLength(l.readlink(h)) : st.type === 'dir' ? 4096 : 0;
+          assert.equal(st.size, size, `size, ${where}`);
+          const peeked = l.peekStat(h)!;
+          for (const k of Object.keys(st) as (keyof typeof st)[]) assert.equal(peeked[k], st[k], `peekStat().${k}, ${where}`);
+        }
+      }
+    });
+  }
+
+  test('peekStat is undefined exactly for a dead handle', () => {
+    const l = new MemoryLayer();
+    l.writeFile('/f', 'x');
+    const h = l.handleAt('/f');
+    assert.equal(l.peekStat(h)!.size, 1);
+    l.unlink('/f');
+    assert.equal(l.alive(h), false);
+    assert.equal(l.peekStat(h), undefined);
+    assert.equal(l.peekStat(0), undefined);
+    assert.equal(l.peekStat(-1), undefined);
   });
 });

@@ -20,23 +20,28 @@ class TypeTests {
 }
 
 export class Stats extends TypeTests {
-  dev = OVERLAY_DEV;
-  ino: number;
-  override mode: number;
-  nlink: number;
-  uid: number;
-  gid: number;
-  rdev: number;
-  size: number;
-  blksize = BLKSIZE;
-  blocks: number;
-  atimeMs: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  birthtimeMs: number;
+  // Fields are `declare`d and assigned once, in this order, in the constructor: class-field
+  // syntax would define each one as undefined first (define semantics), a second store per field
+  // on the hottest allocation of the engine, and it would widen the number fields' representation.
+  declare dev: number;
+  declare ino: number;
+  // mode: declared by TypeTests.
+  declare nlink: number;
+  declare uid: number;
+  declare gid: number;
+  declare rdev: number;
+  declare size: number;
+  declare blksize: number;
+  declare blocks: number;
+  declare atimeMs: number;
+  declare mtimeMs: number;
+  declare ctimeMs: number;
+  declare birthtimeMs: number;
 
-  constructor(st: NodeStat, ino: number, nlink: number, size: number) {
+  /** `st` is read at once and not kept (it may be a layer's own record, see Layer.peekStat). */
+  constructor(st: Readonly<NodeStat>, ino: number, nlink: number, size: number) {
     super();
+    this.dev = OVERLAY_DEV;
     this.ino = ino;
     this.mode = st.mode;
     this.nlink = nlink;
@@ -44,6 +49,7 @@ export class Stats extends TypeTests {
     this.gid = st.gid;
     this.rdev = st.rdev;
     this.size = size;
+    this.blksize = BLKSIZE;
     this.blocks = Math.ceil(size / BLOCK);
     this.atimeMs = st.atimeMs;
     this.mtimeMs = st.mtimeMs;

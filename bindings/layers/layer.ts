@@ -84,6 +84,12 @@ export interface Layer {
   /** Names in a directory, whiteouts included (lookup() tells which is which), any order. */
   list(dir: Handle): string[];
   stat(h: Handle): NodeStat;
+  /**
+   * Optional: the layer's own stat record of `h` without a copy, undefined when `h` is dead
+   * (exactly when alive(h) is false), for the overlay's cached stat(). Read it at once, never
+   * change it: it is the layer's and changes with the object. Layers without one give stat().
+   */
+  peekStat?(h: Handle): Readonly<NodeStat> | undefined;
   alive(h: Handle): boolean;
   isOpaque(dir: Handle): boolean;
   /** Redirect origin (absolute overlay path) of a directory, or undefined. */

@@ -45,6 +45,10 @@ interface MemNode {
   birthtimeMs: number;
   /** Names linking to this node (directories: 1 while alive). */
   links: number;
+  // st_size and st_nlink, kept current by every change (directories: 2 + subdirectories), so the
+  // node itself is a complete NodeStat that peekStat() can hand out without building one.
+  size: number;
+  nlink: number;
   rdev: number;
   data: Uint8Array;
   target: string;
@@ -121,16 +125,11 @@ export class MemoryLayer implements Layer {
 
   stat(h: Handle): NodeStat {
     const n = this.live(h, 'stat');
-    let nlink = n.links;
-    if (n.children !== undefined) {
-      nlink = 2;
-      for (const c of n.children.values()) if (c > 0 && this.nodes[c]!.type === 'dir') nlink++;
-    }
     return {
       type: n.type,
       mode: n.mode,
-      size: n.type === 'file' ? n.data.length : n.type === 'symlink' ? encoder.encode(n.target).length : n.type === 'dir' ? DIR_SIZE : 0,
-      nlink,
+      size: n.size,
+      nlink: n.nlink,
       uid: n.uid,
       gid: n.gid,
       atimeMs: n.atimeMs,
@@ -141,6 +140,9 @@ export class MemoryLayer implements Layer {
       rdev: n.rdev,
     };
   }
+
+  /** The node is its own stat record (see MemNode.size/nlink): no allocation per call. */
+  peekStat(h: Handle): Readonly<NodeStat> | undefined { return h > 0 ? this.nodes[h] : undefined; }
 
   alive(h: Handle): boolean { return h > 0 && this.nodes[h] !== undefined; }
   isOpaque(dir: Handle): boolean { return this.nodes[dir]?.opaque === true; }
@@ -183,8 +185,8 @@ export class MemoryLayer implements Layer {
     if (old !== undefined && old > 0) this.checkReplaceable(old, spec.type === 'dir', 'open', name);
     // Build the node completely first: it becomes visible in one step (atomic copy-up).
     const h = this.allocate(spec, dir);
+    this.setChild(d, name, h);
     if (old !== undefined && old > 0) this.dropLink(old);
-    d.children!.set(name, h);
     this.touchDir(d);
     return h;
   }
@@ -194,6 +196,7 @@ export class MemoryLayer implements Layer {
     const n = this.live(h, 'write');
     if (n.type !== 'file') throw fsError(n.type === 'dir' ? 'EISDIR' : 'EINVAL', 'write');
     n.data = new Uint8Array(data);
+    n.size = n.data.length;
     n.metacopy = false;
     n.mtimeMs = n.ctimeMs = this.clock();
   }
@@ -251,12 +254,10 @@ export class MemoryLayer implements Layer {
     const d = this.liveDir(dir, 'unlink');
     const h = d.children!.get(name);
     if (h === undefined) throw fsError('ENOENT', 'unlink', name);
-    if (h > 0) {
-      const n = this.nodes[h]!;
-      if (n.children !== undefined && n.children.size > 0) throw fsError('ENOTEMPTY', 'rmdir', name);
-      this.dropLink(h);
-    }
-    d.children!.delete(name);
+    const n = h > 0 ? this.nodes[h]! : undefined;
+    if (n?.children !== undefined && n.children.size > 0) throw fsError('ENOTEMPTY', 'rmdir', name);
+    this.deleteChild(d, name);
+    if (h > 0) this.dropLink(h);
     this.touchDir(d);
   }
 
@@ -264,12 +265,10 @@ export class MemoryLayer implements Layer {
     this.checkWritable('mknod');
     const d = this.liveDir(dir, 'mknod');
     const old = d.children!.get(name);
-    if (old !== undefined && old > 0) {
-      const n = this.nodes[old]!;
-      if (n.children !== undefined && n.children.size > 0) throw fsError('ENOTEMPTY', 'mknod', name);
-      this.dropLink(old);
-    }
-    d.children!.set(name, WHITEOUT);
+    const n = old !== undefined && old > 0 ? this.nodes[old]! : undefined;
+    if (n?.children !== undefined && n.children.size > 0) throw fsError('ENOTEMPTY', 'mknod', name);
+    this.setChild(d, name, WHITEOUT);
+    if (n !== undefined) this.dropLink(old!);
     this.touchDir(d);
   }
 
@@ -285,8 +284,8 @@ export class MemoryLayer implements Layer {
     const d = this.liveDir(dir, 'link');
     const old = d.children!.get(name);
     if (old !== undefined && old > 0) throw fsError('EEXIST', 'link', name);
-    d.children!.set(name, h);
-    n.links++;
+    this.setChild(d, name, h);
+    n.nlink = ++n.links;
     n.ctimeMs = this.clock();
     this.touchDir(d);
   }
@@ -314,7 +313,7 @@ export class MemoryLayer implements Layer {
       }
       if (!last && !options.recursive) throw fsError('ENOENT', 'mkdir', p);
       const created = this.allocate({ type: 'dir', mode: options.mode ?? 0o755, opaque: last && options.opaque === true }, dir);
-      d.children!.set(parts[i], created);
+      this.setChild(d, parts[i], created);
       this.touchDir(d);
       this.notify(joinPath(parts, i), parts[i], 'create');
       dir = created;
@@ -334,6 +333,7 @@ export class MemoryLayer implements Layer {
       if (n.type === 'dir') throw fsError('EISDIR', 'open', p);
       if (n.type === 'file' && !options.replace) {
         n.data = bytes;
+        n.size = bytes.length;
         n.metacopy = false;
         n.mtimeMs = n.ctimeMs = this.clock();
         if (options.mode !== undefined) n.mode = S_IFREG | (options.mode & 0o7777);
@@ -342,8 +342,8 @@ export class MemoryLayer implements Layer {
       }
     }
     const created = this.allocate({ type: 'file', mode: options.mode ?? 0o644, data: bytes }, 0);
+    this.setChild(d, name, created);
     if (h > 0) this.dropLink(h);
-    d.children!.set(name, created);
     this.touchDir(d);
     this.notify(dirPath, name, h > 0 ? 'replace' : 'create');
   }
@@ -351,7 +351,7 @@ export class MemoryLayer implements Layer {
   symlink(target: string, p: string): void {
     const { d, name, h, dirPath } = this.parentOf(p, 'symlink');
     if (h > 0 || name === '') throw fsError('EEXIST', 'symlink', target, p);
-    d.children!.set(name, this.allocate({ type: 'symlink', mode: 0o777, target }, 0));
+    this.setChild(d, name, this.allocate({ type: 'symlink', mode: 0o777, target }, 0));
     this.touchDir(d);
     this.notify(dirPath, name, 'create');
   }
@@ -363,8 +363,8 @@ export class MemoryLayer implements Layer {
     if (n.type === 'dir') throw fsError('EPERM', 'link', existing, p);
     const { d, name, h, dirPath } = this.parentOf(p, 'link');
     if (h > 0 || name === '') throw fsError('EEXIST', 'link', existing, p);
-    d.children!.set(name, src.h);
-    n.links++;
+    this.setChild(d, name, src.h);
+    n.nlink = ++n.links;
     n.ctimeMs = this.clock();
     this.touchDir(d);
     this.notify(dirPath, name, 'create');
@@ -374,7 +374,7 @@ export class MemoryLayer implements Layer {
   mknod(p: string, mode: number, rdev = 0): void {
     const { d, name, h, dirPath } = this.parentOf(p, 'mknod');
     if (h > 0 || name === '') throw fsError('EEXIST', 'mknod', p);
-    d.children!.set(name, this.allocate({ type: 'other', mode, rdev }, 0));
+    this.setChild(d, name, this.allocate({ type: 'other', mode, rdev }, 0));
     this.touchDir(d);
     this.notify(dirPath, name, 'create');
   }
@@ -383,12 +383,10 @@ export class MemoryLayer implements Layer {
   whiteout(p: string): void {
     const { d, name, h, dirPath } = this.parentOf(p, 'mknod');
     if (name === '') throw fsError('EBUSY', 'mknod', p);
-    if (h > 0) {
-      const n = this.nodes[h]!;
-      if (n.children !== undefined && n.children.size > 0) throw fsError('ENOTEMPTY', 'mknod', p);
-      this.dropLink(h);
-    }
-    d.children!.set(name, WHITEOUT);
+    const n = h > 0 ? this.nodes[h]! : undefined;
+    if (n?.children !== undefined && n.children.size > 0) throw fsError('ENOTEMPTY', 'mknod', p);
+    this.setChild(d, name, WHITEOUT);
+    if (h > 0) this.dropLink(h);
     this.touchDir(d);
     this.notify(dirPath, name, 'whiteout');
   }
@@ -427,9 +425,9 @@ export class MemoryLayer implements Layer {
     if (h === ABSENT) throw fsError('ENOENT', 'unlink', p);
     if (h > 0) {
       if (this.nodes[h]!.type === 'dir') throw fsError('EISDIR', 'unlink', p);
-      this.dropLink(h);
     }
-    d.children!.delete(name);
+    this.deleteChild(d, name);
+    if (h > 0) this.dropLink(h);
     this.touchDir(d);
     this.notify(dirPath, name, 'remove');
   }
@@ -442,8 +440,8 @@ export class MemoryLayer implements Layer {
     const n = this.nodes[h]!;
     if (n.type !== 'dir') throw fsError('ENOTDIR', 'rmdir', p);
     if (n.children!.size > 0 && !options.recursive) throw fsError('ENOTEMPTY', 'rmdir', p);
+    this.deleteChild(d, name);
     this.dropTree(h);
-    d.children!.delete(name);
     this.touchDir(d);
     this.notify(dirPath, name, 'remove');
   }
@@ -553,6 +551,8 @@ export class MemoryLayer implements Layer {
       ctimeMs: now,
       birthtimeMs: now,
       links: 1,
+      size: spec.type === 'file' ? spec.data?.length ?? 0 : spec.type === 'symlink' ? encoder.encode(spec.target ?? '').length : isDir ? DIR_SIZE : 0,
+      nlink: isDir ? 2 : 1,
       rdev: spec.type === 'other' ? spec.rdev ?? 0 : 0,
       data: spec.type === 'file' && spec.data !== undefined ? new Uint8Array(spec.data) : EMPTY,
       target: spec.type === 'symlink' ? spec.target ?? '' : '',
@@ -608,9 +608,9 @@ export class MemoryLayer implements Layer {
         if (a === h) throw fsError('EINVAL', 'rename', fromPath, toPath);
       }
     }
+    this.deleteChild(sd, from);
+    this.setChild(dd, to, h);
     if (old !== undefined && old > 0) this.dropLink(old);
-    sd.children!.delete(from);
-    dd.children!.set(to, h);
     if (isDir) this.nodes[h]!.parent = toDir;
     if (h > 0) this.nodes[h]!.ctimeMs = this.clock();
     this.touchDir(sd);
@@ -620,14 +620,34 @@ export class MemoryLayer implements Layer {
   private dropLink(h: Handle): void {
     const n = this.nodes[h]!;
     if (n.children !== undefined) { this.dropTree(h); return; }
-    if (--n.links <= 0) this.nodes[h] = undefined;
-    else n.ctimeMs = this.clock();
+    if (--n.links <= 0) { this.nodes[h] = undefined; return; }
+    n.nlink = n.links;
+    n.ctimeMs = this.clock();
   }
 
   private dropTree(h: Handle): void {
     const n = this.nodes[h]!;
     if (n.children !== undefined) for (const c of n.children.values()) if (c > 0) this.dropLink(c);
     this.nodes[h] = undefined;
+  }
+
+  /**
+   * Point `name` in directory `d` at `h` (a handle or WHITEOUT), keeping d's nlink (2 + its
+   * subdirectories). Call it while a replaced node is still allocated (before dropLink).
+   */
+  private setChild(d: MemNode, name: string, h: Handle): void {
+    d.nlink += this.dirCount(h) - this.dirCount(d.children!.get(name));
+    d.children!.set(name, h);
+  }
+
+  /** Remove `name` from directory `d`, keeping d's nlink; before the node is dropped. */
+  private deleteChild(d: MemNode, name: string): void {
+    d.nlink -= this.dirCount(d.children!.get(name));
+    d.children!.delete(name);
+  }
+
+  private dirCount(h: Handle | undefined): number {
+    return h !== undefined && h > 0 && this.nodes[h]?.children !== undefined ? 1 : 0;
   }
 
   private touchDir(d: MemNode): void {
