@@ -17,7 +17,7 @@ describe('inode number arithmetic', () => {
 
   test('a copy-up record makes the upper object answer its origin\'s number, transitively', () => {
     const inodes = new InodeNumbers();
-    inodes.recordCopyUp(40, 2, 7, 7);
+    inodes.recordCopyUp({ alive: () => true }, 40, 2, 7, 7);
     assert.equal(inodes.of(0, 40, 40), stableIno(2, 7));
     assert.equal(inodes.of(0, 41, 41), stableIno(0, 41));
     inodes.forget(40);

@@ -68,7 +68,7 @@ export class CopyUp {
       xattrs: lower.xattrs(h),
     };
     const uh = this.create(parentUpper, name, spec, j);
-    this.inodes.recordCopyUp(uh, L, h, st.ino);
+    this.inodes.recordCopyUp(this.upper, uh, L, h, st.ino);
     // The copy is a plain directory over the lower one(s): merged, not opaque, no redirect.
     this.table.setReals(id, [0, uh, ...lowerReals]);
     const flags = (this.cache.flags(id) | F_MERGED) & ~(F_OPAQUE | F_REDIRECT);
@@ -104,7 +104,7 @@ export class CopyUp {
     }
     edit?.(spec);
     const uh = this.create(parentUpper, name, spec, j);
-    this.inodes.recordCopyUp(uh, L, h, st.ino);
+    this.inodes.recordCopyUp(this.upper, uh, L, h, st.ino);
     // A metacopy keeps reading its data from the lower chain; a full copy stands alone.
     this.table.setReals(id, spec.metacopy ? [0, uh, ...reals] : [0, uh]);
     this.cache.update(id, this.cache.type(id), 0, 0, spec.metacopy ? this.cache.lowest(id) : 0, uh);
