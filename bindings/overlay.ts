@@ -588,8 +588,9 @@ export class Overlay {
     const layer = this.layers[L]!;
     // The entry's data is read before the layer call and written back only if the slot still
     // holds the same entry afterwards: a layer may re-enter the overlay (and evict) meanwhile.
-    const gen = this.table.gen[id];
     let ino = this.table.inos[id];
+    // Only needed to store a first inode number: a cached stat() skips the load.
+    const gen = ino ? 0 : this.table.gen[id];
     const reals = this.table.reals[id];
     const metacopy = type === T_FILE && reals !== undefined;
     // The peeked record is the layer's live one: copied into Stats before any other layer call
