@@ -1,6 +1,6 @@
 // Dentry records: fixed 64-byte structs in linear memory, addressed by id (= slot number), each on
 // its own 64-byte cache line so a lookup that finds its id in the table touches one more line only.
-// Records live in chunks of 4096 so the array grows without moving or doubling; a chunk table
+// Records live in page-aligned chunks of 4096 (pages.ts) so the array grows without moving or doubling; a chunk table
 // maps id >> CHUNK_SHIFT to its chunk. Freed slots form a LIFO list through the `hash` field.
 // A slot keeps its incarnation and pin epoch across free and reuse (both are slot properties).
 //
@@ -23,12 +23,10 @@
 //                   else a u32 address of the name's block in the name arena
 import { ROOT_ID, T_DIR } from './abi';
 import { allocName, freeName } from './names';
+import { allocPages, freePages, pagesFor } from './pages';
 
 // @ts-ignore: decorator
 @inline export const RECORD_BYTES: usize = 64;
-/** Records are aligned to this (a cache line). */
-// @ts-ignore: decorator
-@inline const RECORD_ALIGN: usize = 64;
 // @ts-ignore: decorator
 @inline export const NONE: u32 = 0xffffffff;
 
@@ -83,10 +81,7 @@ import { allocName, freeName } from './names';
 // @ts-ignore: decorator
 @inline const CHUNK_BYTES: usize = RECORD_BYTES << CHUNK_SHIFT;
 
-/**
- * Two u32 per chunk: its 64-aligned record base (what rec() reads), then the heap block it was
- * cut from (what release frees). Room for `chunkSlots` chunks, `chunkCount` in use.
- */
+/** u32 chunk addresses (page-aligned), room for `chunkSlots`, `chunkCount` in use. */
 let chunkTable: usize = 0;
 let chunkSlots: u32 = 0;
 let chunkCount: u32 = 0;
@@ -97,7 +92,7 @@ let freeHead: u32 = NONE;
 /** Address of record `id` (which must be below chunkCount << CHUNK_SHIFT). */
 // @ts-ignore: decorator
 @inline export function rec(id: u32): usize {
-  return <usize>load<u32>(chunkTable + (<usize>(id >> CHUNK_SHIFT) << 3)) + (<usize>(id & CHUNK_MASK) << 6);
+  return <usize>load<u32>(chunkTable + (<usize>(id >> CHUNK_SHIFT) << 2)) + (<usize>(id & CHUNK_MASK) << 6);
 }
 
 /** Slots 0..slotTop()-1 have been handed out since the store was created or cleared. */
@@ -124,17 +119,14 @@ export function allocSlot(): u32 {
   if (chunk == chunkCount) {
     if (chunkCount == chunkSlots) {
       let slots = chunkSlots ? chunkSlots << 1 : 16;
-      chunkTable = chunkTable ? heap.realloc(chunkTable, <usize>slots << 3) : heap.alloc(<usize>slots << 3);
+      chunkTable = chunkTable ? heap.realloc(chunkTable, <usize>slots << 2) : heap.alloc(<usize>slots << 2);
       chunkSlots = slots;
     }
-    // The heap aligns to 16 only: take a little more and start the records on a line boundary.
-    let block = heap.alloc(CHUNK_BYTES + RECORD_ALIGN - 16);
-    let base = (block + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
+    // Whole pages: aligned to the line (and far beyond), and linear memory grows by just this.
+    let base = allocPages(pagesFor(CHUNK_BYTES));
     // Fresh records start zeroed: incarnation 0, not in use.
     memory.fill(base, 0, CHUNK_BYTES);
-    let at = chunkTable + (<usize>chunk << 3);
-    store<u32>(at, <u32>base);
-    store<u32>(at, <u32>block, 4);
+    store<u32>(chunkTable + (<usize>chunk << 2), <u32>base);
     chunkCount++;
   }
   // A never-used slot (or one handed out again after clear) has never been pinned by this epoch.
@@ -204,9 +196,9 @@ export function resetSlots(): void {
   freeHead = NONE;
 }
 
-/** Forget every record and give the chunks back to the heap. */
+/** Forget every record and give the chunks back (to the page list: memory never shrinks). */
 export function releaseRecords(): void {
-  for (let i: u32 = 0; i < chunkCount; i++) heap.free(<usize>load<u32>(chunkTable + (<usize>i << 3), 4));
+  for (let i: u32 = 0; i < chunkCount; i++) freePages(<usize>load<u32>(chunkTable + (<usize>i << 2)), pagesFor(CHUNK_BYTES));
   if (chunkTable) heap.free(chunkTable);
   chunkTable = 0;
   chunkSlots = 0;
@@ -215,9 +207,9 @@ export function releaseRecords(): void {
   freeHead = NONE;
 }
 
-/** Bytes the record store holds (chunks with their alignment slack, and the chunk table). */
+/** Bytes the record store holds (chunks and chunk table). */
 export function recordStoreBytes(): usize {
-  return <usize>chunkCount * (CHUNK_BYTES + RECORD_ALIGN - 16) + (<usize>chunkSlots << 3);
+  return <usize>chunkCount * CHUNK_BYTES + (<usize>chunkSlots << 2);
 }
 
 /** The root always takes slot 0 of a fresh store: a directory with no name and no parent. */

@@ -1,7 +1,8 @@
-// Name arena: name bytes live in 64 KiB chunks from the heap, handed out in 8-byte size classes
+// Name arena: name bytes live in 64 KiB chunks (one page each, pages.ts), handed out in 8-byte size classes
 // (1..32 classes: names are 1..NAME_MAX bytes). A freed block goes on its class's LIFO free list,
 // its first 4 bytes holding the next free block, so memory is reused without a general allocator.
 import { NAME_ALIGN, NAME_MAX } from './abi';
+import { allocPages, freePages } from './pages';
 
 // @ts-ignore: decorator
 @inline const CHUNK_BYTES: usize = 65536;
@@ -36,7 +37,7 @@ export function allocName(len: i32): usize {
   }
   let size = <usize>(cls << 3);
   if (bump + size > bumpEnd) {
-    let chunk = heap.alloc(CHUNK_BYTES);
+    let chunk = allocPages(1);
     store<u32>(chunk, <u32>lastChunk);
     lastChunk = chunk;
     chunkBytes += CHUNK_BYTES;
@@ -60,7 +61,7 @@ export function releaseNames(): void {
   let chunk = lastChunk;
   while (chunk) {
     let prev = <usize>load<u32>(chunk);
-    heap.free(chunk);
+    freePages(chunk, 1);
     chunk = prev;
   }
   lastChunk = 0;

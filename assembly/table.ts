@@ -7,6 +7,7 @@
 // each record, never the names.
 import { rec, NONE, O_HASH, O_NAME_LEN, O_PARENT, recordName } from './dentry';
 import { namesEqual } from './names';
+import { allocPages, freePages, pagesFor } from './pages';
 
 // @ts-ignore: decorator
 @inline const MIN_BUCKETS: u32 = 256;
@@ -28,15 +29,26 @@ export function initTable(): void {
   linked = 0;
 }
 
+/** Arrays of a page or more come from pages.ts (linear memory grows by their size only). */
+// @ts-ignore: decorator
+@inline const PAGE_BYTES: usize = 65536;
+
 function allocBuckets(count: u32): void {
-  buckets = heap.alloc(<usize>count << 2);
+  let bytes = <usize>count << 2;
+  buckets = bytes >= PAGE_BYTES ? allocPages(pagesFor(bytes)) : heap.alloc(bytes);
   memory.fill(buckets, 0, <usize>count << 2);
   bucketMask = count - 1;
   growAt = count - (count >> 2);
 }
 
+function freeBuckets(at: usize, count: u32): void {
+  let bytes = <usize>count << 2;
+  if (bytes >= PAGE_BYTES) freePages(at, pagesFor(bytes));
+  else heap.free(at);
+}
+
 export function releaseTable(): void {
-  if (buckets) heap.free(buckets);
+  if (buckets) freeBuckets(buckets, bucketMask + 1);
   buckets = 0;
   bucketMask = 0;
   linked = 0;
@@ -149,5 +161,5 @@ function rebuild(count: u32, bits: u32): void {
     let id = (slot & oldIdMask) - 1;
     place(id, load<u32>(rec(id), O_HASH));
   }
-  heap.free(oldBuckets);
+  freeBuckets(oldBuckets, oldCount);
 }

@@ -184,6 +184,41 @@ for (const debug of [false, true]) {
       assert.equal(counters.bytes, 6 * ENTRY_BYTES + 48);
     });
 
+    test('grows linear memory by what its structures take, and reuses it after clear()', () => {
+      // 60k entries: record chunks, a 256 KiB bucket array (after rebuilds that free smaller
+      // ones) and name chunks come from whole pages; the runtime allocator would double memory.
+      const cache = new WasmDentryCache({}, { debug });
+      const before = cache.memoryBytes();
+      const fill = (round: number) => {
+        for (let i = 0; i < 60_000; i++) {
+          // Every 7th name is longer than a record holds inline (30 bytes).
+          const name = i % 7 === 0 ? `long-name-for-the-arena-${round}-${i}` : `n${round}-${i}`;
+          assert.notEqual(cache.insert(ROOT_ID, name, T_FILE, 0, 0, 0, i, 0), NO_ENTRY);
+        }
+        for (let i = 0; i < 60_000; i += 997) {
+          const name = i % 7 === 0 ? `long-name-for-the-arena-${round}-${i}` : `n${round}-${i}`;
+          assert.equal(cache.handle(cache.lookup(ROOT_ID, name)), i, name);
+          assert.equal(cache.name(cache.lookup(ROOT_ID, name)), name);
+        }
+      };
+      fill(0);
+      const grown = cache.memoryBytes() - before;
+      assert.ok(grown <= 1.25 * cache.structureBytes(), `grew ${grown} B for ${cache.structureBytes()} B of structures`);
+      // Refills after clear() reuse the freed pages: the first may still take a little more
+      // (a doubling bucket array meets a split run), later ones none at all.
+      cache.clear();
+      fill(1);
+      assert.ok(cache.memoryBytes() - before <= grown + 512 * 1024, `refill grew to ${cache.memoryBytes() - before} B`);
+      const settled = cache.memoryBytes();
+      for (let round = 2; round < 4; round++) {
+        cache.clear();
+        fill(round);
+      }
+      assert.equal(cache.memoryBytes(), settled, 'refills after clear() reuse the freed pages');
+      assert.equal(cache.lookup(ROOT_ID, 'n0-5'), NO_ENTRY);
+      cache.dispose();
+    });
+
     test('reports its memory', () => {
       const cache = new WasmDentryCache({}, { debug });
       assert.ok(cache.memoryBytes() >= cache.structureBytes());
