@@ -213,7 +213,14 @@ export class ContainedTree {
     const here = fs.lstatSync(`${this.rootPath}/${layerPath}`, { throwIfNoEntry: false });
     let inside = false;
     if (here !== undefined && sameObject(here, held.st)) {
-      const top = fs.statSync(procPath(held.fd) + '/..'.repeat(depth), { throwIfNoEntry: false });
+      // Climbing needs search permission on every directory on the way: where the process lacks
+      // it the check cannot be made, and the directory is walked to again from one that can.
+      let top: fs.Stats | undefined;
+      try {
+        top = fs.statSync(procPath(held.fd) + '/..'.repeat(depth), { throwIfNoEntry: false });
+      } catch {
+        top = undefined;
+      }
       inside = top !== undefined && sameObject(top, this.rootIdentity);
     }
     this.dirs.delete(layerPath);
