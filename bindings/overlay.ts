@@ -14,7 +14,7 @@ import {
 import { createCache, type CacheImpl } from './cache/create-cache.js';
 import type { CacheCapacity, DentryCache } from './cache/dentry-cache.js';
 import {
-  checkPath, checkWholePath, concatBytes, encodingOf, invalidArgType, isName, modeOf, resizeBytes,
+  checkPath, checkWholePath, concatBytes, encodingOf, invalidArgType, isName, lengthOf, modeOf, resizeBytes,
   splitPath, timeMs, toBytes, type Encoding,
 } from './engine/args.js';
 import { ChangeMapper } from './engine/change-map.js';
@@ -260,7 +260,7 @@ export class Overlay {
 
   truncate(path: string, len = 0): void {
     checkPath(path);
-    const size = Math.max(0, Math.trunc(Number(len) || 0));
+    const size = lengthOf(len);
     const fail: Fail = (code) => fsError(code, 'open', path);
     const id = this.existing(path, true, 'open');
     if (this.cache.type(id) === T_DIR) throw fail('EISDIR');
@@ -483,6 +483,7 @@ export class Overlay {
     checkPath(path);
     const fail: Fail = (code) => fsError(code, 'mknod', path);
     if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0) throw invalidArgType('mode', 'an integer', mode);
+    if (typeof rdev !== 'number' || !Number.isInteger(rdev) || rdev < 0) throw invalidArgType('rdev', 'a non-negative integer', rdev);
     const sp = this.parentOf(path, 'mknod', path);
     if (!isName(sp.last)) throw fail('EEXIST');
     if (this.lookupLast(sp.bare, 'mknod', path) === WALK_FOUND) throw fail('EEXIST');

@@ -2,6 +2,7 @@
 // TypeError with an ERR_INVALID_ARG_TYPE code; a bad path string is an errno-style error.
 import { PATH_MAX } from '../abi.js';
 import { fsError } from '../errors.js';
+import { invalidArgValue, outOfRange } from '../fs/arg-errors.js';
 
 export function invalidArgType(name: string, expected: string, value: unknown): TypeError {
   const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`) as TypeError & { code: string };
@@ -74,17 +75,45 @@ export function toBytes(data: unknown, options: unknown): Uint8Array {
   throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
 }
 
+/**
+ * A file mode as node:fs takes it: a uint32 (a number outside 0..2^32-1, or not an integer, is
+ * ERR_OUT_OF_RANGE — masking 2^53 down to mode 000 would be a silent chmod), or an octal string.
+ */
 export function modeOf(mode: unknown, name = 'mode'): number {
-  if (typeof mode === 'number' && Number.isInteger(mode) && mode >= 0) return mode & 0o7777;
-  if (typeof mode === 'string' && /^[0-7]+$/.test(mode)) return parseInt(mode, 8) & 0o7777;
+  if (typeof mode === 'number') {
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0xffffffff) throw outOfRange(name, '>= 0 && <= 4294967295', mode);
+    return mode & 0o7777;
+  }
+  if (typeof mode === 'string') {
+    if (/^[0-7]+$/.test(mode)) return parseInt(mode, 8) & 0o7777;
+    throw invalidArgValue(name, mode, 'must be a 32-bit unsigned integer or an octal string');
+  }
   throw invalidArgType(name, 'a 32-bit unsigned integer or an octal string', mode);
 }
 
-/** fs.utimes times: seconds as a number or numeric string, or a Date. */
+/**
+ * fs.utimes times, as node:fs reads them: seconds as a finite number or numeric string (a
+ * negative number means now), or a Date. NaN and Infinity are type errors: stored, they would
+ * make every later stat of the file report an invalid date.
+ */
 export function timeMs(t: unknown, name: string): number {
   if (t instanceof Date) return t.getTime();
-  if (typeof t === 'number' || (typeof t === 'string' && t.trim() !== '' && Number.isFinite(Number(t)))) return Number(t) * 1000;
+  // node:fs takes a string that equals its number loosely ('' and ' ' are 0).
+  // eslint-disable-next-line eqeqeq
+  if (typeof t === 'string' && Number(t) == (t as unknown as number) && Number.isFinite(Number(t))) return Number(t) * 1000;
+  if (typeof t === 'number' && Number.isFinite(t)) return t < 0 ? Date.now() : t * 1000;
   throw invalidArgType(name, 'of type number, string or an instance of Date', t);
+}
+
+/**
+ * truncate's length, as node:fs checks it: undefined is 0, a negative length is 0, anything but
+ * a safe integer is an argument error (not a length of 0: truncate(path, {}) must not empty a file).
+ */
+export function lengthOf(len: unknown): number {
+  if (len === undefined) return 0;
+  if (typeof len !== 'number') throw invalidArgType('len', 'of type number', len);
+  if (!Number.isSafeInteger(len)) throw outOfRange('len', 'an integer', len);
+  return Math.max(0, len);
 }
 
 export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
