@@ -60,7 +60,10 @@ export class TarLayer extends MemoryLayer {
             layer.entries++;
             next();
           } catch (err) {
-            extract.destroy(err as Error);
+            // A member the layer cannot hold (a hard link to nothing or to a directory, a path
+            // through a non-directory member) makes the archive corrupt, like any other.
+            const e = err as Error & { code?: string };
+            extract.destroy(e.message.includes('tar layer') ? e : corrupt(where, `member '${header.name}': ${e.message}`));
           }
         });
       });
@@ -91,10 +94,18 @@ export class TarLayer extends MemoryLayer {
     }
     const mode = (header.mode ?? 0o644) & 0o7777;
     switch (header.type) {
-      case 'directory':
-        if (this.handleAt(path) > 0) this.chmod(path, mode);
-        else this.mkdir(path, { mode });
+      case 'directory': {
+        // An existing directory is kept with its contents (its mode updated); a non-directory
+        // there is replaced (tar's last-wins rule, as for every other member type).
+        const h = this.handleAt(path);
+        if (h > 0 && this.stat(h).type === 'dir') {
+          this.chmod(path, mode);
+        } else {
+          this.removeExisting(path);
+          this.mkdir(path, { mode });
+        }
         break;
+      }
       case 'file':
       case 'contiguous-file':
         this.removeExisting(path);
