@@ -182,11 +182,14 @@ function stopWhole(status: i32): i32 {
   return status;
 }
 
-/** Start on the path now in the buffer: length and NUL rules. WALK_FOUND means "go on". */
-function checkPath(): i32 {
+/**
+ * Start on the path now in the buffer, whose first `limited` bytes must stay under PATH_MAX (it
+ * counts the terminating NUL, as the kernel's does), and which has no NUL. WALK_FOUND: go on.
+ */
+function checkPath(limited: usize): i32 {
   pos = 0;
   index = 0;
-  if (pathLen > <usize>PATH_MAX) return stopWhole(WALK_ENAMETOOLONG);
+  if (limited >= <usize>PATH_MAX) return stopWhole(WALK_ENAMETOOLONG);
   if (hasNul(path, pathLen)) return stopWhole(WALK_EINVAL);
   return WALK_FOUND;
 }
@@ -284,7 +287,7 @@ export function walkPath(len: usize, now: u32, options: i32): i32 {
   reservePath(len);
   memory.copy(path, inputAddress(), len);
   pathLen = len;
-  let whole = checkPath();
+  let whole = checkPath(len);
   if (whole != WALK_FOUND) return whole;
   if (len == 0 || byteAt(0) != SLASH) return stopWhole(WALK_EINVAL);
   return run(now);
@@ -303,7 +306,8 @@ export function resumeWalk(id: i32, now: u32): i32 {
 /**
  * After SYMLINK: the path becomes the `len`-byte target in the input buffer followed by what
  * came after the stopped component. An absolute target restarts from the root, a relative one
- * goes on from the symlink's directory.
+ * goes on from the symlink's directory. Only the target is held to PATH_MAX: the kernel walks a
+ * link's body and the rest of the path separately, so an expanded path may be longer.
  */
 export function followLink(len: usize, now: u32): i32 {
   let rest = pathLen - stopEnd;
@@ -311,7 +315,7 @@ export function followLink(len: usize, now: u32): i32 {
   memory.copy(path + len, path + stopEnd, rest);
   memory.copy(path, inputAddress(), len);
   pathLen = len + rest;
-  let whole = checkPath();
+  let whole = checkPath(len);
   if (whole != WALK_FOUND) return whole;
   if (len == 0) return stopWhole(WALK_EINVAL);
   if (byteAt(0) == SLASH) depth = 1;

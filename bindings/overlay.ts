@@ -15,7 +15,7 @@ import { createCache, type CacheImpl } from './cache/create-cache.js';
 import type { CacheCapacity, DentryCache } from './cache/dentry-cache.js';
 import {
   checkPath, checkWholePath, concatBytes, encodingOf, invalidArgType, isName, lengthOf, modeOf, resizeBytes,
-  splitPath, timeMs, toBytes, type Encoding,
+  splitPath, timeMs, toBytes, tooLong, type Encoding,
 } from './engine/args.js';
 import { ChangeMapper } from './engine/change-map.js';
 import { CopyUp, WriteJournal } from './engine/copy-up.js';
@@ -425,6 +425,8 @@ export class Overlay {
     checkPath(path);
     const fail: Fail = (code) => fsError(code, 'symlink', target, path);
     if (target.includes('\0')) throw fail('EINVAL');
+    // A link body is a path: it must fit PATH_MAX with its NUL, as symlink(2) requires.
+    if (tooLong(target)) throw fail('ENAMETOOLONG');
     const sp = this.parentOf(path, 'symlink', target, path);
     if (!isName(sp.last)) throw fail('EEXIST');
     if (this.lookupLast(sp.bare, 'symlink', target, path) === WALK_FOUND) throw fail('EEXIST');

@@ -146,16 +146,16 @@ forEachImplementation((impl) => {
     assert.equal(ov.exists('/d/f'), true);
   });
 
-  test('bad input: limits are exact (255-byte names and 4096-byte paths are fine)', () => {
+  test('bad input: limits are exact (255-byte names and 4095-byte paths are fine: PATH_MAX counts the NUL)', () => {
     assertFsError(() => ov.stat(`/${'x'.repeat(255)}`), 'ENOENT');
     assertFsError(() => ov.stat(`/${'é'.repeat(127)}x`), 'ENOENT');
-    const exact = '/d/' + 'y'.repeat(4093); // 4096 bytes, with a 4093-byte last name
-    assert.equal(Buffer.byteLength(exact), 4096);
+    const exact = '/d/' + 'y'.repeat(4092); // 4095 bytes, with a 4092-byte last name
+    assert.equal(Buffer.byteLength(exact), 4095);
     assertFsError(() => ov.stat(exact), 'ENAMETOOLONG'); // the name is too long, not the path
-    const exactPath = ('/' + 'z'.repeat(255)).repeat(16); // 4096 bytes of 255-byte names
-    assert.equal(Buffer.byteLength(exactPath), 4096);
+    const exactPath = ('/' + 'z'.repeat(255)).repeat(15) + '/' + 'z'.repeat(254); // 4095 bytes of names up to 255
+    assert.equal(Buffer.byteLength(exactPath), 4095);
     assertFsError(() => ov.stat(exactPath), 'ENOENT');
-    assertFsError(() => ov.stat(exactPath + '/'), 'ENAMETOOLONG');
+    assertFsError(() => ov.stat(exactPath + '/'), 'ENAMETOOLONG'); // 4096 bytes, as the kernel says
   });
 
   test('bad input: 40 symlinks in a row resolve, 41 are ELOOP', () => {

@@ -141,10 +141,11 @@ describe('walk stop reasons', () => {
     expect(stoppedIs('..')).toBe(true);
   });
 
-  it('ENAMETOOLONG for a path over PATH_MAX or a component over NAME_MAX', () => {
+  it('ENAMETOOLONG for a path of PATH_MAX bytes (the kernel counts the NUL) or a component over NAME_MAX', () => {
     expect(walkStr('/' + 'z/'.repeat(2048))).toBe(WALK_ENAMETOOLONG); // 4097 bytes
     expect(res(RES_INDEX)).toBe(-1);
-    expect(walkStr('/' + 'z/'.repeat(2047) + 'z')).toBe(WALK_MISS); // 4096 bytes is fine
+    expect(walkStr('/' + 'z/'.repeat(2047) + 'z')).toBe(WALK_ENAMETOOLONG); // 4096 bytes
+    expect(walkStr('/' + 'z/'.repeat(2047))).toBe(WALK_MISS); // 4095 bytes is fine
     expect(walkStr('/a/' + 'x'.repeat(256) + '/b')).toBe(WALK_ENAMETOOLONG);
     expect(res(RES_INDEX)).toBe(1);
     expect(res(RES_NAME_LEN)).toBe(256);

@@ -26,7 +26,8 @@
 // - walk(path, now, opts) splits an absolute path into components inside the cache and walks them
 //   from the root. Empty components and "." are skipped; ".." pops to the parent entry of the
 //   walk (at the root: WALK_EINVAL — Strata refuses to climb above the overlay's root). A NUL
-//   byte, a relative path, or a path of more than PATH_MAX bytes is WALK_EINVAL /
+//   byte, a relative path, or a path of PATH_MAX bytes or more (PATH_MAX counts the terminating
+//   NUL, as the kernel's does) is WALK_EINVAL /
 //   WALK_ENAMETOOLONG; a component over NAME_MAX bytes is WALK_ENAMETOOLONG when reached.
 // - Per component k (looked up in the directory entry reached so far):
 //     not cached → MISS; changed → CHANGED; deadline passed → EXPIRED; negative → NEGATIVE;
@@ -48,7 +49,9 @@
 //   from there without copying the path again.
 // - follow(target, now): after WALK_SYMLINK, continue with `target` followed by the components
 //   after k. A relative target continues from the symlink's directory; an absolute one from root.
-//   The caller counts follows (MAX_SYMLINKS → ELOOP). An empty target is WALK_EINVAL.
+//   The caller counts follows (MAX_SYMLINKS → ELOOP). An empty target is WALK_EINVAL; a target
+//   of PATH_MAX bytes or more WALK_ENAMETOOLONG — the expanded path as a whole has no limit (the
+//   kernel walks a link's body and the rest of the path separately).
 // - resume(id) treats entry `id` as the valid answer for the stopped component k (sets its
 //   reference bit, counts nothing) and goes on exactly as a hit would: it may stop NEGATIVE,
 //   SYMLINK, NOTDIR or FOUND on it, or push it and walk on.

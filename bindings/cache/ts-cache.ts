@@ -108,7 +108,8 @@ export class TsDentryCache implements DentryCache {
   follow(target: string, now: number): number {
     assertString(target, 'target');
     const rest = this.path.slice(this.stopNameEnd);
-    const whole = this.checkPath(target + rest);
+    // Only the target is held to PATH_MAX (the kernel walks it and the rest separately).
+    const whole = this.checkPath(target + rest, target);
     if (whole !== WALK_FOUND) return whole;
     if (target.length === 0) return this.stopWhole(WALK_EINVAL);
     if (target.charCodeAt(0) === 47) this.stack.length = 1;
@@ -120,12 +121,13 @@ export class TsDentryCache implements DentryCache {
   }
 
   /** Load `path` as the walk's buffer and check whole-path rules; WALK_FOUND means "go on". */
-  private checkPath(path: string): number {
+  private checkPath(path: string, limited: string = path): number {
     this.path = path;
     this.ascii = !NON_ASCII.test(path);
     this.pos = 0;
     this.index = 0;
-    if (path.length > PATH_MAX || (!this.ascii && Buffer.byteLength(path) > PATH_MAX)) return this.stopWhole(WALK_ENAMETOOLONG);
+    // PATH_MAX counts the terminating NUL, as the kernel's does.
+    if (limited.length >= PATH_MAX || (NON_ASCII.test(limited) && Buffer.byteLength(limited) >= PATH_MAX)) return this.stopWhole(WALK_ENAMETOOLONG);
     if (path.includes('\0')) return this.stopWhole(WALK_EINVAL);
     return WALK_FOUND;
   }

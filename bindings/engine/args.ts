@@ -23,10 +23,15 @@ export function checkPath(path: unknown, name = 'path'): asserts path is string 
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
+/** Over the kernel's PATH_MAX, which counts the terminating NUL: 4096 bytes is already too long. */
+export function tooLong(path: string): boolean {
+  return path.length >= PATH_MAX || (NON_ASCII.test(path) && Buffer.byteLength(path) >= PATH_MAX);
+}
+
 /** The whole-path checks the cache makes on a walk, for operations that split the path first. */
 export function checkWholePath(path: string, syscall: string, ePath: string = path, eDest?: string): void {
   if (path.includes('\0')) throw fsError('EINVAL', syscall, ePath, eDest);
-  if (path.length > PATH_MAX || (NON_ASCII.test(path) && Buffer.byteLength(path) > PATH_MAX)) throw fsError('ENAMETOOLONG', syscall, ePath, eDest);
+  if (tooLong(path)) throw fsError('ENAMETOOLONG', syscall, ePath, eDest);
   if (path.charCodeAt(0) !== 47 /* / */) throw fsError('EINVAL', syscall, ePath, eDest);
 }
 

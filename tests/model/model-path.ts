@@ -19,7 +19,7 @@ export function byteLength(s: string): number {
 
 /**
  * Check a caller's path argument. A non-string is a TypeError (as node:fs's ERR_INVALID_ARG_TYPE);
- * NUL bytes and relative paths are EINVAL and a path over PATH_MAX bytes ENAMETOOLONG — the
+ * NUL bytes and relative paths are EINVAL and a path of PATH_MAX bytes or more ENAMETOOLONG — the
  * cache's whole-path errors, raised with the operation's syscall name.
  */
 export function parsePath(
@@ -34,7 +34,7 @@ export function parsePath(
     throw err;
   }
   if (path.includes('\0')) throw fail('EINVAL');
-  if (byteLength(path) > PATH_MAX) throw fail('ENAMETOOLONG');
+  if (byteLength(path) >= PATH_MAX) throw fail('ENAMETOOLONG'); // PATH_MAX counts the NUL
   if (!path.startsWith('/')) throw fail('EINVAL');
   const components = path.split('/').filter((c) => c !== '');
   return { components, trailingSlash: components.length > 0 && path.endsWith('/') };
