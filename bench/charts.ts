@@ -28,23 +28,22 @@ export interface Chart {
   spec: TopLevelSpec;
 }
 
-/** ops/s per policy vs lower change rate, one panel per TTL setting. */
-function policyOps(results: Result[]): Chart | undefined {
-  const rows = results.filter((r) => r.suite === 'policies' && r.name === 'mixed ops');
+/** One value per policy vs lower change rate, one panel per TTL setting. */
+function policyChart(rows: Result[], file: string, title: string, yTitle: string, value: (r: Result) => number): Chart | undefined {
   if (rows.length === 0) return undefined;
   return {
-    file: 'policies-ops',
-    title: 'Operations per second vs lower change rate, per policy',
+    file,
+    title,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      data: { values: rows.map((r) => ({ policy: r.impl, rate: rateLabel(Number(r.params.changeRate)), ttl: `TTL ${r.params.ttl}`, ops: r.hz })) },
+      data: { values: rows.map((r) => ({ policy: r.impl, rate: rateLabel(Number(r.params.changeRate)), ttl: `TTL ${r.params.ttl}`, value: value(r) })) },
       facet: { column: { field: 'ttl', type: 'nominal', title: null } },
       spec: {
         width: WIDTH, height: HEIGHT,
         mark: { type: 'line', point: true },
         encoding: {
           x: { field: 'rate', type: 'ordinal', sort: RATE_ORDER, title: 'lower changes (% of operations)' },
-          y: { field: 'ops', type: 'quantitative', title: 'ops/s' },
+          y: { field: 'value', type: 'quantitative', title: yTitle },
           color: { field: 'policy', type: 'nominal' },
           // Dashes keep lines apart where two policies give the same value (strict vs legacy).
           strokeDash: { field: 'policy', type: 'nominal' },
@@ -54,30 +53,17 @@ function policyOps(results: Result[]): Chart | undefined {
   };
 }
 
+const mixedOps = (results: Result[]) => results.filter((r) => r.suite === 'policies' && r.name === 'mixed ops');
+
+/** ops/s per policy vs lower change rate. */
+function policyOps(results: Result[]): Chart | undefined {
+  return policyChart(mixedOps(results), 'policies-ops', 'Operations per second vs lower change rate, per policy', 'ops/s', (r) => r.hz);
+}
+
 /** ESTALE rate vs change rate, per policy (relaxed stays at 0 by definition). */
 function policyEstale(results: Result[]): Chart | undefined {
-  const rows = results.filter((r) => r.suite === 'policies' && r.name === 'mixed ops' && r.extra?.estaleRate !== undefined);
-  if (rows.length === 0) return undefined;
-  return {
-    file: 'policies-estale',
-    title: 'ESTALE answers vs lower change rate, per policy',
-    spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      data: { values: rows.map((r) => ({ policy: r.impl, rate: rateLabel(Number(r.params.changeRate)), ttl: `TTL ${r.params.ttl}`, estale: Number(r.extra!.estaleRate) })) },
-      facet: { column: { field: 'ttl', type: 'nominal', title: null } },
-      spec: {
-        width: WIDTH, height: HEIGHT,
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 'rate', type: 'ordinal', sort: RATE_ORDER, title: 'lower changes (% of operations)' },
-          y: { field: 'estale', type: 'quantitative', title: 'ESTALE (% of operations)' },
-          color: { field: 'policy', type: 'nominal' },
-          // Dashes keep lines apart where two policies give the same value (strict vs legacy).
-          strokeDash: { field: 'policy', type: 'nominal' },
-        },
-      },
-    },
-  };
+  const rows = mixedOps(results).filter((r) => r.extra?.estaleRate !== undefined);
+  return policyChart(rows, 'policies-estale', 'ESTALE answers vs lower change rate, per policy', 'ESTALE (% of operations)', (r) => Number(r.extra!.estaleRate));
 }
 
 /** Latency vs number of cached entries: the cache alone and through the Overlay. */
