@@ -3,21 +3,14 @@
 // refused with EINVAL like every other corrupt or hostile archive, never some other error.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
+import { tarArchive } from './helpers/tar-archive.js';
 import { MemoryLayer, Overlay, TarLayer } from '../bindings/index.js';
 
-type Header = tar.Headers;
+type Header = Partial<tar.Headers> & { name: string };
 
-async function archive(members: [Header, string?][]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => pack.on('end', resolve));
-  for (const [h, body] of members) pack.entry({ mode: h.type === 'directory' ? 0o755 : 0o644, ...h }, body);
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
+/** Members as [header, data] pairs, as tar-stream takes them. */
+const archive = (members: [Header, string?][]) => tarArchive(members.map(([h, data]) => ({ ...h, data })));
 
 /** The whole merged tree, one token per object. */
 function tree(ov: Overlay, p = '/'): string[] {

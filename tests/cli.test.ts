@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
+import { tarArchive as archive } from './helpers/tar-archive.js';
 import { isRoot, makeWhiteoutDevice, removeTree, scratchDir, setXattrRaw, writeTree } from './kernel/host-fixtures.js';
 
 const CLI = fileURLToPath(new URL('../bindings/cli.js', import.meta.url));
@@ -19,20 +19,6 @@ interface Run { status: number | null; stdout: string; stderr: string; raw: Buff
 function strata(...args: string[]): Run {
   const r = spawnSync(process.execPath, [CLI, ...args], { timeout: 30_000 });
   return { status: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), raw: r.stdout };
-}
-
-async function archive(members: { name: string; type?: 'file' | 'directory' | 'symlink'; data?: string; linkname?: string }[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => pack.on('end', resolve));
-  for (const m of members) {
-    const type = m.type ?? 'file';
-    pack.entry({ name: m.name, type, linkname: m.linkname, mode: type === 'directory' ? 0o755 : 0o644, mtime: new Date(1_700_000_000_000) }, type === 'file' ? m.data ?? '' : undefined);
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
 }
 
 /** Every name, type and content under a host directory, for before/after comparison. */

@@ -3,24 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { Overlay, TarLayer } from '../bindings/index.js';
-
-interface Member { name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; data?: string; linkname?: string; mode?: number }
-
-async function archive(members: Member[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => pack.on('end', resolve));
-  for (const m of members) {
-    const type = m.type ?? 'file';
-    pack.entry({ name: m.name, type, linkname: m.linkname, mode: m.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: new Date(1_700_000_000_000) }, type === 'file' ? m.data ?? '' : undefined);
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
+import { tarArchive as archive } from './helpers/tar-archive.js';
 
 const base = () => archive([
   { name: 'etc/', type: 'directory' },
