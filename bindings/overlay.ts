@@ -21,6 +21,7 @@ import { ChangeMapper } from './engine/change-map.js';
 import { CopyUp, WriteJournal } from './engine/copy-up.js';
 import { EntryTable } from './engine/entry-table.js';
 import { InodeNumbers } from './engine/inode-numbers.js';
+import { OwnWriter, OwnWrites } from './engine/own-writes.js';
 import { listingModes, mergeListing, type Listing } from './engine/readdir.js';
 import { entryPath, RedirectIndex } from './engine/redirects.js';
 import { MAX_RESTARTS, Resolver } from './engine/resolver.js';
@@ -110,15 +111,17 @@ export class Overlay {
     this.redirectDir = options.redirectDir === true;
     this.metacopy = options.metacopy === true;
     this.layers = [upper, ...lowers];
-    this.upper = upper !== undefined && upper.writable ? upper : undefined;
+    // Writes go through OwnWriter, so that this overlay's listeners skip what they notify.
+    const own = new OwnWrites();
+    this.upper = upper !== undefined && upper.writable ? new OwnWriter(upper, own) : undefined;
     this.cache = createCache({ impl: options.cache?.impl, capacity: options.cache?.capacity });
     this.table = new EntryTable(this.cache);
     this.redirects = new RedirectIndex(this.cache, this.table);
     const clock = options.clock ?? (() => performance.now());
     this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, policyFor(options.policy), this.redirectDir, clock);
-    this.copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, this.metacopy);
+    this.copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, this.metacopy, this.upper);
     this.changes = new ChangeMapper(this.cache, this.table, this.redirects, this.resolver);
-    this.resources = subscribeWeakly(this, this.layers, this.changes, this.cache);
+    this.resources = subscribeWeakly(this, this.layers, this.changes, this.cache, own);
   }
 
   /** True when the overlay has a writable upper; otherwise every write fails with EROFS. */

@@ -435,7 +435,7 @@ describe('DirLayer watch', { skip: needRoot }, () => {
     assert.fail(`no event for ${what}; got ${JSON.stringify(events)}`);
   }
 
-  it('reports host changes (create, remove, replace, whiteout, opaque, data) and not its own writes', async () => {
+  it('reports host changes (create, remove, replace, whiteout, opaque, data); its own writes once, at once', async () => {
     const { base, root } = freshRoot({ 'a/f': '1', 'a/g': '2', 'b/': null });
     const layer = new DirLayer(root, { watch: true });
     const events: LayerChange[] = [];
@@ -445,9 +445,14 @@ describe('DirLayer watch', { skip: needRoot }, () => {
       layer.createNode(a, 'own', { type: 'file', mode: 0o644, data: bytes('x') });
       layer.putWhiteout(a, 'g');
       layer.writeData(layer.lookup(a, 'own'), bytes('y'));
+      assert.deepEqual(events.splice(0), [
+        { dir: '/a', name: 'own', kind: 'create' },
+        { dir: '/a', name: 'g', kind: 'whiteout' },
+        { dir: '/a', name: 'own', kind: 'data' },
+      ], 'own writes are notified synchronously');
       fs.writeFileSync(path.join(root, 'a/new'), 'n');
       await until(events, (c) => c.dir === '/a' && c.name === 'new' && c.kind === 'create', 'create /a/new');
-      assert.deepEqual(events.filter((c) => c.name === 'own' || c.name === 'g'), [], 'own writes are not reported');
+      assert.deepEqual(events.filter((c) => c.name === 'own' || c.name === 'g'), [], 'the watcher does not report own writes again');
       fs.unlinkSync(path.join(root, 'a/new'));
       await until(events, (c) => c.name === 'new' && c.kind === 'remove', 'remove /a/new');
       fs.rmSync(path.join(root, 'a/f'));

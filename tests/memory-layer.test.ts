@@ -200,7 +200,52 @@ describe('MemoryLayer: the Layer interface', () => {
     l.createNode(d, 'child', { type: 'file', mode: 0o644 });
     assertFsError(() => l.createNode(l.root(), 'e', { type: 'dir', mode: 0o755 }), 'ENOTEMPTY');
     assertFsError(() => l.createNode(l.root(), 'w', { type: 'dir', mode: 0o755 }), 'ENOTDIR');
-    assert.deepEqual(changes, [], 'the overlay\'s writes do not notify');
+    // Like the path methods: over a whiteout is a create, over an object a replace.
+    assert.deepEqual(changes, [
+      { dir: '/', name: 'w', kind: 'create' },
+      { dir: '/', name: 'e', kind: 'replace' },
+      { dir: '/e', name: 'child', kind: 'create' },
+    ], 'the overlay\'s writes notify (failed ones do not)');
+  });
+
+  test('every write by handle notifies what the matching path method would, naming objects by a live link', () => {
+    const { l, changes } = watched();
+    l.mkdir('/a/b', { recursive: true });
+    l.writeFile('/a/b/f', 'x');
+    l.link('/a/b/f', '/a/f2');
+    changes.length = 0;
+    const b = l.handleAt('/a/b');
+    const f = l.handleAt('/a/b/f');
+    l.writeData(f, bytes('y'));
+    l.setMode(f, 0o600);
+    l.setOwner(b, 1, 2);
+    l.setTimes(l.root(), 1, 2);
+    l.setXattr(f, 'user.k', bytes('v'));
+    l.setOpaqueMark(b, true);
+    l.setRedirectMark(b, '/z');
+    l.putWhiteout(b, 'w');
+    l.removeName(b, 'w');
+    l.renameName(b, 'f', l.root(), 'g');
+    l.linkName(f, b, 'f3');
+    // f3 is f's latest link, now removed: f is named by another of its links (found by search).
+    l.removeName(b, 'f3');
+    l.setMode(f, 0o644);
+    assert.deepEqual(changes, [
+      { dir: '/a', name: 'f2', kind: 'data' },
+      { dir: '/a', name: 'f2', kind: 'meta' },
+      { dir: '/a', name: 'b', kind: 'meta' },
+      { dir: '/', name: '', kind: 'meta' },
+      { dir: '/a', name: 'f2', kind: 'meta' },
+      { dir: '/a/b', name: '', kind: 'opaque' },
+      { dir: '/a/b', name: '', kind: 'redirect' },
+      { dir: '/a/b', name: 'w', kind: 'whiteout' },
+      { dir: '/a/b', name: 'w', kind: 'remove' },
+      { dir: '/a/b', name: 'f', kind: 'rename' },
+      { dir: '/', name: 'g', kind: 'rename' },
+      { dir: '/a/b', name: 'f3', kind: 'create' },
+      { dir: '/a/b', name: 'f3', kind: 'remove' },
+      { dir: '/a', name: 'f2', kind: 'meta' },
+    ]);
   });
 
   test('metacopy files: marked until their data is written', () => {

@@ -47,6 +47,8 @@ export class CopyUp {
     private readonly redirects: RedirectIndex,
     private readonly inodes: InodeNumbers,
     private readonly metacopy: boolean,
+    /** The upper as the overlay writes to it (engine/own-writes.ts); reads go to layers[0]. */
+    private readonly writer: Layer | undefined,
   ) {}
 
   private get upper(): Layer { return this.layers[0]!; }
@@ -125,7 +127,7 @@ export class CopyUp {
   }
 
   private create(dir: Handle, name: string, spec: NodeSpec, j: WriteJournal): Handle {
-    const upper = this.upper;
+    const upper = this.writer!;
     const h = upper.createNode(dir, name, spec);
     j.onUndo(() => upper.removeName(dir, name));
     return h;

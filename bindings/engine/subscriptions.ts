@@ -3,11 +3,12 @@
 // FinalizationRegistry unsubscribes and gives the dentry cache back (a WASM instance is pooled).
 // The listeners are made here, outside the Overlay class, on purpose: a closure made inside an
 // Overlay method shares that method's context, `this` included, and would pin the overlay to
-// every layer it ever used.
+// every layer it ever used. A listener skips the overlay's own writes (engine/own-writes.ts).
 import type { DentryCache } from '../cache/dentry-cache.js';
-import type { LayerChange } from '../layers/layer.js';
+import type { Layer, LayerChange } from '../layers/layer.js';
 import type { ChangeMapper } from './change-map.js';
 import type { LayerStack } from './lookup.js';
+import type { OwnWrites } from './own-writes.js';
 
 /** What an overlay holds on to until close() or collection. Must not reference the overlay. */
 export interface OverlayResources {
@@ -19,11 +20,11 @@ export interface OverlayResources {
 const finalizer = new FinalizationRegistry<OverlayResources>((resources) => release(resources));
 
 /** Subscribe `changes` to every layer of the stack on behalf of `owner` (weakly, see above). */
-export function subscribeWeakly(owner: object, layers: LayerStack, changes: ChangeMapper, cache: DentryCache): OverlayResources {
+export function subscribeWeakly(owner: object, layers: LayerStack, changes: ChangeMapper, cache: DentryCache, own: OwnWrites): OverlayResources {
   const ref = new WeakRef(changes);
   const resources: OverlayResources = { unsubscribe: [], cache, released: false };
   layers.forEach((layer, index) => {
-    if (layer !== undefined) resources.unsubscribe.push(layer.subscribe(listener(ref, index)));
+    if (layer !== undefined) resources.unsubscribe.push(layer.subscribe(listener(ref, index, layer, own)));
   });
   finalizer.register(owner, resources, resources);
   return resources;
@@ -38,6 +39,8 @@ export function release(resources: OverlayResources): void {
   resources.cache.dispose();
 }
 
-function listener(ref: WeakRef<ChangeMapper>, index: number): (change: LayerChange) => void {
-  return (change) => ref.deref()?.apply(index, change);
+function listener(ref: WeakRef<ChangeMapper>, index: number, layer: Layer, own: OwnWrites): (change: LayerChange) => void {
+  return (change) => {
+    if (own.writing !== layer) ref.deref()?.apply(index, change);
+  };
 }

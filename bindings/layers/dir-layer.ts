@@ -277,7 +277,8 @@ export class DirLayer implements Layer {
     if (change !== undefined) this.emit(change);
   }
 
-  // ---- writes (the overlay drives these; they do not notify) ---------------------------------
+  // ---- writes (the overlay drives these). Each notifies subscribers at once, with the change the
+  // watcher would report; the watcher itself drops the events they raise (expectSelf) ---------
 
   createNode(dir: Handle, name: string, spec: NodeSpec): Handle {
     return this.atDirForWrite(dir, name, 'create', (d, childPath) => {
@@ -285,6 +286,8 @@ export class DirLayer implements Layer {
         // It would read back as a whiteout.
         throw fsError('EPERM', 'mknod', displayPath(childPath));
       }
+      const before = this.listeners.size > 0 ? this.tree.lstatAt(d.fd, name, childPath) : undefined;
+      const replaced = before !== undefined && !this.format.isWhiteoutDevice(before);
       const work = this.workdir();
       const temp = this.tempName();
       try {
@@ -297,12 +300,14 @@ export class DirLayer implements Layer {
       const st = this.tree.lstatAt(d.fd, name, childPath);
       if (st === undefined) throw fsError('ESTALE', 'create', displayPath(childPath));
       this.watcher?.expectSelf(childPath);
-      return this.table.intern(childPath, st);
+      const h = this.table.intern(childPath, st);
+      this.emitAt(childPath, replaced ? 'replace' : 'create');
+      return h;
     });
   }
 
   writeData(h: Handle, data: Uint8Array): void {
-    this.atObjectForWrite(h, 'write', (e) => {
+    this.atObjectForWrite(h, 'write', 'data', (e) => {
       if (e.st.isDirectory()) throw fsError('EISDIR', 'write', displayPath(e.path));
       if (!e.st.isFile()) throw fsError('EINVAL', 'write', displayPath(e.path));
       host('write', e.path, () => {
@@ -318,23 +323,23 @@ export class DirLayer implements Layer {
   }
 
   setMode(h: Handle, mode: number): void {
-    this.atObjectForWrite(h, 'chmod', (e) => {
+    this.atObjectForWrite(h, 'chmod', 'meta', (e) => {
       if (e.st.isSymbolicLink()) return; // Linux symlinks have no mode of their own.
       host('chmod', e.path, () => fs.chmodSync(procPath(e.fd), mode & 0o7777));
     });
   }
 
   setOwner(h: Handle, uid: number, gid: number): void {
-    this.atObjectForWrite(h, 'chown', (e) => host('chown', e.path, () => fs.chownSync(procPath(e.fd), uid, gid)));
+    this.atObjectForWrite(h, 'chown', 'meta', (e) => host('chown', e.path, () => fs.chownSync(procPath(e.fd), uid, gid)));
   }
 
   setTimes(h: Handle, atimeMs: number, mtimeMs: number): void {
-    this.atObjectForWrite(h, 'utime', (e) =>
+    this.atObjectForWrite(h, 'utime', 'meta', (e) =>
       host('utime', e.path, () => fs.utimesSync(procPath(e.fd), atimeMs / 1000, mtimeMs / 1000)));
   }
 
   setXattr(h: Handle, key: string, value: Uint8Array | undefined): void {
-    this.atObjectForWrite(h, 'setxattr', (e) => {
+    this.atObjectForWrite(h, 'setxattr', 'meta', (e) => {
       if (this.format.isPrivateXattr(key)) throw fsError('EPERM', 'setxattr', displayPath(e.path));
       const at = this.xattrPath(e);
       host('setxattr', e.path, () => (value === undefined ? removeXattr(at, key) : setXattr(at, key, value)));
@@ -343,7 +348,7 @@ export class DirLayer implements Layer {
   }
 
   setOpaqueMark(dir: Handle, opaque: boolean): void {
-    this.atObjectForWrite(dir, 'setxattr', (d) => {
+    this.atObjectForWrite(dir, 'setxattr', 'opaque', (d) => {
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'setxattr', displayPath(d.path));
       if (this.format.whiteouts === 'oci') {
         const marker = procPath(d.fd, OCI_OPAQUE_MARKER);
@@ -356,7 +361,7 @@ export class DirLayer implements Layer {
   }
 
   setRedirectMark(dir: Handle, origin: string | undefined): void {
-    this.atObjectForWrite(dir, 'setxattr', (d) => {
+    this.atObjectForWrite(dir, 'setxattr', 'redirect', (d) => {
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'setxattr', displayPath(d.path));
       const at = this.xattrPath(d);
       if (origin === undefined) {
@@ -375,6 +380,7 @@ export class DirLayer implements Layer {
       if (st !== undefined) this.removeAt(d.fd, name, childPath, st);
       if (ociWhiteout) host('unlink', childPath, () => fs.unlinkSync(procPath(d.fd, this.format.ociWhiteoutName(name))));
       this.watcher?.expectSelf(childPath);
+      this.emitAt(childPath, 'remove');
     });
   }
 
@@ -398,6 +404,7 @@ export class DirLayer implements Layer {
         if (st !== undefined) this.forget(childPath, st);
       }
       this.watcher?.expectSelf(childPath);
+      this.emitAt(childPath, 'whiteout');
     });
   }
 
@@ -426,12 +433,14 @@ export class DirLayer implements Layer {
         if (this.format.whiteouts === 'oci') this.removeOciWhiteout(td.fd, to, toPath);
         this.watcher?.expectSelf(fromPath);
         this.watcher?.expectSelf(toPath);
+        this.emitAt(fromPath, 'rename');
+        this.emitAt(toPath, 'rename');
       });
     });
   }
 
   linkName(h: Handle, dir: Handle, name: string): void {
-    this.atObjectForWrite(h, 'link', (e) => {
+    this.atObjectForWrite(h, 'link', undefined, (e) => {
       if (e.st.isDirectory()) throw fsError('EPERM', 'link', displayPath(e.path));
       this.atDirForWrite(dir, name, 'link', (d, linkPath) => {
         const existing = this.tree.lstatAt(d.fd, name, linkPath);
@@ -459,6 +468,7 @@ export class DirLayer implements Layer {
         if (this.format.whiteouts === 'oci') this.removeOciWhiteout(d.fd, name, linkPath);
         this.table.intern(linkPath, st);
         this.watcher?.expectSelf(linkPath);
+        this.emitAt(linkPath, 'create');
       });
     });
   }
@@ -509,14 +519,25 @@ export class DirLayer implements Layer {
     }
   }
 
-  private atObjectForWrite<T>(h: Handle, syscall: string, fn: (e: Entry) => T): T {
+  /** A write to the object itself; `change` is notified at each of its known names (none for link). */
+  private atObjectForWrite<T>(h: Handle, syscall: string, change: LayerChange['kind'] | undefined, fn: (e: Entry) => T): T {
     this.checkWritable(syscall);
     const out = this.atObject(h, syscall, fn);
-    if (this.watcher !== undefined) {
-      const record = this.table.get(h);
-      for (const p of record?.paths ?? []) this.watcher.expectSelf(p);
+    const paths = [...(this.table.get(h)?.paths ?? [])];
+    for (const p of paths) this.watcher?.expectSelf(p);
+    if (change === 'opaque' || change === 'redirect') {
+      for (const p of paths) this.emit({ dir: displayPath(p), name: '', kind: change });
+    } else if (change !== undefined) {
+      for (const p of paths) this.emitAt(p, change);
     }
     return out;
+  }
+
+  /** Notify a change at the name `layerPath` (a write through the Layer interface). */
+  private emitAt(layerPath: string, kind: LayerChange['kind']): void {
+    if (this.listeners.size === 0) return;
+    const slash = layerPath.lastIndexOf('/');
+    this.emit({ dir: displayPath(slash < 0 ? '' : layerPath.slice(0, slash)), name: layerPath.slice(slash + 1), kind });
   }
 
   /** Run `fn` with the directory `dir` (checked to be one) and the path of `name` in it. */

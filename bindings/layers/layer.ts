@@ -103,8 +103,11 @@ export interface Layer {
   subscribe(listener: LayerListener): () => void;
 
   // Writes (upper only; a read-only layer throws EROFS). The overlay drives these; a direct
-  // change to a layer goes through the layer's own path-based methods and notifies listeners.
-  // Writes made through this interface do not notify (the overlay that made them knows).
+  // change to a layer goes through the layer's own path-based methods. Both notify every
+  // subscriber, synchronously, once the write is complete: a write through this interface sends
+  // the LayerChange the matching path method would (data/meta at a name of the object, opaque/
+  // redirect on the directory itself), so other overlays sharing the layer see it. The writing
+  // overlay skips the notifications of its own calls (engine/own-writes.ts).
   /** Create `name` in `dir` fully formed, or replace what is there, atomically. */
   createNode(dir: Handle, name: string, spec: NodeSpec): Handle;
   /** Overwrite a file's data (whole) — clears metacopy. */

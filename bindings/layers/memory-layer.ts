@@ -1,6 +1,6 @@
 // MemoryLayer: a mutable in-memory layer. Two faces:
-// - the handle-based `Layer` interface the overlay drives (these writes never notify: the overlay
-//   that makes them knows), and
+// - the handle-based `Layer` interface the overlay drives (each write notifies subscribers with
+//   the `LayerChange` the matching path method sends; the writing overlay skips its own), and
 // - path-based methods (`mkdir`, `writeFile`, `unlink`, …) that model changes made to the layer
 //   itself, underneath the overlays using it; each notifies subscribers with a `LayerChange`.
 // Handles double as inode numbers: one per-layer counter, never reused, so a cached handle can be
@@ -54,9 +54,12 @@ interface MemNode {
   target: string;
   xattrs: Map<string, Uint8Array>;
   metacopy: boolean;
-  // Directories only: name → handle or WHITEOUT; the parent handle (for loop checks).
+  // Directories only: name → handle or WHITEOUT.
   children: Map<string, Handle> | undefined;
+  // Where the node was last linked (a directory's only name): for loop checks, and to name the
+  // node in a change notified for a write by handle.
   parent: Handle;
+  name: string;
   opaque: boolean;
   redirect: string | undefined;
 }
@@ -176,7 +179,7 @@ export class MemoryLayer implements Layer {
     };
   }
 
-  // ---- Layer: writes (no notification) ----
+  // ---- Layer: writes (notify like the matching path method) ----
 
   createNode(dir: Handle, name: string, spec: NodeSpec): Handle {
     this.checkWritable('open');
@@ -188,6 +191,7 @@ export class MemoryLayer implements Layer {
     this.setChild(d, name, h);
     if (old !== undefined && old > 0) this.dropLink(old);
     this.touchDir(d);
+    this.notifyIn(dir, name, old !== undefined && old > 0 ? 'replace' : 'create');
     return h;
   }
 
@@ -199,6 +203,7 @@ export class MemoryLayer implements Layer {
     n.size = n.data.length;
     n.metacopy = false;
     n.mtimeMs = n.ctimeMs = this.clock();
+    this.notifyNode(h, 'data');
   }
 
   setMode(h: Handle, mode: number): void {
@@ -206,6 +211,7 @@ export class MemoryLayer implements Layer {
     const n = this.live(h, 'chmod');
     n.mode = (n.mode & S_IFMT) | (mode & 0o7777);
     n.ctimeMs = this.clock();
+    this.notifyNode(h, 'meta');
   }
 
   setOwner(h: Handle, uid: number, gid: number): void {
@@ -214,6 +220,7 @@ export class MemoryLayer implements Layer {
     n.uid = uid;
     n.gid = gid;
     n.ctimeMs = this.clock();
+    this.notifyNode(h, 'meta');
   }
 
   setTimes(h: Handle, atimeMs: number, mtimeMs: number): void {
@@ -222,11 +229,12 @@ export class MemoryLayer implements Layer {
     n.atimeMs = atimeMs;
     n.mtimeMs = mtimeMs;
     n.ctimeMs = this.clock();
+    this.notifyNode(h, 'meta');
   }
 
   /**
    * Set (or with `undefined` remove) an xattr. By handle it is the overlay's write (EROFS on a
-   * read-only layer, no notification); by layer path it is a change underneath ('meta').
+   * read-only layer); by layer path it is a change underneath. Either way subscribers get 'meta'.
    */
   setXattr(h: Handle, key: string, value: Uint8Array | undefined): void;
   setXattr(p: string, key: string, value: Uint8Array | undefined): void;
@@ -237,16 +245,19 @@ export class MemoryLayer implements Layer {
     if (value === undefined) n.xattrs.delete(key);
     else n.xattrs.set(key, new Uint8Array(value));
     n.ctimeMs = this.clock();
+    this.notifyNode(target, 'meta');
   }
 
   setOpaqueMark(dir: Handle, opaque: boolean): void {
     this.checkWritable('setxattr');
     this.liveDir(dir, 'setxattr').opaque = opaque;
+    this.notifyDir(dir, 'opaque');
   }
 
   setRedirectMark(dir: Handle, origin: string | undefined): void {
     this.checkWritable('setxattr');
     this.liveDir(dir, 'setxattr').redirect = origin;
+    this.notifyDir(dir, 'redirect');
   }
 
   removeName(dir: Handle, name: string): void {
@@ -259,6 +270,7 @@ export class MemoryLayer implements Layer {
     this.deleteChild(d, name);
     if (h > 0) this.dropLink(h);
     this.touchDir(d);
+    this.notifyIn(dir, name, 'remove');
   }
 
   putWhiteout(dir: Handle, name: string): void {
@@ -270,11 +282,14 @@ export class MemoryLayer implements Layer {
     this.setChild(d, name, WHITEOUT);
     if (n !== undefined) this.dropLink(old!);
     this.touchDir(d);
+    this.notifyIn(dir, name, 'whiteout');
   }
 
   renameName(fromDir: Handle, from: string, toDir: Handle, to: string): void {
     this.checkWritable('rename');
     this.moveName(fromDir, from, toDir, to, from, to);
+    this.notifyIn(fromDir, from, 'rename');
+    this.notifyIn(toDir, to, 'rename');
   }
 
   linkName(h: Handle, dir: Handle, name: string): void {
@@ -288,6 +303,7 @@ export class MemoryLayer implements Layer {
     n.nlink = ++n.links;
     n.ctimeMs = this.clock();
     this.touchDir(d);
+    this.notifyIn(dir, name, 'create');
   }
 
   // ---- Direct, path-based changes (notify subscribers) ----
@@ -559,7 +575,8 @@ export class MemoryLayer implements Layer {
       xattrs,
       metacopy: spec.type === 'file' && spec.metacopy === true,
       children: isDir ? new Map() : undefined,
-      parent: isDir ? parent : 0,
+      parent,
+      name: '',
       opaque: isDir && spec.opaque === true,
       redirect: isDir ? spec.redirect : undefined,
     });
@@ -638,6 +655,11 @@ export class MemoryLayer implements Layer {
   private setChild(d: MemNode, name: string, h: Handle): void {
     d.nlink += this.dirCount(h) - this.dirCount(d.children!.get(name));
     d.children!.set(name, h);
+    if (h > 0) {
+      const n = this.nodes[h]!;
+      n.parent = d.ino;
+      n.name = name;
+    }
   }
 
   /** Remove `name` from directory `d`, keeping d's nlink; before the node is dropped. */
@@ -675,6 +697,59 @@ export class MemoryLayer implements Layer {
     if (parts.length === 0) return { d: this.nodes[dir]!, dirHandle: dir, name: '', h: ABSENT, dirPath: '/' };
     const name = parts[parts.length - 1];
     return { d: this.nodes[dir]!, dirHandle: dir, name, h: this.lookup(dir, name), dirPath: joinPath(parts, parts.length - 1) };
+  }
+
+  /** A write by handle changed `name` in directory `dir`. */
+  private notifyIn(dir: Handle, name: string, kind: LayerChange['kind']): void {
+    if (this.listeners.length === 0) return;
+    const dirPath = this.pathOf(dir);
+    if (dirPath !== undefined) this.notify(dirPath, name, kind);
+  }
+
+  /** A write by handle changed a directory itself (opaque, redirect). */
+  private notifyDir(dir: Handle, kind: LayerChange['kind']): void {
+    if (this.listeners.length === 0) return;
+    const dirPath = this.pathOf(dir);
+    if (dirPath !== undefined) this.notify(dirPath, '', kind);
+  }
+
+  /** A write by handle changed an object's data or attributes: named by one of its links. */
+  private notifyNode(h: Handle, kind: LayerChange['kind']): void {
+    if (this.listeners.length === 0) return;
+    if (h === this.rootHandle) { this.notify('/', '', kind); return; }
+    const n = this.nodes[h]!;
+    const dirPath = this.linkedAt(h) ? this.pathOf(n.parent) : undefined;
+    if (dirPath !== undefined) { this.notify(dirPath, n.name, kind); return; }
+    const found = this.searchPath(this.rootHandle, '/', h);
+    if (found !== undefined) this.notify(found.dir, found.name, kind);
+  }
+
+  /** Whether node `h` is still linked where it was last linked. */
+  private linkedAt(h: Handle): boolean {
+    const n = this.nodes[h];
+    return n !== undefined && this.nodes[n.parent]?.children?.get(n.name) === h;
+  }
+
+  /** The layer path of a live directory (a directory has exactly one name, kept in the node). */
+  private pathOf(dir: Handle): string | undefined {
+    const parts: string[] = [];
+    for (let x = dir; x !== this.rootHandle; x = this.nodes[x]!.parent) {
+      if (!this.linkedAt(x)) return undefined;
+      parts.push(this.nodes[x]!.name);
+    }
+    return '/' + parts.reverse().join('/');
+  }
+
+  /** A hard-linked file whose latest link was removed: find one of its other names. */
+  private searchPath(dir: Handle, dirPath: string, h: Handle): { dir: string; name: string } | undefined {
+    for (const [name, c] of this.nodes[dir]!.children!) {
+      if (c === h) return { dir: dirPath, name };
+      if (c > 0 && this.nodes[c]!.children !== undefined) {
+        const found = this.searchPath(c, dirPath === '/' ? `/${name}` : `${dirPath}/${name}`, h);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
   }
 
   private notify(dir: string, name: string, kind: LayerChange['kind']): void {

@@ -13,8 +13,8 @@
 // closes it.
 //
 // The layer's own writes (an upper written by the overlay) also raise events. They are not
-// reported: after each write the layer records the resulting state of the path (`expectSelf`),
-// and an event that finds exactly that state is dropped.
+// reported here — the layer notifies them itself, at once: after each write it records the
+// resulting state of the path (`expectSelf`), and an event that finds exactly that state is dropped.
 import * as fs from 'node:fs';
 import type { LayerChange } from '../layer.js';
 import { type ContainedTree, displayPath, joinPath, procPath, sameObject } from './contained-tree.js';
