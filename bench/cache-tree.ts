@@ -2,7 +2,7 @@
 // deep, about a quarter of them negative (a resolver's "does not exist" answers). Fan-out per
 // level is chosen so the directories above the leaves number ≈ N/10, and leaves are visited in
 // a seeded random order so walks touch memory the way a big cache does (no hot prefix).
-import { createRng } from '../tests/helpers/prng.js';
+import { createRng } from '../bindings/verify/prng.js';
 
 export const TREE_DEPTH = 9;
 

@@ -3,7 +3,7 @@
 // over three lowers, and an upper holding whiteouts, opaque (reinstalled) packages and new files.
 // `size` scales the file count (1 ≈ 50k files). The same spec is materialised as MemoryLayers,
 // memfs volumes and real directories (bench/materialize/), so every peer sees the same tree.
-import { createRng, type Rng } from '../tests/helpers/prng.js';
+import { createRng, type Rng } from '../bindings/verify/prng.js';
 
 export type SpecNode =
   | { type: 'dir'; opaque: boolean }

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { CACHE_IMPLS, type CacheImpl } from '../bindings/cache/create-cache.js';
 import { MemoryLayer, Overlay } from '../bindings/index.js';
 import { FaultyLayer } from './helpers/faulty-layer.js';
-import { createRng } from './helpers/prng.js';
+import { createRng } from '../bindings/verify/prng.js';
 
 interface Internals {
   table: { gen: unknown[]; reals: unknown[]; listings: unknown[]; inos: unknown[]; redirects: unknown[] };

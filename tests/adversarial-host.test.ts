@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DirLayer, MemoryLayer, Overlay } from '../bindings/index.js';
-import { isRoot, removeTree, scratchDir } from './kernel/host-fixtures.js';
+import { isRoot, removeTree, scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
 
 const NOBODY = 65534;
 const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0;

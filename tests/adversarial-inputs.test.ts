@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { MemoryLayer, Overlay } from '../bindings/index.js';
-import { removeTree, scratchDir } from './kernel/host-fixtures.js';
+import { removeTree, scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
 
 const VALUES: unknown[] = [
   undefined, null, 0, 1, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 32, 2 ** 53, '1', '', '17', 'x', '-1',

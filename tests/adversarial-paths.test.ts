@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CACHE_IMPLS } from '../bindings/cache/create-cache.js';
 import { MemoryLayer, Overlay } from '../bindings/index.js';
-import { removeTree, scratchDir } from './kernel/host-fixtures.js';
+import { removeTree, scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
 
 function code(fn: () => unknown): string {
   try { fn(); return 'ok'; } catch (err) { return String((err as { code?: string }).code); }

@@ -8,10 +8,10 @@ import { assertFsError, type ExpectedError } from './helpers/assert-fs.js';
 import { forEachImplementation, type AnyOverlay } from './helpers/implementations.js';
 import { diffSnapshots, snapshotLayer } from './helpers/layer-snapshot.js';
 import { layer, link, opaque, WH } from './helpers/layer-tree.js';
-import { ModelOverlay } from './model/model-overlay.js';
-import { runOp } from './model/ops.js';
-import { compareOutcomes, InoMatcher } from './helpers/outcome-compare.js';
-import { treeOps } from './model/tree-ops.js';
+import { ModelOverlay } from '../bindings/verify/model/model-overlay.js';
+import { runOp } from '../bindings/verify/model/ops.js';
+import { compareOutcomes, InoMatcher } from '../bindings/verify/outcome-compare.js';
+import { treeOps } from '../bindings/verify/model/tree-ops.js';
 
 const clock = () => 1_000_000;
 const LONG_NAME = 'x'.repeat(256);

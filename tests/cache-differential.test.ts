@@ -10,7 +10,7 @@ import {
 import type { DentryCache, CacheCapacity } from '../bindings/cache/dentry-cache.js';
 import { TsDentryCache } from '../bindings/cache/ts-cache.js';
 import { WasmDentryCache } from '../bindings/cache/wasm-cache.js';
-import { createRng, testSeeds, type Rng } from './helpers/prng.js';
+import { createRng, testSeeds, type Rng } from '../bindings/verify/prng.js';
 
 const OPS_PER_SEED = 12_500;
 const NAMES = ['a', 'b', 'c', 'd', 'node_modules', 'index.js', 'é', '日本語', 'x'.repeat(255), 'y'.repeat(256), '.', '..', 'a b'];

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { tarArchive as archive } from './helpers/tar-archive.js';
-import { isRoot, makeWhiteoutDevice, removeTree, scratchDir, setXattrRaw, writeTree } from './kernel/host-fixtures.js';
+import { isRoot, makeWhiteoutDevice, removeTree, scratchDir, setXattrRaw, writeTree } from '../bindings/verify/kernel/host-fixtures.js';
 
 const CLI = fileURLToPath(new URL('../bindings/cli.js', import.meta.url));
 

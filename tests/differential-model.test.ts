@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Overlay } from '../bindings/index.js';
 import { diffSnapshots, snapshotLayer } from './helpers/layer-snapshot.js';
-import { compareOutcomes, InoMatcher, show } from './helpers/outcome-compare.js';
-import { testSeeds } from './helpers/prng.js';
-import { ModelOverlay } from './model/model-overlay.js';
-import { printOp, runOp, type Op, type Outcome } from './model/ops.js';
-import { treeOps } from './model/tree-ops.js';
-import { makeWorkload, type Workload } from './model/workload.js';
+import { compareOutcomes, InoMatcher, show } from '../bindings/verify/outcome-compare.js';
+import { testSeeds } from '../bindings/verify/prng.js';
+import { ModelOverlay } from '../bindings/verify/model/model-overlay.js';
+import { printOp, runOp, type Op, type Outcome } from '../bindings/verify/model/ops.js';
+import { treeOps } from '../bindings/verify/model/tree-ops.js';
+import { makeWorkload, type Workload } from '../bindings/verify/model/workload.js';
 
 interface Config {
   policy: 'strict' | 'relaxed' | 'strict-legacy';

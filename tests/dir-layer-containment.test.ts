@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DirLayer } from '../bindings/layers/dir-layer.js';
 import type { Handle } from '../bindings/layers/layer.js';
-import { isRoot, listXattrsRaw, removeTree, scratchDir, setXattrRaw, writeTree } from './kernel/host-fixtures.js';
+import { isRoot, listXattrsRaw, removeTree, scratchDir, setXattrRaw, writeTree } from '../bindings/verify/kernel/host-fixtures.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

@@ -1,16 +1,16 @@
 // The kernel judges Strata: the same operations on the kernel's overlayfs and on Strata's Overlay
-// over DirLayers of identical lower trees, every answer compared (tests/kernel/differential.ts).
+// over DirLayers of identical lower trees, every answer compared (bindings/verify/kernel/differential.ts).
 // Scripted scenarios cover each behaviour by name; seeded random runs cover the combinations.
 // Skipped, with the reason printed, where overlayfs cannot be mounted (not root, no overlay).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runDifferential, type DiffResult, type StrataTarget } from './kernel/differential.js';
-import { probeOverlayMount, unmountLeftovers } from './kernel/kernel-mount.js';
-import { specListing } from './kernel/lower-trees.js';
-import { SCENARIOS, specFrom } from './kernel/scenarios.js';
-import { loadTarget } from './kernel/targets.js';
-import { shrink } from './kernel/shrink.js';
-import { testSeeds } from './helpers/prng.js';
+import { runDifferential, type DiffResult, type StrataTarget } from '../bindings/verify/kernel/differential.js';
+import { probeOverlayMount, unmountLeftovers } from '../bindings/verify/kernel/kernel-mount.js';
+import { specListing } from '../bindings/verify/kernel/lower-trees.js';
+import { SCENARIOS, specFrom } from '../bindings/verify/kernel/scenarios.js';
+import { loadTarget } from '../bindings/verify/kernel/targets.js';
+import { shrink } from '../bindings/verify/kernel/shrink.js';
+import { testSeeds } from '../bindings/verify/prng.js';
 
 const support = probeOverlayMount();
 if (!support.ok) console.log(`# kernel differential skipped: ${support.reason} (${support.kernel})`);

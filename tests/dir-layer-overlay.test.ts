@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Overlay } from '../bindings/overlay.js';
 import { DirLayer } from '../bindings/layers/dir-layer.js';
 import type { LayerChange } from '../bindings/layers/layer.js';
-import { isRoot, removeTree, scratchDir, writeTree } from './kernel/host-fixtures.js';
+import { isRoot, removeTree, scratchDir, writeTree } from '../bindings/verify/kernel/host-fixtures.js';
 
 function stack(entries: Parameters<typeof writeTree>[1], layerOptions: ConstructorParameters<typeof DirLayer>[1] = {}) {
   const base = scratchDir('dl-overlay');

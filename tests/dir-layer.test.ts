@@ -12,7 +12,7 @@ import { DirLayer } from '../bindings/layers/dir-layer.js';
 import { ABSENT, WHITEOUT, type LayerChange } from '../bindings/layers/layer.js';
 import {
   getXattrRaw, isRoot, listXattrsRaw, makeWhiteoutDevice, removeTree, scratchDir, setXattrRaw, writeTree,
-} from './kernel/host-fixtures.js';
+} from '../bindings/verify/kernel/host-fixtures.js';
 
 const needRoot = isRoot() ? false : 'needs root (trusted.* xattrs, the kernel format)';
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -10,7 +10,7 @@ import { Overlay } from '../bindings/index.js';
 import type { Layer } from '../bindings/layers/layer.js';
 import type { MemoryLayer } from '../bindings/layers/memory-layer.js';
 import { assertFsError } from './helpers/assert-fs.js';
-import { createRng } from './helpers/prng.js';
+import { createRng } from '../bindings/verify/prng.js';
 import { layer, link, opaque, WH } from './helpers/layer-tree.js';
 
 /** Resolve `name` in the root of a stack (index 0 = upper) with the engine's stop rules. */

@@ -7,7 +7,7 @@ import type { LayerChange } from '../bindings/layers/layer.js';
 import { ABSENT, WHITEOUT } from '../bindings/layers/layer.js';
 import { MemoryLayer, S_IFCHR, S_IFIFO } from '../bindings/layers/memory-layer.js';
 import { assertFsError } from './helpers/assert-fs.js';
-import { createRng, testSeeds, type Rng } from './helpers/prng.js';
+import { createRng, testSeeds, type Rng } from '../bindings/verify/prng.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

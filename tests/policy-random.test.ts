@@ -10,10 +10,10 @@ import { CACHE_IMPLS } from '../bindings/cache/create-cache.js';
 import { Overlay } from '../bindings/index.js';
 import type { MemoryLayer } from '../bindings/layers/memory-layer.js';
 import type { PolicyName } from '../bindings/policy.js';
-import { createRng, testSeeds, type Rng } from './helpers/prng.js';
-import { ModelOverlay } from './model/model-overlay.js';
-import { printOp, READ_METHODS, runOp, type Op, type Outcome } from './model/ops.js';
-import { makeWorkload } from './model/workload.js';
+import { createRng, testSeeds, type Rng } from '../bindings/verify/prng.js';
+import { ModelOverlay } from '../bindings/verify/model/model-overlay.js';
+import { printOp, READ_METHODS, runOp, type Op, type Outcome } from '../bindings/verify/model/ops.js';
+import { makeWorkload } from '../bindings/verify/model/workload.js';
 
 const STEPS = 400;
 const FIXED_SEEDS = [11, 12, 13, 14, 15, 16];

@@ -13,7 +13,7 @@ import { CACHE_IMPLS, type CacheImpl } from '../bindings/cache/create-cache.js';
 import { MemoryLayer } from '../bindings/layers/memory-layer.js';
 import { DirLayer } from '../bindings/layers/dir-layer.js';
 import type { Layer } from '../bindings/layers/layer.js';
-import { isRoot, removeTree, scratchDir, writeTree } from './kernel/host-fixtures.js';
+import { isRoot, removeTree, scratchDir, writeTree } from '../bindings/verify/kernel/host-fixtures.js';
 
 /** A lower L holding /f, /h, /d/g, /e/k and an empty writable U; done() releases them. */
 interface Pair { L: Layer; U: Layer; done(): void }

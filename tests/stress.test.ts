@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { Overlay } from '../bindings/overlay.js';
 import type { Layer } from '../bindings/layers/layer.js';
 import type { PolicyName } from '../bindings/policy.js';
-import { runStress, type StressOptions } from './stress/stress.js';
-import { testSeeds } from './helpers/prng.js';
+import { runStress, type StressOptions } from '../bindings/verify/stress/stress.js';
+import { testSeeds } from '../bindings/verify/prng.js';
 
 const POLICIES: PolicyName[] = ['relaxed', 'strict', 'strict-legacy'];
 

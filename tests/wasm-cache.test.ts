@@ -8,7 +8,7 @@ import {
   ROOT_ID, T_DIR, T_FILE, WALK_EINVAL, WALK_ENAMETOOLONG, WALK_FOUND, WALK_MISS, WALK_NOTDIR, WALK_SYMLINK, T_SYMLINK,
 } from '../bindings/abi.js';
 import { WasmDentryCache } from '../bindings/cache/wasm-cache.js';
-import { createRng } from './helpers/prng.js';
+import { createRng } from '../bindings/verify/prng.js';
 
 /** Insert /dir/<name> for fresh names until linear memory grows; returns the last id. */
 function insertUntilGrowth(cache: WasmDentryCache, dir: number): { id: number; name: string } {

@@ -1,6 +1,6 @@
 // File contents for the data set: only sizes matter to the benchmarks, so every file is a prefix
 // of one shared, seeded buffer (no per-file allocation while generating).
-import { createRng } from '../../tests/helpers/prng.js';
+import { createRng } from '../../bindings/verify/prng.js';
 
 let fill: Buffer | undefined;
 

@@ -5,7 +5,7 @@
 // the TTL is an eighth of the verification pass, so entries expire several times in it).
 // Each change restores the visible tree, so every answer has one right value: relaxed must give
 // it always, strict either it or ESTALE — the verification pass counts anything else as wrong.
-import { createRng } from '../../tests/helpers/prng.js';
+import { createRng } from '../../bindings/verify/prng.js';
 import { Checksum, statAnswer } from '../checksum.js';
 import type { Suite, SuiteContext } from '../context.js';
 import type { Dataset } from '../dataset.js';

@@ -1,4 +1,4 @@
-// `strata diff-kernel`: the kernel differential (tests/kernel/) for long runs — seeded random
+// `strata diff-kernel`: the kernel differential (verify/kernel/) for long runs — seeded random
 // operations on the kernel's overlayfs and on Strata over DirLayers, every answer compared.
 // Prints ops and agreement per seed, and the first disagreement with its seed and a replay,
 // shrunk to the operations and lower entries that still reproduce it.
@@ -77,12 +77,12 @@ export async function runDiffKernel(argv: string[]): Promise<number> {
     return 2;
   }
 
-  // The harness lives with the tests (it is one); loaded on demand, like every command.
-  const { probeOverlayMount } = await import('../../tests/kernel/kernel-mount.js');
-  const { runDifferential } = await import('../../tests/kernel/differential.js');
-  const { loadTarget } = await import('../../tests/kernel/targets.js');
-  const { shrink } = await import('../../tests/kernel/shrink.js');
-  const { specListing } = await import('../../tests/kernel/lower-trees.js');
+  // The harness (shipped in verify/kernel) is loaded on demand, like every command.
+  const { probeOverlayMount } = await import('../verify/kernel/kernel-mount.js');
+  const { runDifferential } = await import('../verify/kernel/differential.js');
+  const { loadTarget } = await import('../verify/kernel/targets.js');
+  const { shrink } = await import('../verify/kernel/shrink.js');
+  const { specListing } = await import('../verify/kernel/lower-trees.js');
 
   const support = probeOverlayMount();
   if (!support.ok) {
@@ -100,7 +100,7 @@ export async function runDiffKernel(argv: string[]): Promise<number> {
     `seeds ${firstSeed}..${firstSeed + seeds - 1}; ${ops} ops per seed; redirect_dir ${modes.map((m) => (m ? 'on' : 'off')).join('+')}`);
 
   const lines: SeedLine[] = [];
-  let first: import('../../tests/kernel/differential.js').Disagreement | undefined;
+  let first: import('../verify/kernel/differential.js').Disagreement | undefined;
   const started = Date.now();
   for (let s = 0; s < seeds; s++) {
     for (const redirectDir of modes) {

@@ -60,8 +60,8 @@ export async function runStress(argv: string[]): Promise<number> {
     capacity: values.capacity === undefined ? undefined : Math.floor(numberOption(values.capacity, 'capacity', 0, 16, 1e8)),
     cacheImpl: cache as 'wasm' | 'ts' | undefined,
   };
-  // The stress tester and its oracle live with the tests; loaded only when this command runs.
-  const { runStress: stress } = await import('../../tests/stress/stress.js');
+  // The stress tester and its oracle (verify/) are loaded only when this command runs.
+  const { runStress: stress } = await import('../verify/stress/stress.js');
   const { progressReporter } = await import('./progress.js');
   if (values.sweep) return sweep(stress, options, values.json === true);
   const progress = values.json ? undefined : progressReporter(`stress ${policy}`, options.ops);
@@ -98,7 +98,7 @@ export async function runStress(argv: string[]): Promise<number> {
 
 const SWEEP_RATES = [0, 0.001, 0.01, 0.05, 0.1];
 
-type StressFn = typeof import('../../tests/stress/stress.js').runStress;
+type StressFn = typeof import('../verify/stress/stress.js').runStress;
 type StressOptions = Parameters<StressFn>[0];
 
 /** Every policy at several change rates, same seed: the table README's "Strict or relaxed?" quotes. */

@@ -1,10 +1,10 @@
 // The two implementations of the Overlay API that shared test bodies run against: the engine
-// (bindings/index.ts, WASM-cached) and the reference model (tests/model). A suite calls
+// (bindings/index.ts, WASM-cached) and the reference model (bindings/verify/model). A suite calls
 // `forEachImplementation` and gets one `describe` per implementation.
 import { describe } from 'node:test';
 import { Overlay } from '../../bindings/index.js';
 import type { Layer } from '../../bindings/layers/layer.js';
-import { ModelOverlay } from '../model/model-overlay.js';
+import { ModelOverlay } from '../../bindings/verify/model/model-overlay.js';
 
 export interface StackOptions {
   lowers: Layer[];

@@ -7,7 +7,7 @@
 //
 // This is how the model's semantics were checked; it needs root (mount, mknod, trusted.* xattrs)
 // and is a tool, not part of `npm test`:
-//   node dist/tests/model/kernel-check.js [fromSeed] [toSeed] [opsPerSeed]
+//   node dist/bindings/verify/model/kernel-check.js [fromSeed] [toSeed] [opsPerSeed]
 // Known differences, accepted and counted (see the header of model-overlay.ts):
 // - a non-merged directory is listed raw by the kernel, whiteouts included: they are dropped here;
 // - the kernel climbs out of the mount on '..' above its root where the model says EINVAL, and it
@@ -23,8 +23,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { listAttributesSync, setAttributeSync } from '@napi-rs/xattr';
-import { WHITEOUT, type Handle, type Layer } from '../../bindings/layers/layer.js';
-import { compareOutcomes } from '../helpers/outcome-compare.js';
+import { WHITEOUT, type Handle, type Layer } from '../../layers/layer.js';
+import { compareOutcomes } from '../outcome-compare.js';
 import { ModelOverlay } from './model-overlay.js';
 import { printOp, runOp, type Op, type Outcome } from './ops.js';
 import { treeOps } from './tree-ops.js';

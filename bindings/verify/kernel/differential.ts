@@ -6,9 +6,9 @@
 // Strata opens the kernel's), which must show the same tree again.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DirLayer } from '../../bindings/layers/dir-layer.js';
-import type { Layer } from '../../bindings/layers/layer.js';
-import { createRng } from '../helpers/prng.js';
+import { DirLayer } from '../../layers/dir-layer.js';
+import type { Layer } from '../../layers/layer.js';
+import { createRng } from '../prng.js';
 import {
   PathPool, READS, kernelQuirks, printOp, randomOp, runOnKernel, runOnStrata, showOutcome, touched, victims,
   type Op, type Outcome, type OverlayUnderTest,

@@ -5,7 +5,7 @@
 // start from identical copies.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Rng } from '../helpers/prng.js';
+import type { Rng } from '../prng.js';
 import { makeWhiteoutDevice, setXattrRaw } from './host-fixtures.js';
 
 export type SpecNode =

@@ -4,7 +4,7 @@
 // (across copy-up, rename and link), and different objects different numbers. That is a
 // bijection between the two sides' numbers, built up as answers arrive.
 import { isDeepStrictEqual } from 'node:util';
-import type { Outcome, StatValue } from '../model/ops.js';
+import type { Outcome, StatValue } from './model/ops.js';
 
 export class InoMatcher {
   private readonly aToB = new Map<number, number>();

@@ -3,8 +3,8 @@
 // directories merge), and a sequence of overlay operations over paths biased towards names that
 // exist, plus bad names. The same seed always gives the same workload, and `build()` makes fresh,
 // independent MemoryLayers each time it is called.
-import { MemoryLayer } from '../../bindings/layers/memory-layer.js';
-import { createRng, type Rng } from '../helpers/prng.js';
+import { MemoryLayer } from '../../layers/memory-layer.js';
+import { createRng, type Rng } from '../prng.js';
 import type { Op } from './ops.js';
 
 /** Names layers draw from (the first `fanout` of them): few, so layers overlap a lot. */

@@ -2,7 +2,7 @@
 // that replays them on an overlay, and run on either side — node:fs on the kernel mount, or the
 // Overlay API on Strata — with the answer normalised so the two can be compared.
 import * as fs from 'node:fs';
-import type { Rng } from '../helpers/prng.js';
+import type { Rng } from '../prng.js';
 import { NAMES, MAX_DEPTH, PLAYGROUND, randomLinkTarget } from './lower-trees.js';
 
 export type Method =

@@ -1,6 +1,6 @@
 // The reference model's answers for stat() and readdir({ withFileTypes }): plain objects shaped
 // like node:fs's Stats and Dirent, so tests can compare them field by field with the engine's.
-import type { NodeType } from '../../bindings/layers/layer.js';
+import type { NodeType } from '../../layers/layer.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;

@@ -20,7 +20,7 @@
 // - errno order follows the VFS: parent lookup errors, then EEXIST/EISDIR, then EROFS (unlink,
 //   rmdir and rename check EROFS right after the parent lookup).
 // The whole model was then run against a kernel mount of the same layers (seeded workloads of
-// tests/model/workload.ts, ~3·10^4 compared answers plus the final upper directories) and
+// bindings/verify/model/workload.ts, ~3·10^4 compared answers plus the final upper directories) and
 // agrees, apart from these known differences:
 // - the kernel lists a whiteout inside a directory that merges nothing (a non-merged directory
 //   is read raw) as a 0/0 character device; Strata never lists whiteouts (fact 9);
@@ -33,14 +33,14 @@
 //   copied up the source and set its redirect; Strata checks first and writes nothing;
 // - node:fs's mkdir -p reports EROFS as ENOENT (it stat()s after a failed mkdir); EROFS is kept;
 // - the kernel's ext4 reuses freed inode numbers (Strata's layers never do).
-// (tests/model/kernel-check.ts is that comparison; run it as root.)
+// (bindings/verify/model/kernel-check.ts is that comparison; run it as root.)
 // Where the kernel and Strata's contract differ, the contract wins: `..` above the root is EINVAL
 // (the kernel stays at the root), and a NUL byte or a relative path is EINVAL. rm and mkdir -p
 // follow node:fs (Node 20) rather than a syscall.
-import { MAX_SYMLINKS } from '../../bindings/abi.js';
-import { fsError, type StrataError } from '../../bindings/errors.js';
-import type { Handle, Layer, NodeSpec } from '../../bindings/layers/layer.js';
-import { WHITEOUT } from '../../bindings/layers/layer.js';
+import { MAX_SYMLINKS } from '../../abi.js';
+import { fsError, type StrataError } from '../../errors.js';
+import type { Handle, Layer, NodeSpec } from '../../layers/layer.js';
+import { WHITEOUT } from '../../layers/layer.js';
 import { isNode, join, LayerStack, type MNode, type Real } from './model-lookup.js';
 import { nameTooLong, parsePath, type ParsedPath } from './model-path.js';
 import { ModelDirent, ModelStats } from './model-stats.js';

@@ -1,5 +1,5 @@
 // The Strata side of the kernel differential: the engine's Overlay (the product), or the reference
-// model (tests/model) — the same Layer stack either way, so the kernel can judge both.
+// model (verify/model) — the same Layer stack either way, so the kernel can judge both.
 import type { StrataTarget } from './differential.js';
 import type { OverlayUnderTest } from './diff-ops.js';
 
@@ -14,7 +14,7 @@ export async function loadTarget(name: TargetName): Promise<StrataTarget> {
       create: (o) => new ModelOverlay({ lowers: o.lowers, upper: o.upper, redirectDir: o.redirectDir }) as unknown as OverlayUnderTest,
     };
   }
-  const api = (await import('../../bindings/index.js')) as { Overlay?: new (options: object) => OverlayUnderTest };
+  const api = (await import('../../index.js')) as { Overlay?: new (options: object) => OverlayUnderTest };
   const Overlay = api.Overlay;
   if (Overlay === undefined) throw new Error('bindings/index.js does not export Overlay yet');
   return {

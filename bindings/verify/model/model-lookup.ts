@@ -13,8 +13,8 @@
 // Settled on the kernel (6.18, overlay mounted with redirect_dir=on): a directory renamed into a
 // redirected directory's child gets the lower path as redirect ("/d/t" for /x/d3/t when /x/d3
 // redirects to "/d"); so a directory's `lowerPath` is where its lowers are found, not its name.
-import type { Handle, Layer, NodeStat, NodeType } from '../../bindings/layers/layer.js';
-import { ABSENT, WHITEOUT } from '../../bindings/layers/layer.js';
+import type { Handle, Layer, NodeStat, NodeType } from '../../layers/layer.js';
+import { ABSENT, WHITEOUT } from '../../layers/layer.js';
 
 /** One real object in one layer. `li` is 0 for the upper, i + 1 for lowers[i]. */
 export interface Real {

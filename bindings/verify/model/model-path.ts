@@ -1,8 +1,8 @@
 // Path parsing for the reference model: the whole-path checks every operation makes before it
 // touches a layer. Written from the dentry-cache contract (bindings/cache/dentry-cache.ts) and
 // node:fs, not from the engine.
-import { NAME_MAX, PATH_MAX } from '../../bindings/abi.js';
-import { fsError } from '../../bindings/errors.js';
+import { NAME_MAX, PATH_MAX } from '../../abi.js';
+import { fsError } from '../../errors.js';
 
 export interface ParsedPath {
   /** Non-empty components in order; '.' and '..' are kept (the walk gives them meaning). */

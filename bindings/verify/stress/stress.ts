@@ -12,11 +12,11 @@
 // Anything else is a wrong answer: the run stops and reports the seed, the operation index and
 // the events leading to it.
 import { performance } from 'node:perf_hooks';
-import { Overlay } from '../../bindings/overlay.js';
-import { MemoryLayer } from '../../bindings/layers/memory-layer.js';
-import type { PolicyName as Policy } from '../../bindings/policy.js';
-import { createRng, type Rng } from '../helpers/prng.js';
-import { InoMatcher, compareOutcomes, show } from '../helpers/outcome-compare.js';
+import { Overlay } from '../../overlay.js';
+import { MemoryLayer } from '../../layers/memory-layer.js';
+import type { PolicyName as Policy } from '../../policy.js';
+import { createRng, type Rng } from '../prng.js';
+import { InoMatcher, compareOutcomes, show } from '../outcome-compare.js';
 import { ModelOverlay } from '../model/model-overlay.js';
 import { printOp, runOp, type Op, type Outcome } from '../model/ops.js';
 
