@@ -13,6 +13,16 @@
 
 export type Handle = number;
 
+// st_mode file-type bits (as in <sys/stat.h>), shared by every layer and the engine.
+export const S_IFMT = 0o170000;
+export const S_IFREG = 0o100000;
+export const S_IFDIR = 0o040000;
+export const S_IFLNK = 0o120000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+export const S_IFSOCK = 0o140000;
+
 /** lookup() answer for a name that is neither present nor a whiteout. */
 export const ABSENT = 0;
 /** lookup() answer for a whiteout. */

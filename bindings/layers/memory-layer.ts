@@ -11,14 +11,10 @@ import {
   type Handle, type Layer, type LayerChange, type LayerListener, type NodeSpec, type NodeStat, type NodeType,
 } from './layer.js';
 
-export const S_IFMT = 0o170000;
-export const S_IFREG = 0o100000;
-export const S_IFDIR = 0o040000;
-export const S_IFLNK = 0o120000;
-export const S_IFCHR = 0o020000;
-export const S_IFBLK = 0o060000;
-export const S_IFIFO = 0o010000;
-export const S_IFSOCK = 0o140000;
+import { S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG } from './layer.js';
+
+// The mode constants live with the Layer interface; re-exported for existing importers.
+export { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from './layer.js';
 
 /** Size reported for every directory (any constant will do; it only has to be stable). */
 const DIR_SIZE = 4096;
