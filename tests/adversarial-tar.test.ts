@@ -2,10 +2,15 @@
 // whatever the member types; a member the layer cannot hold makes the whole archive corrupt —
 // refused with EINVAL like every other corrupt or hostile archive, never some other error.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import type tar from 'tar-stream';
-import { tarArchive } from './helpers/tar-archive.js';
+import { tarArchive, zstdFrame, zstdStored } from './helpers/tar-archive.js';
+import { scratchDir, removeTree } from '../bindings/verify/kernel/host-fixtures.js';
 import { MemoryLayer, Overlay, TarLayer } from '../bindings/index.js';
+import { DEFAULT_MAX_BYTES } from '../bindings/layers/tar-layer.js';
 
 type Header = Partial<tar.Headers> & { name: string };
 
@@ -50,4 +55,82 @@ test('members the layer cannot hold make the archive corrupt (EINVAL), not some 
       return true;
     }, what);
   }
+});
+
+/** Rejects with the archive EINVAL, its message matching `why`. */
+async function refused(load: Promise<unknown>, why: RegExp, what: string): Promise<void> {
+  await assert.rejects(load, (err: NodeJS.ErrnoException) => {
+    assert.equal(err.code, 'EINVAL', `${what}: ${err.message}`);
+    assert.equal(err.syscall, 'open', what);
+    assert.match(err.message, /corrupt or unsafe tar layer/, what);
+    assert.match(err.message, why, what);
+    return true;
+  }, what);
+}
+
+// Before the fix a negative PAX size left tar-stream waiting forever (load never settled): the
+// timeout turns such a hang into a failure instead of a stuck run.
+test('headers tar-stream passes through unchecked (negative or non-numeric PAX size, a directory with data) reject', { timeout: 60_000 }, async () => {
+  const cases: [string, Header, RegExp][] = [
+    ['PAX size -5', { name: 'f', type: 'file', pax: { size: '-5' } } as Header, /bad size -5/],
+    ['PAX size not a number', { name: 'f', type: 'file', pax: { size: 'lots' } } as Header, /bad size/],
+    ['PAX uid out of range', { name: 'f', type: 'file', pax: { uid: '99999999999' } } as Header, /bad uid/],
+    ['PAX mtime not a number', { name: 'f', type: 'file', pax: { mtime: 'soon' } } as Header, /bad mtime/],
+  ];
+  for (const [what, header, why] of cases) await refused(TarLayer.load(await archive([[header, 'data'], [{ name: 'g', type: 'file' }, 'g']])), why, what);
+  // A directory header claiming data: tar-stream never ends its stream.
+  const dir = await archive([[{ name: 'd/', type: 'directory' }], [{ name: 'f', type: 'file' }, 'x'.repeat(600)]]);
+  dir.write('0001130\0', 124, 'latin1'); // the size field: 600 bytes
+  fixChecksum(dir, 0);
+  await refused(TarLayer.load(dir), /directory member with data/, 'directory with data');
+});
+
+/** Recompute a ustar header's checksum after editing it. */
+function fixChecksum(buf: Buffer, at: number): void {
+  buf.fill(0x20, at + 148, at + 156);
+  let sum = 0;
+  for (let i = at; i < at + 512; i++) sum += buf[i];
+  buf.write(sum.toString(8).padStart(6, '0') + '\0 ', at + 148, 'latin1');
+}
+
+test('decompressed size is bounded by maxBytes (gzip and zstd bombs, a big plain file)', { timeout: 120_000 }, async () => {
+  assert.equal(DEFAULT_MAX_BYTES, 2 ** 30);
+  const mib = 2 ** 20;
+  // 64 MiB of zeros: gzip makes it ~64 KiB, zstd RLE blocks 2 KiB; tar reads zeros as end blocks.
+  const gzipBomb = gzipSync(Buffer.alloc(64 * mib));
+  assert.ok(gzipBomb.length < mib);
+  await refused(TarLayer.load(gzipBomb, { maxBytes: 4 * mib }), /more than 4194304 bytes of tar data after gzip decompression \(the maxBytes option\)/, 'gzip bomb');
+  const zstdBomb = zstdFrame(Array.from({ length: 512 }, () => ({ rle: 0, size: 128 * 1024 })));
+  assert.ok(zstdBomb.length < 4096);
+  await refused(TarLayer.load(zstdBomb, { maxBytes: 4 * mib }), /after zstd decompression/, 'zstd bomb');
+  const dir = scratchDir('tar-bound');
+  try {
+    const file = path.join(dir, 'big.tar');
+    fs.writeFileSync(file, Buffer.alloc(8 * mib));
+    await refused(TarLayer.load(file, { maxBytes: 4 * mib }), /more than 4194304 bytes of tar data \(the maxBytes/, 'plain file');
+  } finally {
+    removeTree(dir);
+  }
+  // Under the bound, the same archive loads.
+  assert.equal((await TarLayer.load(gzipSync(await archive([[{ name: 'f', type: 'file' }, 'x']])), { maxBytes: 4 * mib })).entries, 1);
+  await assert.rejects(TarLayer.load(Buffer.alloc(0), { maxBytes: 0 }), RangeError);
+});
+
+test('corrupt zstd streams reject with EINVAL, and a window over 128 MiB is refused before allocation', { timeout: 60_000 }, async () => {
+  const good = zstdStored(await archive([[{ name: 'f', type: 'file' }, 'x'.repeat(5000)]]));
+  await refused(TarLayer.load(good.subarray(0, good.length - 100)), /zstd/, 'truncated zstd');
+  await refused(TarLayer.load(Buffer.concat([good.subarray(0, 6), Buffer.from([0x07, 0xff, 0xff, 1, 2, 3])])), /zstd/, 'bad block type');
+  await refused(TarLayer.load(zstdFrame([{ rle: 0, size: 1024 }], 31)), /zstd window of 2147483648 bytes is over/, 'huge window');
+  await refused(TarLayer.load(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3])), /gzip/, 'truncated gzip');
+});
+
+test('archive xattrs cannot forge overlay marks or (nosuid) file capabilities', async () => {
+  const layer = await TarLayer.load(await archive([[{ name: 'f', type: 'file', pax: {
+    'SCHILY.xattr.trusted.overlay.opaque': 'y', 'SCHILY.xattr.user.overlay.redirect': '/x',
+    'SCHILY.xattr.security.capability': 'cap', 'SCHILY.xattr.user.note': 'kept',
+  } } as Header, 'f']]));
+  const h = layer.handleAt('/f');
+  assert.deepEqual(Object.keys(layer.xattrs(h)), ['user.note']);
+  const trusted = await TarLayer.load(await archive([[{ name: 'f', type: 'file', pax: { 'SCHILY.xattr.security.capability': 'cap' } } as Header, 'f']]), { nosuid: false });
+  assert.deepEqual(Object.keys(trusted.xattrs(trusted.handleAt('/f'))), ['security.capability']);
 });

@@ -1,0 +1,107 @@
+// Turns an archive's bytes into tar bytes: the compression is sniffed from magic bytes (never the
+// file name), and the output is bounded by `maxBytes` so a small bomb cannot exhaust memory.
+// gzip uses node:zlib; zstd uses node:zlib where it has zstd (Node >= 22.15), else fzstd (pure JS).
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { Decompress as ZstdStream } from 'fzstd';
+import { archiveError } from './archive-error.js';
+
+export type Compression = 'tar' | 'gzip' | 'zstd';
+
+/** Bytes needed to tell every supported or recognized format apart. */
+export const SNIFF_BYTES = 6;
+
+/** The compression of an archive from its first bytes; other compressors are refused by name. */
+export function sniffCompression(head: Uint8Array, where: string): Compression {
+  const is = (...magic: number[]) => magic.every((b, i) => head[i] === b);
+  if (is(0x1f, 0x8b)) return 'gzip';
+  if (is(0x28, 0xb5, 0x2f, 0xfd)) return 'zstd';
+  if (is(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) throw archiveError(where, 'xz compression is not supported (decompress it first: xz -d)');
+  if (is(0x42, 0x5a, 0x68)) throw archiveError(where, 'bzip2 compression is not supported (decompress it first: bzip2 -d)');
+  return 'tar';
+}
+
+// zstd's reference decoder refuses windows over 2^27 bytes unless told otherwise; so do we, since
+// the decoder allocates the whole window when it reads a frame header.
+const ZSTD_WINDOW_MAX = 2 ** 27;
+
+/** The window a zstd frame header at the start of `head` asks for (0 if it is not one). */
+export function zstdWindow(head: Uint8Array): number {
+  if (head.length < 6 || head[0] !== 0x28 || head[1] !== 0xb5 || head[2] !== 0x2f || head[3] !== 0xfd) return 0;
+  const descriptor = head[4];
+  if ((descriptor >> 5) & 1) return 0; // single segment: the window is the content size, bounded below
+  const exponent = 10 + (head[5] >> 3);
+  const base = 2 ** exponent;
+  return base + (base / 8) * (head[5] & 7);
+}
+
+/** fzstd's push-based decoder as a stream Transform. */
+function fzstdTransform(): Transform {
+  let decoder: ZstdStream;
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      try { decoder.push(chunk); done(); } catch (err) { done(err as Error); }
+    },
+    flush(done: TransformCallback) {
+      try { decoder.push(new Uint8Array(0), true); done(); } catch (err) { done(err as Error); }
+    },
+  });
+  decoder = new ZstdStream((data) => { if (data.length > 0) t.push(Buffer.from(data)); });
+  return t;
+}
+
+function decoderFor(kind: Compression): Transform | undefined {
+  if (kind === 'gzip') return zlib.createGunzip();
+  if (kind === 'zstd') {
+    const native = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+    return native !== undefined ? native() : fzstdTransform();
+  }
+  return undefined;
+}
+
+/**
+ * The tar bytes of an archive read from `source` (a stream of its raw bytes), at most `maxBytes`
+ * of them: past that the iteration throws EINVAL and the streams are destroyed.
+ */
+export async function* tarBytes(source: Readable, where: string, maxBytes: number): AsyncGenerator<Buffer> {
+  let head = Buffer.alloc(0);
+  const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  // Gather the first few bytes to sniff; the rest flows through untouched.
+  while (head.length < SNIFF_BYTES) {
+    const next = await it.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value]);
+  }
+  const kind = sniffCompression(head, where);
+  if (kind === 'zstd' && zstdWindow(head) > ZSTD_WINDOW_MAX) {
+    throw archiveError(where, `zstd window of ${zstdWindow(head)} bytes is over the ${ZSTD_WINDOW_MAX}-byte limit`);
+  }
+  const rest = Readable.from((async function* () {
+    if (head.length > 0) yield head;
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  })(), { objectMode: false });
+  const decoder = decoderFor(kind);
+  const out: Readable = decoder === undefined ? rest : pipeline(rest, decoder, () => { /* errors surface through iteration */ });
+  let total = 0;
+  try {
+    for await (const chunk of out as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        throw archiveError(where, `more than ${maxBytes} bytes of tar data${kind === 'tar' ? '' : ` after ${kind} decompression`} (the maxBytes option)`);
+      }
+      yield chunk;
+    }
+  } catch (err) {
+    const e = err as Error;
+    if (kind !== 'tar' && !/tar layer/.test(e.message)) throw archiveError(where, `${kind}: ${e.message}`);
+    throw err;
+  } finally {
+    out.destroy();
+    source.destroy();
+  }
+}
