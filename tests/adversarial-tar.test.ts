@@ -120,7 +120,14 @@ test('corrupt zstd streams reject with EINVAL, and a window over 128 MiB is refu
   const good = zstdStored(await archive([[{ name: 'f', type: 'file' }, 'x'.repeat(5000)]]));
   await refused(TarLayer.load(good.subarray(0, good.length - 100)), /zstd/, 'truncated zstd');
   await refused(TarLayer.load(Buffer.concat([good.subarray(0, 6), Buffer.from([0x07, 0xff, 0xff, 1, 2, 3])])), /zstd/, 'bad block type');
-  await refused(TarLayer.load(zstdFrame([{ rle: 0, size: 1024 }], 31)), /zstd window of 2147483648 bytes is over/, 'huge window');
+  await refused(TarLayer.load(zstdFrame([{ rle: 0, size: 1024 }], 30)), /zstd window of 1073741824 bytes is over the 134217728-byte limit/, 'huge window');
+  // A later frame is checked too (a pure-JS decoder allocates each frame's window), and a
+  // skippable frame before the data is passed over.
+  const skippable = Buffer.from([0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 9, 9, 9]);
+  const tarBytes = await archive([[{ name: 'f', type: 'file' }, 'x']]);
+  assert.equal((await TarLayer.load(Buffer.concat([skippable, zstdStored(tarBytes)]))).entries, 1);
+  await refused(TarLayer.load(Buffer.concat([zstdStored(tarBytes), skippable, zstdFrame([{ rle: 0, size: 1024 }], 30)])),
+    /zstd window of 1073741824 bytes/, 'huge window in a later frame');
   await refused(TarLayer.load(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3])), /gzip/, 'truncated gzip');
 });
 

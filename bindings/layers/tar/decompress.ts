@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { Decompress as ZstdStream } from 'fzstd';
 import { archiveError } from './archive-error.js';
+import { ZstdFrameGuard } from './zstd-frames.js';
 
 export type Compression = 'tar' | 'gzip' | 'zstd';
 
@@ -16,24 +17,25 @@ export const SNIFF_BYTES = 6;
 export function sniffCompression(head: Uint8Array, where: string): Compression {
   const is = (...magic: number[]) => magic.every((b, i) => head[i] === b);
   if (is(0x1f, 0x8b)) return 'gzip';
-  if (is(0x28, 0xb5, 0x2f, 0xfd)) return 'zstd';
+  // A zstd frame, or a skippable frame (magic 0x184D2A5?) that zstd streams may start with.
+  if (is(0x28, 0xb5, 0x2f, 0xfd) || ((head[0] & 0xf0) === 0x50 && is(head[0], 0x2a, 0x4d, 0x18))) return 'zstd';
   if (is(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) throw archiveError(where, 'xz compression is not supported (decompress it first: xz -d)');
   if (is(0x42, 0x5a, 0x68)) throw archiveError(where, 'bzip2 compression is not supported (decompress it first: bzip2 -d)');
   return 'tar';
 }
 
 // zstd's reference decoder refuses windows over 2^27 bytes unless told otherwise; so do we, since
-// the decoder allocates the whole window when it reads a frame header.
-const ZSTD_WINDOW_MAX = 2 ** 27;
+// a pure-JS decoder allocates each frame's whole window when it reads the frame header.
+export const ZSTD_WINDOW_MAX = 2 ** 27;
 
-/** The window a zstd frame header at the start of `head` asks for (0 if it is not one). */
-export function zstdWindow(head: Uint8Array): number {
-  if (head.length < 6 || head[0] !== 0x28 || head[1] !== 0xb5 || head[2] !== 0x2f || head[3] !== 0xfd) return 0;
-  const descriptor = head[4];
-  if ((descriptor >> 5) & 1) return 0; // single segment: the window is the content size, bounded below
-  const exponent = 10 + (head[5] >> 3);
-  const base = 2 ** exponent;
-  return base + (base / 8) * (head[5] & 7);
+/** Passes a zstd stream through unchanged, refusing a frame over the window limit first. */
+function zstdGuard(where: string): Transform {
+  const guard = new ZstdFrameGuard(ZSTD_WINDOW_MAX, (why) => archiveError(where, why));
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      try { guard.feed(chunk); done(null, chunk); } catch (err) { done(err as Error); }
+    },
+  });
 }
 
 /** fzstd's push-based decoder as a stream Transform. */
@@ -74,9 +76,6 @@ export async function* tarBytes(source: Readable, where: string, maxBytes: numbe
     head = Buffer.concat([head, next.value]);
   }
   const kind = sniffCompression(head, where);
-  if (kind === 'zstd' && zstdWindow(head) > ZSTD_WINDOW_MAX) {
-    throw archiveError(where, `zstd window of ${zstdWindow(head)} bytes is over the ${ZSTD_WINDOW_MAX}-byte limit`);
-  }
   const rest = Readable.from((async function* () {
     if (head.length > 0) yield head;
     for (;;) {
@@ -86,7 +85,10 @@ export async function* tarBytes(source: Readable, where: string, maxBytes: numbe
     }
   })(), { objectMode: false });
   const decoder = decoderFor(kind);
-  const out: Readable = decoder === undefined ? rest : pipeline(rest, decoder, () => { /* errors surface through iteration */ });
+  const settled = () => { /* errors surface through iteration */ };
+  const out: Readable = decoder === undefined ? rest
+    : kind === 'zstd' ? pipeline(rest, zstdGuard(where), decoder, settled)
+    : pipeline(rest, decoder, settled);
   let total = 0;
   try {
     for await (const chunk of out as AsyncIterable<Buffer>) {
