@@ -111,6 +111,9 @@ test('decompressed size is bounded by maxBytes (gzip and zstd bombs, a big plain
   } finally {
     removeTree(dir);
   }
+  // A member declaring more than the bound is refused at its header, before its data is held.
+  const huge = await archive([[{ name: 'big', type: 'file', pax: { size: String(2 ** 40) } } as Header, 'x']]);
+  await refused(TarLayer.load(huge, { maxBytes: 4 * mib }), /member 'big': members declare more than 4194304 bytes/, 'declared size');
   // Under the bound, the same archive loads.
   assert.equal((await TarLayer.load(gzipSync(await archive([[{ name: 'f', type: 'file' }, 'x']])), { maxBytes: 4 * mib })).entries, 1);
   await assert.rejects(TarLayer.load(Buffer.alloc(0), { maxBytes: 0 }), RangeError);

@@ -57,7 +57,7 @@ export class TarLayer implements Layer {
     const clock = { now: 0 };
     // Timestamps come from the archive: the tree's clock reads the member being applied.
     const tree = new MemoryLayer({ name: options.name ?? `tar:${where}`, clock: () => clock.now });
-    const builder = new LayerBuilder(tree, clock, { nosuid: options.nosuid ?? true, nodev: options.nodev ?? true }, where);
+    const builder = new LayerBuilder(tree, clock, { maxBytes, nosuid: options.nosuid ?? true, nodev: options.nodev ?? true }, where);
     try {
       await readArchive(tarBytes(input, where, maxBytes), builder, where);
     } catch (err) {

@@ -26,6 +26,8 @@ const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
 const CAPABILITY_XATTR = 'security.capability';
 
 export interface BuildPolicy {
+  /** Most member data the archive may declare in all (its tar bytes are bounded the same way). */
+  maxBytes: number;
   /** Drop setuid/setgid bits (files) and file capabilities. */
   nosuid: boolean;
   /** Leave character/block device members out of the layer. */
@@ -47,6 +49,7 @@ export class LayerBuilder {
   private readonly omittedSet = new Set<string>();
   /** Directory members' own times, set again at the end: adding children moved them. */
   private readonly dirTimes = new Map<Handle, number>();
+  private declared = 0;
 
   /** `clock.now` is what the tree's clock reads: the time of the member being applied. */
   constructor(
@@ -61,6 +64,9 @@ export class LayerBuilder {
     const size = header.size ?? 0;
     if (!Number.isSafeInteger(size) || size < 0) throw this.bad(header, `bad size ${String((header as PaxHeader).pax?.size ?? size)}`);
     if (header.type === 'directory' && size !== 0) throw this.bad(header, 'a directory member with data');
+    // Refused at the header, before any of the data is held.
+    this.declared += size;
+    if (this.declared > this.policy.maxBytes) throw this.bad(header, `members declare more than ${this.policy.maxBytes} bytes of data (the maxBytes option)`);
   }
 
   apply(header: tar.Headers, data: Buffer): void {
