@@ -4,10 +4,15 @@ import { fsError, type StrataError } from '../../errors.js';
 
 const PREFIX = 'corrupt or unsafe tar layer';
 
-export function archiveError(where: string, why: string): StrataError {
+export function archiveError(where: string, why: string, what = PREFIX): StrataError {
   const err = fsError('EINVAL', 'open', where);
-  err.message = `EINVAL: ${PREFIX}, open '${where}': ${why}`;
+  err.message = `EINVAL: ${what}, open '${where}': ${why}`;
   return err;
+}
+
+/** A sound archive that is not one layer (a whole image): EINVAL with what to pass instead. */
+export function notALayerError(where: string, why: string): StrataError {
+  return archiveError(where, why, 'not a tar layer');
 }
 
 /** True for an error archiveError made (it passes through unchanged). */

@@ -3,7 +3,7 @@
 // which layer blobs to pass instead, topmost first as Strata's lowers are ordered.
 import { WHITEOUT } from '../layer.js';
 import type { MemoryLayer } from '../memory-layer.js';
-import { archiveError } from './archive-error.js';
+import { notALayerError } from './archive-error.js';
 
 const SHOWN_LAYERS = 12;
 /** Image indexes nest (a multi-platform index points at per-platform manifests). */
@@ -53,11 +53,11 @@ function advice(kind: string, layersBottomFirst: string[] | undefined): string {
 /** Throws EINVAL with advice when the archive is a whole image rather than one layer. */
 export function refuseImageArchive(tree: MemoryLayer, where: string): void {
   if (isFile(tree, '/oci-layout') && isFile(tree, '/index.json') && tree.handleAt('/blobs') > 0) {
-    throw archiveError(where, advice('an OCI image layout (oci-layout, index.json, blobs/)', ociLayers(tree, readJson(tree, '/index.json'))));
+    throw notALayerError(where, advice('an OCI image layout (oci-layout, index.json, blobs/)', ociLayers(tree, readJson(tree, '/index.json'))));
   }
   const manifest = readJson(tree, '/manifest.json');
   if (Array.isArray(manifest) && manifest.length > 0 && Array.isArray((manifest[0] as { Layers?: unknown }).Layers)) {
     const layers = ((manifest[0] as { Layers: unknown[] }).Layers).filter((l): l is string => typeof l === 'string');
-    throw archiveError(where, advice('a `docker save` image archive (manifest.json)', layers));
+    throw notALayerError(where, advice('a `docker save` image archive (manifest.json)', layers));
   }
 }
