@@ -10,6 +10,7 @@ import type tar from 'tar-stream';
 import { tarArchive, zstdFrame, zstdStored } from './helpers/tar-archive.js';
 import { scratchDir, removeTree } from '../bindings/verify/kernel/host-fixtures.js';
 import { MemoryLayer, Overlay, TarLayer } from '../bindings/index.js';
+import { createRng, testSeeds } from '../bindings/verify/prng.js';
 import { DEFAULT_MAX_BYTES } from '../bindings/layers/tar-layer.js';
 
 type Header = Partial<tar.Headers> & { name: string };
@@ -78,6 +79,14 @@ test('headers tar-stream passes through unchecked (negative or non-numeric PAX s
     ['PAX mtime not a number', { name: 'f', type: 'file', pax: { mtime: 'soon' } } as Header, /bad mtime/],
   ];
   for (const [what, header, why] of cases) await refused(TarLayer.load(await archive([[header, 'data'], [{ name: 'g', type: 'file' }, 'g']])), why, what);
+  // A size field marked base-256 with a bad marker byte: tar-stream reads null and waits forever
+  // (found by the mutation test below); and one that is not octal at all (NaN).
+  for (const [what, field, why] of [['size null', [0x81], /bad size null/], ['size NaN', [0x7a, 0x7a, 0x7a], /bad size NaN/]] as const) {
+    const bytes = await archive([[{ name: 'f', type: 'file' }, 'x'], [{ name: 'g', type: 'file' }, 'g']]);
+    bytes.set(field, 124);
+    fixChecksum(bytes, 0);
+    await refused(TarLayer.load(bytes), why, what);
+  }
   // A directory header claiming data: tar-stream never ends its stream.
   const dir = await archive([[{ name: 'd/', type: 'directory' }], [{ name: 'f', type: 'file' }, 'x'.repeat(600)]]);
   dir.write('0001130\0', 124, 'latin1'); // the size field: 600 bytes
@@ -143,4 +152,40 @@ test('archive xattrs cannot forge overlay marks or (nosuid) file capabilities', 
   assert.deepEqual(Object.keys(layer.xattrs(h)), ['user.note']);
   const trusted = await TarLayer.load(await archive([[{ name: 'f', type: 'file', pax: { 'SCHILY.xattr.security.capability': 'cap' } } as Header, 'f']]), { nosuid: false });
   assert.deepEqual(Object.keys(trusted.xattrs(trusted.handleAt('/f'))), ['security.capability']);
+});
+
+// Seeded mutations of a valid archive (headers re-checksummed most of the time so they reach
+// tar-stream's later checks and ours): every load settles, as a layer or as EINVAL. A hang fails
+// by the test's timeout, never by a timed assertion.
+test('mutated archives always settle: a layer or EINVAL, nothing else', { timeout: 120_000 }, async () => {
+  const valid = await archive([
+    [{ name: 'etc/', type: 'directory' }], [{ name: 'etc/hosts', type: 'file' }, 'h'.repeat(700)],
+    [{ name: 'etc/.wh.passwd', type: 'file' }], [{ name: 'bin/sh', type: 'file' }, 'ELF'],
+    [{ name: 'bin/bash', type: 'link', linkname: 'bin/sh' }],
+    [{ name: `long/${'n'.repeat(120)}/${'m'.repeat(120)}`, type: 'file', pax: { 'SCHILY.xattr.user.a': 'b', mtime: '1.5' } } as Header, 'deep'],
+    [{ name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3 }],
+  ]);
+  for (const seed of testSeeds([1, 2], 1, 'tar mutation')) {
+    const rng = createRng(seed);
+    const outcomes: Record<string, number> = {};
+    for (let i = 0; i < 300; i++) {
+      const bytes = Buffer.from(valid);
+      for (let k = 1 + rng.int(8); k > 0; k--) {
+        const at = rng.chance(0.7) ? 512 * rng.int(bytes.length / 512) + rng.int(512) : rng.int(bytes.length);
+        bytes[at] = rng.chance(0.5) ? rng.int(256) : rng.pick([0x30, 0x37, 0x2d, 0x20, 0, 0x78, 0x80, 0xff]);
+      }
+      if (rng.chance(0.7)) {
+        for (let at = 0; at + 512 <= bytes.length; at += 512) {
+          if (bytes.subarray(at + 257, at + 262).toString('latin1') === 'ustar') fixChecksum(bytes, at);
+        }
+      }
+      const outcome = await TarLayer.load(rng.chance(0.3) ? gzipSync(bytes) : bytes).then(
+        () => 'layer',
+        (err: NodeJS.ErrnoException) => (err.code === 'EINVAL' ? 'EINVAL' : `${err.code}: ${err.message}`),
+      );
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      assert.ok(outcome === 'layer' || outcome === 'EINVAL', `seed ${seed} case ${i}: ${outcome}`);
+    }
+    assert.ok(outcomes.layer > 0 && outcomes.EINVAL > 0, `seed ${seed}: both outcomes occur (${JSON.stringify(outcomes)})`);
+  }
 });

@@ -61,7 +61,9 @@ export class LayerBuilder {
 
   /** Validate a member's header before its data is read (tar-stream passes some values through). */
   check(header: tar.Headers): void {
-    const size = header.size ?? 0;
+    // tar-stream leaves null (an unreadable size field) or NaN/negative (PAX) in place and then
+    // waits forever for the member's end: only a real size may pass.
+    const size = header.size as number;
     if (!Number.isSafeInteger(size) || size < 0) throw this.bad(header, `bad size ${String((header as PaxHeader).pax?.size ?? size)}`);
     if (header.type === 'directory' && size !== 0) throw this.bad(header, 'a directory member with data');
     // Refused at the header, before any of the data is held.
