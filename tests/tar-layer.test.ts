@@ -195,6 +195,7 @@ test('OCI whiteouts apply to lower layers only (image-spec): a same-layer name s
     { name: 'e/' , type: 'directory' }, { name: 'e/new', data: 'n' }, { name: '.wh.e' },
     { name: 'cdev', type: 'character-device', devmajor: 0, devminor: 0 }, // the kernel's whiteout
     { name: '.wh.gone' }, { name: 'gone/.wh.inner' }, { name: 'gone/.wh..wh..opq' }, // `rm -rf gone`, as some tools write it
+    { name: 'gone/x', type: 'character-device', devmajor: 0, devminor: 0 },
   ]));
   const ov = new Overlay({ lowers: [layer, lower] });
   assert.equal(ov.readFile('/x', 'utf8'), 'same-layer x');

@@ -82,14 +82,15 @@ export class LayerBuilder {
     const slash = path.lastIndexOf('/');
     const dirPath = slash === 0 ? '/' : path.slice(0, slash);
     const base = path.slice(slash + 1);
-    if (base.startsWith(WHITEOUT_PREFIX)) {
+    const zeroDevice = header.type === 'character-device' && makedev(header.devmajor ?? 0, header.devminor ?? 0) === 0;
+    if (base.startsWith(WHITEOUT_PREFIX) || zeroDevice) {
       // Under a name this layer deletes (`.wh.foo`, then `foo/.wh.bar`, as some tools write
       // for `rm -rf foo`), a whiteout has nothing left to hide: it must not bring foo back.
       const dir = this.ensureDir(dirPath, true);
       if (dir === undefined) return;
       if (base === OPAQUE_MARKER) return this.tree.setOpaqueMark(dir, true);
       if (base.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) return; // other AUFS meta files carry nothing
-      return this.whiteout(dir, dirPath, base.slice(WHITEOUT_PREFIX.length), header);
+      return this.whiteout(dir, dirPath, base.startsWith(WHITEOUT_PREFIX) ? base.slice(WHITEOUT_PREFIX.length) : base, header);
     }
     const dir = this.ensureDir(dirPath)!;
 
@@ -122,7 +123,6 @@ export class LayerBuilder {
       case 'character-device':
       case 'block-device': {
         const rdev = makedev(header.devmajor ?? 0, header.devminor ?? 0);
-        if (header.type === 'character-device' && rdev === 0) return this.whiteout(dir, dirPath, base, header);
         if (this.policy.nodev) {
           this.remove(dir, base);
           return this.omit(path);
