@@ -1,368 +1,154 @@
-// createFs(overlay): a node:fs-shaped object over an Overlay, for the calls bundlers, resolvers and
-// language servers make (enhanced-resolve's CachedInputFileSystem among them). It is a thin
-// translation layer: path arguments in (fs/path-args.ts), options decoded (fs/options.ts), one
-// Overlay call, the answer out — sync, callback (fs/async-forms.ts) and promise forms of the same
-// function. The Overlay's own cache is the only cache; its Node-style errors pass through as they are.
+// createFs(overlay): a node:fs-shaped object over an Overlay, for the tools that take a file
+// system (enhanced-resolve, webpack, TypeScript hosts, glob libraries, unionfs, fs-monkey). It is a
+// translation layer with no cache of its own: path calls (fs/path-ops.ts), descriptors
+// (fs/fds.ts, fs/open-file.ts), streams, copies, directories and watchers, each in its file under
+// fs/; this file assembles the sync, callback and promise forms of them.
 import { constants } from 'node:fs';
-import { invalidArgType } from './fs/arg-errors.js';
 import { Dirent, Stats } from './engine/stats.js';
-import { fsError } from './errors.js';
+import { invalidArgType } from './fs/arg-errors.js';
 import { callbackForm, promiseForm } from './fs/async-forms.js';
-import {
-  accessModeOf, checkNoBigint, checkReadFlag, encodeName, optionsOf, writeModeOf, type NameEncoding,
-} from './fs/options.js';
-import { PathArgs, pathString, type PathLike } from './fs/path-args.js';
+import { copyOps } from './fs/copy.js';
+import { Dir } from './fs/dir.js';
+import { descriptorOps, FdTable } from './fs/fds.js';
+import { idOf } from './fs/fd-args.js';
+import { bytesOf, FileHandle, type HandleOps } from './fs/file-handle.js';
+import { OpenFile } from './fs/open-file.js';
+import { openModeOf } from './fs/open-flags.js';
+import { PathArgs } from './fs/path-args.js';
+import { pathOps, type FdAccess } from './fs/path-ops.js';
+import { streamOps } from './fs/streams.js';
+import type { CreateFsOptions, OverlayFs } from './fs/types.js';
+import { ChangeHub, watchIterator } from './fs/watch.js';
+import { fsError } from './errors.js';
 import type { Overlay } from './overlay.js';
 
 export type { PathLike } from './fs/path-args.js';
+export type { CreateFsOptions, OverlayFs, OverlayFsPromises, OverlayFsSync } from './fs/types.js';
 export { Dirent, Stats } from './engine/stats.js';
+export { BigIntStats } from './fs/bigint-stats.js';
+export { Dir } from './fs/dir.js';
+export { FileHandle } from './fs/file-handle.js';
+export { FSWatcher } from './fs/watch.js';
 
-export interface CreateFsOptions {
-  /** What relative paths are relative to (default '/': the overlay has no process cwd). */
-  cwd?: string;
-}
-
-type Data = string | NodeJS.ArrayBufferView;
-type WriteOptions = { encoding?: BufferEncoding | null; mode?: number | string; flag?: string } | BufferEncoding | null;
-type StatOpts = { throwIfNoEntry?: boolean; bigint?: false };
-type NameOptions = { encoding?: NameEncoding } | NameEncoding;
-type ReaddirOptions = { encoding?: BufferEncoding | null; withFileTypes?: false; recursive?: boolean } | BufferEncoding | null;
-type MkdirOptions = { recursive?: boolean; mode?: number | string } | number | string;
-type RmOptions = { recursive?: boolean; force?: boolean };
-type Time = number | string | Date;
-
-/** The synchronous half of the adapter; the callback and promise forms mirror it. */
-export interface OverlayFsSync {
-  statSync(path: PathLike, options?: { throwIfNoEntry?: true; bigint?: false }): Stats;
-  statSync(path: PathLike, options: StatOpts): Stats | undefined;
-  lstatSync(path: PathLike, options?: { throwIfNoEntry?: true; bigint?: false }): Stats;
-  lstatSync(path: PathLike, options: StatOpts): Stats | undefined;
-  existsSync(path: unknown): boolean;
-  accessSync(path: PathLike, mode?: number): void;
-  readdirSync(path: PathLike, options: { encoding: 'buffer'; withFileTypes?: false; recursive?: boolean } | 'buffer'): Buffer[];
-  readdirSync(path: PathLike, options: { withFileTypes: true; encoding?: BufferEncoding | null; recursive?: boolean }): Dirent[];
-  readdirSync(path: PathLike, options?: ReaddirOptions): string[];
-  readFileSync(path: PathLike, options: BufferEncoding | { encoding: BufferEncoding; flag?: string }): string;
-  readFileSync(path: PathLike, options?: { encoding?: null; flag?: string } | null): Buffer;
-  readlinkSync(path: PathLike, options: { encoding: 'buffer' } | 'buffer'): Buffer;
-  readlinkSync(path: PathLike, options?: NameOptions): string;
-  realpathSync: {
-    (path: PathLike, options: { encoding: 'buffer' } | 'buffer'): Buffer;
-    (path: PathLike, options?: NameOptions): string;
-    native(path: PathLike, options: { encoding: 'buffer' } | 'buffer'): Buffer;
-    native(path: PathLike, options?: NameOptions): string;
-  };
-  writeFileSync(path: PathLike, data: Data, options?: WriteOptions): void;
-  appendFileSync(path: PathLike, data: Data, options?: WriteOptions): void;
-  mkdirSync(path: PathLike, options?: MkdirOptions): string | undefined;
-  rmdirSync(path: PathLike, options?: { recursive?: boolean }): void;
-  rmSync(path: PathLike, options?: RmOptions): void;
-  unlinkSync(path: PathLike): void;
-  renameSync(oldPath: PathLike, newPath: PathLike): void;
-  symlinkSync(target: PathLike, path: PathLike, type?: string | null): void;
-  linkSync(existingPath: PathLike, newPath: PathLike): void;
-  truncateSync(path: PathLike, len?: number): void;
-  chmodSync(path: PathLike, mode: number | string): void;
-  utimesSync(path: PathLike, atime: Time, mtime: Time): void;
-}
-
-type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
-// The callback forms take the sync form's arguments plus a trailing (err, result) callback.
-type CallbackOp = (...args: any[]) => void;
-
-export interface OverlayFsPromises {
-  // The asynchronous stat has no throwIfNoEntry in node:fs: a missing entry always rejects.
-  stat(path: PathLike, options?: { bigint?: false }): Promise<Stats>;
-  lstat(path: PathLike, options?: { bigint?: false }): Promise<Stats>;
-  access: Promised<OverlayFsSync['accessSync']>;
-  readdir: Promised<OverlayFsSync['readdirSync']>;
-  readFile: Promised<OverlayFsSync['readFileSync']>;
-  readlink: Promised<OverlayFsSync['readlinkSync']>;
-  realpath: Promised<OverlayFsSync['realpathSync']>;
-  writeFile: Promised<OverlayFsSync['writeFileSync']>;
-  appendFile: Promised<OverlayFsSync['appendFileSync']>;
-  mkdir: Promised<OverlayFsSync['mkdirSync']>;
-  rmdir: Promised<OverlayFsSync['rmdirSync']>;
-  rm: Promised<OverlayFsSync['rmSync']>;
-  unlink: Promised<OverlayFsSync['unlinkSync']>;
-  rename: Promised<OverlayFsSync['renameSync']>;
-  symlink: Promised<OverlayFsSync['symlinkSync']>;
-  link: Promised<OverlayFsSync['linkSync']>;
-  truncate: Promised<OverlayFsSync['truncateSync']>;
-  chmod: Promised<OverlayFsSync['chmodSync']>;
-  utimes: Promised<OverlayFsSync['utimesSync']>;
-  constants: typeof constants;
-}
-
-export interface OverlayFs extends OverlayFsSync {
-  stat: CallbackOp;
-  lstat: CallbackOp;
-  access: CallbackOp;
-  /** Deprecated in node:fs, still used: cb(exists: boolean), never an error. */
-  exists(path: unknown, cb: (exists: boolean) => void): void;
-  readdir: CallbackOp;
-  readFile: CallbackOp;
-  readlink: CallbackOp;
-  realpath: CallbackOp & { native: CallbackOp };
-  writeFile: CallbackOp;
-  appendFile: CallbackOp;
-  mkdir: CallbackOp;
-  rmdir: CallbackOp;
-  rm: CallbackOp;
-  unlink: CallbackOp;
-  rename: CallbackOp;
-  symlink: CallbackOp;
-  link: CallbackOp;
-  truncate: CallbackOp;
-  chmod: CallbackOp;
-  utimes: CallbackOp;
-  promises: OverlayFsPromises;
-  constants: typeof constants;
-  /** The overlay this adapter forwards to. */
-  readonly overlay: Overlay;
-}
-
-const QUIET = { throwIfNoEntry: false } as const;
-
-function joinName(dir: string, name: string): string {
-  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
-}
-
-function isDefaultEncoding(encoding: NameEncoding): boolean {
-  return encoding === undefined || encoding === null || encoding === 'utf8' || encoding === 'utf-8';
-}
-
-function checkData(data: unknown): void {
-  if (typeof data !== 'string' && !ArrayBuffer.isView(data)) {
-    throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
-  }
+function notImplemented(name: string): Error {
+  const err = new Error(`The ${name} method is not implemented`) as Error & { code: string };
+  err.code = 'ERR_METHOD_NOT_IMPLEMENTED';
+  return err;
 }
 
 export function createFs(overlay: Overlay, options: CreateFsOptions = {}): OverlayFs {
   const ov = overlay;
   const paths = new PathArgs(options.cwd ?? '/');
+  const hub = new ChangeHub(ov, paths, options.watchLayers ?? []);
+  const report = hub.report;
+  const table = new FdTable();
 
-  // ---------------------------------------------------------------- sync forms
+  const fdAccess: FdAccess = {
+    isFd: (p): p is number => typeof p === 'number',
+    readAll: (fd) => table.get(fd, 'read').readRest(),
+    writeAll: (fd, data) => { table.get(fd, 'write').write(data, null); },
+    writeThrough(path, flag, mode, data) {
+      const file = OpenFile.open(ov, path, openModeOf(flag), mode, report);
+      file.write(data, null);
+    },
+  };
 
-  function statSync(p: PathLike, opts?: StatOpts): Stats | undefined {
-    const path = paths.path(p, 'stat');
-    if (opts === undefined) return ov.stat(path);
-    checkNoBigint(opts);
-    return ov.stat(path, opts);
-  }
+  const fds = descriptorOps(ov, paths, table, report);
+  const pathSync = pathOps(ov, paths, fdAccess, report);
+  const copies = copyOps(ov, paths, report);
 
-  function lstatSync(p: PathLike, opts?: StatOpts): Stats | undefined {
-    const path = paths.path(p, 'lstat');
-    if (opts === undefined) return ov.lstat(path);
-    checkNoBigint(opts);
-    return ov.lstat(path, opts);
-  }
-
-  function existsSync(p: unknown): boolean {
-    let path: string;
-    try {
-      path = paths.path(p, 'access');
-    } catch {
-      return false;
-    }
-    return ov.exists(path);
-  }
-
-  function accessSync(p: PathLike, mode?: number): void {
-    const path = paths.path(p, 'access');
-    accessModeOf(mode);
-    // The overlay keeps no permission model of its own: access is existence, symlinks followed.
-    try {
-      ov.stat(path);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (typeof e.code === 'string' && e.syscall === 'stat') throw fsError(e.code, 'access', path);
-      throw err;
-    }
-  }
-
-  function readdirSync(p: PathLike, opts?: unknown): string[] | Buffer[] | Dirent[] {
-    const path = paths.path(p, 'scandir');
-    const o = optionsOf(opts);
-    const withFileTypes = o.withFileTypes === true;
-    if (o.recursive === true) return readdirRecursive(path, withFileTypes, o.encoding);
-    if (withFileTypes) {
-      const dirents = ov.readdir(path, { withFileTypes: true });
-      return isDefaultEncoding(o.encoding) ? dirents : dirents.map((d) => renamed(d, o.encoding));
-    }
-    const names = ov.readdir(path);
-    return isDefaultEncoding(o.encoding) ? names : names.map((n) => encodeName(n, o.encoding)) as string[] | Buffer[];
-  }
-
-  function renamed(d: Dirent, encoding: NameEncoding): Dirent {
-    return new Dirent(encodeName(d.name, encoding) as string, d.parentPath, d.mode);
-  }
-
-  /**
-   * Recursive readdir as node:fs does it — breadth-first, paths relative to `base` — except that a
-   * symlink to a directory is never entered: Node 20 enters it in the names form only (not with
-   * withFileTypes), and a symlink loop then never ends.
-   */
-  function readdirRecursive(base: string, withFileTypes: boolean, encoding: NameEncoding): string[] | Buffer[] | Dirent[] {
-    const out: (string | Buffer | Dirent)[] = [];
-    const queue: string[] = [base];
-    const skip = base.replace(/\/+$/, '').length + 1;
-    for (let i = 0; i < queue.length; i++) {
-      for (const d of ov.readdir(queue[i], { withFileTypes: true })) {
-        const full = joinName(queue[i], d.name);
-        if (withFileTypes) out.push(isDefaultEncoding(encoding) ? d : renamed(d, encoding));
-        else out.push(encodeName(full.slice(skip), encoding));
-        if (d.isDirectory()) queue.push(full);
-      }
-    }
-    return out as string[] | Buffer[] | Dirent[];
-  }
-
-  function readFileSync(p: PathLike, opts?: unknown): string | Buffer {
-    const path = paths.path(p, 'open');
-    if (opts === undefined) return ov.readFile(path);
-    const o = optionsOf(opts);
-    checkReadFlag(o.flag);
-    const encoding = o.encoding === 'buffer' ? undefined : o.encoding;
-    return encoding ? ov.readFile(path, encoding) : ov.readFile(path);
-  }
-
-  function readlinkSync(p: PathLike, opts?: unknown): string | Buffer {
-    const path = paths.path(p, 'readlink');
-    const target = ov.readlink(path);
-    return opts === undefined ? target : encodeName(target, optionsOf(opts).encoding);
-  }
-
-  function realpathSync(p: PathLike, opts?: unknown): string | Buffer {
-    const path = paths.path(p, 'realpath');
-    const real = ov.realpath(path);
-    return opts === undefined ? real : encodeName(real, optionsOf(opts).encoding);
-  }
-  realpathSync.native = realpathSync;
-
-  function writeWith(p: PathLike, data: Data, opts: unknown, fallback: 'w' | 'a'): void {
-    const path = paths.path(p, 'open');
-    checkData(data);
-    const o = optionsOf(opts);
-    const how = writeModeOf(o.flag, fallback);
-    if (how.exclusive && existsNoFollow(path)) throw fsError('EEXIST', 'open', path);
-    const overlayOptions = o as { encoding?: BufferEncoding; mode?: number };
-    if (how.append) ov.appendFile(path, data as string | Uint8Array, overlayOptions);
-    else ov.writeFile(path, data as string | Uint8Array, overlayOptions);
-  }
-
-  /** O_EXCL does not follow a final symlink: a dangling one still counts as existing. */
-  function existsNoFollow(path: string): boolean {
-    try {
-      return ov.lstat(path, QUIET) !== undefined;
-    } catch {
-      return false; // the write itself reports what is wrong with the path
-    }
-  }
-
-  function writeFileSync(p: PathLike, data: Data, opts?: unknown): void {
-    writeWith(p, data, opts, 'w');
-  }
-
-  function appendFileSync(p: PathLike, data: Data, opts?: unknown): void {
-    writeWith(p, data, opts, 'a');
-  }
-
-  function mkdirSync(p: PathLike, opts?: MkdirOptions): string | undefined {
-    return ov.mkdir(paths.path(p, 'mkdir'), opts);
-  }
-
-  function rmdirSync(p: PathLike, opts?: { recursive?: boolean }): void {
-    const path = paths.path(p, 'rmdir');
-    if (opts?.recursive !== true) return ov.rmdir(path);
-    // Node's deprecated rmdir(recursive): a directory tree only, and it must exist.
-    const st = ov.lstat(path, QUIET);
-    if (st === undefined) throw fsError('ENOENT', 'rmdir', path);
-    if (!st.isDirectory()) throw fsError('ENOTDIR', 'rmdir', path);
-    ov.rm(path, { recursive: true });
-  }
-
-  function rmSync(p: PathLike, opts?: RmOptions): void {
-    ov.rm(paths.path(p, 'rm'), opts);
-  }
-
-  function unlinkSync(p: PathLike): void {
-    ov.unlink(paths.path(p, 'unlink'));
-  }
-
-  function renameSync(a: PathLike, b: PathLike): void {
-    const [from, to] = paths.pair(a, b, 'rename', ['oldPath', 'newPath']);
-    ov.rename(from, to);
-  }
-
-  function symlinkSync(target: PathLike, p: PathLike, _type?: string | null): void {
-    // The target is stored as given: a relative target stays relative to the link.
-    const t = pathString(target, 'target');
-    ov.symlink(t, paths.path(p, 'symlink'));
-  }
-
-  function linkSync(a: PathLike, b: PathLike): void {
-    const [from, to] = paths.pair(a, b, 'link', ['existingPath', 'newPath']);
-    ov.link(from, to);
-  }
-
-  function truncateSync(p: PathLike, len?: number): void {
-    ov.truncate(paths.path(p, 'open'), len);
-  }
-
-  function chmodSync(p: PathLike, mode: number | string): void {
-    ov.chmod(paths.path(p, 'chmod'), mode);
-  }
-
-  function utimesSync(p: PathLike, atime: Time, mtime: Time): void {
-    ov.utimes(paths.path(p, 'utime'), atime, mtime);
-  }
-
-  // stat/lstat without a callback-friendly "not found": node:fs's async stat has no throwIfNoEntry.
-  function statAnswer(p: PathLike, opts?: StatOpts): Stats {
-    checkNoBigint(opts);
-    return ov.stat(paths.path(p, 'stat'));
-  }
-
-  function lstatAnswer(p: PathLike, opts?: StatOpts): Stats {
-    checkNoBigint(opts);
-    return ov.lstat(paths.path(p, 'lstat'));
+  function fchownSync(fd: unknown, uid: unknown, gid: unknown): void {
+    const file = table.get(fd, 'fchown');
+    const [u, g] = [idOf(uid, 'uid'), idOf(gid, 'gid')];
+    const st = file.stat();
+    if (!ov.writable) throw fsError('EROFS', 'fchown');
+    if ((u !== -1 && u !== st.uid) || (g !== -1 && g !== st.gid)) throw fsError('EPERM', 'fchown');
   }
 
   const sync = {
-    statSync, lstatSync, existsSync, accessSync, readdirSync, readFileSync, readlinkSync, realpathSync,
-    writeFileSync, appendFileSync, mkdirSync, rmdirSync, rmSync, unlinkSync, renameSync, symlinkSync,
-    linkSync, truncateSync, chmodSync, utimesSync,
+    ...pathSync, ...fds.sync, fchownSync,
+    copyFileSync: copies.copyFileSync, cpSync: copies.cpSync, mkdtempSync: copies.mkdtempSync,
   };
 
-  // One table drives both asynchronous forms, so they cannot drift apart: [sync source, how many
-  // arguments come before node:fs's callback].
+  // One table drives both asynchronous forms of the path calls, so they cannot drift apart:
+  // [sync source, how many arguments come before node:fs's callback].
+  const statAnswer = (p: unknown, o?: { bigint?: boolean }) => pathSync.statSync(p as string, { bigint: o?.bigint });
+  const lstatAnswer = (p: unknown, o?: { bigint?: boolean }) => pathSync.lstatSync(p as string, { bigint: o?.bigint });
   const asyncSources: Record<string, [(...args: any[]) => unknown, number]> = {
-    stat: [statAnswer, 2], lstat: [lstatAnswer, 2], access: [accessSync, 2], readdir: [readdirSync, 2],
-    readFile: [readFileSync, 2], readlink: [readlinkSync, 2], realpath: [realpathSync, 2],
-    writeFile: [writeFileSync, 3], appendFile: [appendFileSync, 3], mkdir: [mkdirSync, 2], rmdir: [rmdirSync, 2],
-    rm: [rmSync, 2], unlink: [unlinkSync, 1], rename: [renameSync, 2], symlink: [symlinkSync, 3],
-    link: [linkSync, 2], truncate: [truncateSync, 2], chmod: [chmodSync, 2], utimes: [utimesSync, 3],
+    stat: [statAnswer, 2], lstat: [lstatAnswer, 2], access: [sync.accessSync, 2], readdir: [sync.readdirSync, 2],
+    readFile: [sync.readFileSync, 2], readlink: [sync.readlinkSync, 2], realpath: [sync.realpathSync, 2],
+    writeFile: [sync.writeFileSync, 3], appendFile: [sync.appendFileSync, 3], mkdir: [sync.mkdirSync, 2],
+    rmdir: [sync.rmdirSync, 2], rm: [sync.rmSync, 2], unlink: [sync.unlinkSync, 1], rename: [sync.renameSync, 2],
+    symlink: [sync.symlinkSync, 3], link: [sync.linkSync, 2], truncate: [sync.truncateSync, 2],
+    chmod: [sync.chmodSync, 2], utimes: [sync.utimesSync, 3], chown: [sync.chownSync, 3], lchown: [sync.lchownSync, 3],
+    lutimes: [sync.lutimesSync, 3], statfs: [sync.statfsSync, 2], opendir: [sync.opendirSync, 2],
+    copyFile: [sync.copyFileSync, 3], mkdtemp: [sync.mkdtempSync, 2],
   };
-  const callbacks: Record<string, CallbackOp> = {};
+  const callbacks: Record<string, unknown> = { ...fds.callbacks, fchown: callbackForm(fchownSync, 3) };
   const promises: Record<string, unknown> = { constants };
   for (const [name, [fn, params]] of Object.entries(asyncSources)) {
     callbacks[name] = callbackForm(fn, params);
     promises[name] = promiseForm(fn);
   }
-  (callbacks.realpath as CallbackOp & { native: CallbackOp }).native = callbacks.realpath;
+  (callbacks.realpath as { native?: unknown }).native = callbacks.realpath;
+
+  callbacks.cp = (src: unknown, dest: unknown, o: unknown, cb?: unknown) => {
+    if (typeof o === 'function') [cb, o] = [o, undefined];
+    if (typeof cb !== 'function') return void callbackForm(() => undefined, 3)(src, dest, o, cb);
+    copies.cp(src, dest, o as never).then(() => (cb as (e: null) => void)(null), (err) => (cb as (e: unknown) => void)(err));
+  };
+  promises.cp = copies.cp;
+
+  const streams = streamOps({
+    open: fds.callbacks.open, read: fds.callbacks.read, write: fds.callbacks.write, writev: fds.callbacks.writev,
+    close: fds.callbacks.close, fsync: fds.callbacks.fsync,
+  });
+
+  const handleOps: HandleOps = {
+    ...(sync as unknown as HandleOps),
+    readFd: fdAccess.readAll,
+    writeAllFd: fdAccess.writeAll,
+    createReadStream: streams.createReadStream,
+    createWriteStream: streams.createWriteStream,
+  };
+  promises.open = async (p: unknown, flags?: unknown, mode?: unknown) => new FileHandle(handleOps, sync.openSync(p, flags, mode));
+  // promises.writeFile/appendFile also take (async) iterables of chunks; they are gathered first.
+  promises.writeFile = async (p: unknown, data: unknown, o?: unknown) => sync.writeFileSync(p as string, await dataOf(p, data, o), o);
+  promises.appendFile = async (p: unknown, data: unknown, o?: unknown) => sync.appendFileSync(p as string, await dataOf(p, data, o), o);
+  promises.readFile = async (p: unknown, o?: unknown) => sync.readFileSync(p instanceof FileHandle ? p.fd : (p as string), o);
+  promises.lchmod = async () => { throw notImplemented('lchmod()'); };
+  promises.watch = (p: unknown, o?: unknown) => watchIterator(hub, p, o);
+
+  async function dataOf(p: unknown, data: unknown, o: unknown): Promise<string | Uint8Array> {
+    if (p instanceof FileHandle) throw fsError('EINVAL', 'write'); // use handle.writeFile
+    if (typeof data === 'string' || ArrayBuffer.isView(data)) return data as string | Uint8Array;
+    return bytesOf(data, o);
+  }
 
   function exists(p: unknown, cb: (exists: boolean) => void): void {
     if (typeof cb !== 'function') throw invalidArgType('cb', 'of type function', cb);
-    process.nextTick(cb, existsSync(p));
+    process.nextTick(cb, sync.existsSync(p));
   }
 
   return {
     ...sync,
     ...callbacks,
     exists,
+    createReadStream: streams.createReadStream,
+    createWriteStream: streams.createWriteStream,
+    ReadStream: streams.ReadStream,
+    WriteStream: streams.WriteStream,
+    watch: hub.watch.bind(hub),
+    watchFile: hub.statWatchers.watchFile.bind(hub.statWatchers),
+    unwatchFile: hub.statWatchers.unwatchFile.bind(hub.statWatchers),
+    Stats,
+    Dirent,
+    Dir,
     promises,
     constants,
     overlay: ov,
   } as unknown as OverlayFs;
 }
+
+// Exposed for the node:vfs provider (vfs.ts), which opens files the same way.
+export { OpenFile };

@@ -346,8 +346,8 @@ test('bad option values are TypeErrors/RangeErrors like node:fs; unsupported one
   } finally {
     nodeFs.rmSync(tmp, { recursive: true, force: true });
   }
-  assert.throws(() => fs.statSync('/etc', { bigint: true } as never), { code: 'ERR_INVALID_ARG_VALUE' });
-  assert.throws(() => fs.writeFileSync('/etc/hosts', 'x', { flag: 'r+' }), { code: 'ERR_INVALID_ARG_VALUE' });
+  assert.equal(typeof (fs.statSync('/etc', { bigint: true }) as unknown as { ino: unknown }).ino, 'bigint');
+  assert.throws(() => fs.writeFileSync('/etc/hosts', 'x', { flag: 'nope' }), { code: 'ERR_INVALID_ARG_VALUE' });
   assert.throws(() => fs.readFileSync('/etc/hosts', { flag: 'w' } as never), { code: 'ERR_INVALID_ARG_VALUE' });
   assert.equal(fs.readFileSync('/etc/hosts', { flag: 'r' }).toString(), HOSTS);
   assert.throws(() => createFs(overlay(), { cwd: 'relative' }), { code: 'ERR_INVALID_ARG_TYPE' });

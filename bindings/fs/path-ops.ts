@@ -1,0 +1,320 @@
+// The path calls of the adapter, sync forms: path arguments in (path-args.ts), options decoded
+// (options.ts), one Overlay call, the answer out. Each successful write reports what it changed,
+// for watch(). fs.ts derives the callback and promise forms from these.
+import { constants } from 'node:fs';
+import { Dirent, type Stats } from '../engine/stats.js';
+import { fsError } from '../errors.js';
+import type { Overlay } from '../overlay.js';
+import { invalidArgType } from './arg-errors.js';
+import { bigintStats, wantsBigint, type BigIntStats } from './bigint-stats.js';
+import { checkDirOptions, Dir } from './dir.js';
+import { idOf, modeArg, timeArg } from './fd-args.js';
+import { relabel, type ChangeReport } from './open-file.js';
+import { openModeOf } from './open-flags.js';
+import { accessModeOf, checkReadFlag, encodeName, optionsOf, type NameEncoding } from './options.js';
+import { pathString, type PathArgs, type PathLike } from './path-args.js';
+
+const QUIET = { throwIfNoEntry: false } as const;
+const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
+
+type Data = string | NodeJS.ArrayBufferView;
+type AnyStats = Stats | BigIntStats;
+
+/** The descriptor side, for calls that take an fd in place of a path (readFile(fd), …). */
+export interface FdAccess {
+  isFd(p: unknown): p is number;
+  readAll(fd: number): Buffer;
+  writeAll(fd: number, data: Uint8Array): void;
+  /** writeFile with a flag the whole-file calls cannot express (r+, numeric): open, write, close. */
+  writeThrough(path: string, flag: unknown, mode: number, data: Uint8Array): void;
+}
+
+function joinName(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+function isDefaultEncoding(encoding: NameEncoding): boolean {
+  return encoding === undefined || encoding === null || encoding === 'utf8' || encoding === 'utf-8';
+}
+
+function checkData(data: unknown): void {
+  if (typeof data !== 'string' && !ArrayBuffer.isView(data)) {
+    throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+  }
+}
+
+function bytesOfData(data: Data, encoding: unknown): Uint8Array {
+  if (typeof data === 'string') return Buffer.from(data, typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8');
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function statsIn(st: Stats | undefined, options: unknown): AnyStats | undefined {
+  return st !== undefined && wantsBigint(options) ? bigintStats(st) : st;
+}
+
+export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: ChangeReport) {
+  function statSync(p: PathLike, opts?: { throwIfNoEntry?: boolean; bigint?: boolean }): AnyStats | undefined {
+    const path = paths.path(p, 'stat');
+    return statsIn(opts === undefined ? ov.stat(path) : ov.stat(path, { throwIfNoEntry: opts.throwIfNoEntry }), opts);
+  }
+
+  function lstatSync(p: PathLike, opts?: { throwIfNoEntry?: boolean; bigint?: boolean }): AnyStats | undefined {
+    const path = paths.path(p, 'lstat');
+    return statsIn(opts === undefined ? ov.lstat(path) : ov.lstat(path, { throwIfNoEntry: opts.throwIfNoEntry }), opts);
+  }
+
+  function existsSync(p: unknown): boolean {
+    let path: string;
+    try {
+      path = paths.path(p, 'access');
+    } catch {
+      return false;
+    }
+    return ov.exists(path);
+  }
+
+  /**
+   * The overlay keeps no permission model of its own (see docs/fs-adapter.md): access is
+   * existence, symlinks followed — and W_OK on an overlay without an upper is EROFS, as
+   * access(2) answers on a read-only mount (devices and FIFOs excepted, as there).
+   */
+  function accessSync(p: PathLike, mode?: number): void {
+    const path = paths.path(p, 'access');
+    const bits = accessModeOf(mode);
+    const st = relabel(() => ov.stat(path), 'access', path);
+    if ((bits & constants.W_OK) !== 0 && !ov.writable && (st.isFile() || st.isDirectory() || st.isSymbolicLink())) {
+      throw fsError('EROFS', 'access', path);
+    }
+  }
+
+  function readdirSync(p: PathLike, opts?: unknown): string[] | Buffer[] | Dirent[] {
+    const path = paths.path(p, 'scandir');
+    const o = optionsOf(opts);
+    const withFileTypes = o.withFileTypes === true;
+    if (o.recursive === true) return readdirRecursive(path, withFileTypes, o.encoding);
+    if (withFileTypes) {
+      const dirents = ov.readdir(path, { withFileTypes: true });
+      return isDefaultEncoding(o.encoding) ? dirents : dirents.map((d) => renamed(d, o.encoding));
+    }
+    const names = ov.readdir(path);
+    return isDefaultEncoding(o.encoding) ? names : names.map((n) => encodeName(n, o.encoding)) as string[] | Buffer[];
+  }
+
+  function renamed(d: Dirent, encoding: NameEncoding): Dirent {
+    return new Dirent(encodeName(d.name, encoding) as string, d.parentPath, d.mode);
+  }
+
+  /**
+   * Recursive readdir as node:fs does it — breadth-first, paths relative to `base` — except that a
+   * symlink to a directory is never entered: Node 20 enters it in the names form only (not with
+   * withFileTypes), and a symlink loop then never ends.
+   */
+  function readdirRecursive(base: string, withFileTypes: boolean, encoding: NameEncoding): string[] | Buffer[] | Dirent[] {
+    const out: (string | Buffer | Dirent)[] = [];
+    const queue: string[] = [base];
+    const skip = base.replace(/\/+$/, '').length + 1;
+    for (let i = 0; i < queue.length; i++) {
+      for (const d of ov.readdir(queue[i], { withFileTypes: true })) {
+        const full = joinName(queue[i], d.name);
+        if (withFileTypes) out.push(isDefaultEncoding(encoding) ? d : renamed(d, encoding));
+        else out.push(encodeName(full.slice(skip), encoding));
+        if (d.isDirectory()) queue.push(full);
+      }
+    }
+    return out as string[] | Buffer[] | Dirent[];
+  }
+
+  function readFileSync(p: PathLike | number, opts?: unknown): string | Buffer {
+    const o = opts === undefined ? {} : optionsOf(opts);
+    let data: Buffer;
+    if (fds.isFd(p)) data = fds.readAll(p);
+    else {
+      const path = paths.path(p, 'open');
+      checkReadFlag(o.flag);
+      data = ov.readFile(path) as Buffer;
+    }
+    const encoding = o.encoding === 'buffer' ? undefined : o.encoding;
+    return encoding ? data.toString(encoding) : data;
+  }
+
+  function readlinkSync(p: PathLike, opts?: unknown): string | Buffer {
+    const path = paths.path(p, 'readlink');
+    const target = ov.readlink(path);
+    return opts === undefined ? target : encodeName(target, optionsOf(opts).encoding);
+  }
+
+  function realpathSync(p: PathLike, opts?: unknown): string | Buffer {
+    const path = paths.path(p, 'realpath');
+    const real = ov.realpath(path);
+    return opts === undefined ? real : encodeName(real, optionsOf(opts).encoding);
+  }
+  realpathSync.native = realpathSync;
+
+  /** writeFile/appendFile: w/a/wx/ax map onto whole-file Overlay writes; other flags open a descriptor. */
+  function writeWith(p: PathLike | number, data: Data, opts: unknown, fallback: 'w' | 'a'): void {
+    checkData(data);
+    const o = optionsOf(opts) as { encoding?: BufferEncoding; mode?: unknown; flag?: unknown };
+    if (fds.isFd(p)) return fds.writeAll(p, bytesOfData(data, o.encoding));
+    const path = paths.path(p, 'open');
+    const how = openModeOf(o.flag, fallback);
+    const mode = modeArg(o.mode, 0o666);
+    const simple = how.writable && how.create && (how.append || how.truncate) && !how.directory && !how.noFollow;
+    if (!simple) return fds.writeThrough(path, o.flag, mode, bytesOfData(data, o.encoding));
+    const existed = existsNoFollow(path);
+    if (how.exclusive && existed) throw fsError('EEXIST', 'open', path);
+    const overlayOptions = { encoding: o.encoding, mode: o.mode === undefined ? undefined : mode };
+    if (how.append) ov.appendFile(path, bytesOfData(data, o.encoding), overlayOptions);
+    else ov.writeFile(path, bytesOfData(data, o.encoding), overlayOptions);
+    report(path, existed ? 'change' : 'rename');
+  }
+
+  /** O_EXCL does not follow a final symlink: a dangling one still counts as existing. */
+  function existsNoFollow(path: string): boolean {
+    try {
+      return ov.lstat(path, QUIET) !== undefined;
+    } catch {
+      return false; // the write itself reports what is wrong with the path
+    }
+  }
+
+  function writeFileSync(p: PathLike | number, data: Data, opts?: unknown): void {
+    writeWith(p, data, opts, 'w');
+  }
+
+  function appendFileSync(p: PathLike | number, data: Data, opts?: unknown): void {
+    writeWith(p, data, opts, 'a');
+  }
+
+  function mkdirSync(p: PathLike, opts?: { recursive?: boolean; mode?: number | string } | number | string): string | undefined {
+    const path = paths.path(p, 'mkdir');
+    const first = ov.mkdir(path, opts);
+    report(first ?? path, 'rename');
+    return first;
+  }
+
+  function rmdirSync(p: PathLike, opts?: { recursive?: boolean }): void {
+    const path = paths.path(p, 'rmdir');
+    if (opts?.recursive !== true) ov.rmdir(path);
+    else {
+      // Node's deprecated rmdir(recursive): a directory tree only, and it must exist.
+      const st = ov.lstat(path, QUIET);
+      if (st === undefined) throw fsError('ENOENT', 'rmdir', path);
+      if (!st.isDirectory()) throw fsError('ENOTDIR', 'rmdir', path);
+      ov.rm(path, { recursive: true });
+    }
+    report(path, 'rename');
+  }
+
+  function rmSync(p: PathLike, opts?: { recursive?: boolean; force?: boolean }): void {
+    const path = paths.path(p, 'rm');
+    const existed = existsNoFollow(path);
+    ov.rm(path, opts);
+    if (existed) report(path, 'rename');
+  }
+
+  function unlinkSync(p: PathLike): void {
+    const path = paths.path(p, 'unlink');
+    ov.unlink(path);
+    report(path, 'rename');
+  }
+
+  function renameSync(a: PathLike, b: PathLike): void {
+    const [from, to] = paths.pair(a, b, 'rename', ['oldPath', 'newPath']);
+    ov.rename(from, to);
+    report(from, 'rename');
+    report(to, 'rename');
+  }
+
+  function symlinkSync(target: PathLike, p: PathLike, _type?: string | null): void {
+    // The target is stored as given: a relative target stays relative to the link.
+    const t = pathString(target, 'target');
+    const path = paths.path(p, 'symlink');
+    ov.symlink(t, path);
+    report(path, 'rename');
+  }
+
+  function linkSync(a: PathLike, b: PathLike): void {
+    const [from, to] = paths.pair(a, b, 'link', ['existingPath', 'newPath']);
+    ov.link(from, to);
+    report(to, 'rename');
+  }
+
+  function truncateSync(p: PathLike, len?: number): void {
+    const path = paths.path(p, 'open');
+    ov.truncate(path, len);
+    report(path, 'change');
+  }
+
+  function chmodSync(p: PathLike, mode: number | string): void {
+    const path = paths.path(p, 'chmod');
+    ov.chmod(path, mode);
+    report(path, 'change');
+  }
+
+  function utimesSync(p: PathLike, atime: number | string | Date, mtime: number | string | Date): void {
+    const path = paths.path(p, 'utime');
+    ov.utimes(path, atime, mtime);
+    report(path, 'change');
+  }
+
+  /**
+   * The Overlay has no owner change (engine hook missing): a chown that changes nothing succeeds,
+   * one that would change an owner is EPERM, as for an unprivileged caller — which tools that
+   * preserve owners (graceful-fs, tar extractors) already treat as "not permitted here".
+   */
+  function ownerChange(path: string, st: Stats, uid: number, gid: number, syscall: string): void {
+    if (!ov.writable) throw fsError('EROFS', syscall, path);
+    if ((uid !== -1 && uid !== st.uid) || (gid !== -1 && gid !== st.gid)) throw fsError('EPERM', syscall, path);
+  }
+
+  function chownSync(p: PathLike, uid: number, gid: number): void {
+    const path = paths.path(p, 'chown');
+    const [u, g] = [idOf(uid, 'uid'), idOf(gid, 'gid')];
+    ownerChange(path, relabel(() => ov.stat(path), 'chown', path), u, g, 'chown');
+  }
+
+  function lchownSync(p: PathLike, uid: number, gid: number): void {
+    const path = paths.path(p, 'lchown');
+    const [u, g] = [idOf(uid, 'uid'), idOf(gid, 'gid')];
+    ownerChange(path, relabel(() => ov.lstat(path), 'lchown', path), u, g, 'lchown');
+  }
+
+  /** lutimes: utimes for anything but a symlink; a symlink's own times need an engine hook (ENOTSUP). */
+  function lutimesSync(p: PathLike, atime: unknown, mtime: unknown): void {
+    const path = paths.path(p, 'lutime');
+    const [a, m] = [timeArg(atime, 'atime'), timeArg(mtime, 'mtime')];
+    const st = relabel(() => ov.lstat(path), 'lutime', path);
+    if (!ov.writable) throw fsError('EROFS', 'lutime', path);
+    if (st.isSymbolicLink()) throw fsError('ENOTSUP', 'lutime', path);
+    relabel(() => ov.utimes(path, new Date(a), new Date(m)), 'lutime', path);
+    report(path, 'change');
+  }
+
+  /** statfs: overlayfs's magic; the layers report no capacity, so the block counts are 0. */
+  function statfsSync(p: PathLike, opts?: { bigint?: boolean }) {
+    const path = paths.path(p, 'statfs');
+    relabel(() => ov.stat(path), 'statfs', path);
+    const n = (v: number) => (opts?.bigint === true ? BigInt(v) : v);
+    return { type: n(OVERLAYFS_SUPER_MAGIC), bsize: n(4096), blocks: n(0), bfree: n(0), bavail: n(0), files: n(0), ffree: n(0) };
+  }
+
+  function opendirSync(p: PathLike, opts?: unknown): Dir {
+    const path = paths.path(p, 'opendir');
+    const { recursive } = checkDirOptions(opts);
+    const st = relabel(() => ov.stat(path), 'opendir', path);
+    if (!st.isDirectory()) throw fsError('ENOTDIR', 'opendir');
+    return new Dir(path, readdirSync(path, { withFileTypes: true, recursive }) as Dirent[]);
+  }
+
+  function openAsBlob(p: PathLike, options?: { type?: string }): Promise<Blob> {
+    const data = readFileSync(p) as Buffer;
+    return Promise.resolve(new Blob([new Uint8Array(data)], { type: options?.type ?? '' }));
+  }
+
+  return {
+    statSync, lstatSync, existsSync, accessSync, readdirSync, readFileSync, readlinkSync, realpathSync,
+    writeFileSync, appendFileSync, mkdirSync, rmdirSync, rmSync, unlinkSync, renameSync, symlinkSync,
+    linkSync, truncateSync, chmodSync, utimesSync, chownSync, lchownSync, lutimesSync, statfsSync, opendirSync,
+    openAsBlob,
+  };
+}
