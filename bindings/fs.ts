@@ -136,16 +136,14 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
     exists,
     createReadStream: streams.createReadStream,
     createWriteStream: streams.createWriteStream,
-    ReadStream: streams.ReadStream,
-    WriteStream: streams.WriteStream,
     watch: hub.watch.bind(hub),
     watchFile: hub.statWatchers.watchFile.bind(hub.statWatchers),
     unwatchFile: hub.statWatchers.unwatchFile.bind(hub.statWatchers),
     Stats,
     Dirent,
-    Dir,
     promises,
-    constants,
+    // No `constants` (nor ReadStream/WriteStream classes) of its own: fs-monkey's patchFs copies
+    // every such property onto node:fs, whose `constants` is read-only — use node:fs's constants.
     overlay: ov,
   } as unknown as OverlayFs;
 }

@@ -74,6 +74,8 @@ export class FileHandle extends EventEmitter {
     return { bytesWritten: this.ops.writevSync(this.live('write'), buffers, position), buffers };
   }
 
+  async readFile(options: BufferEncoding | { encoding: BufferEncoding }): Promise<string>;
+  async readFile(options?: unknown): Promise<Buffer>;
   async readFile(options?: unknown): Promise<Buffer | string> {
     const o = optionsOf(options);
     const data = this.ops.readFd(this.live('read'));

@@ -27,7 +27,5 @@ export function streamOps(fs: StreamFs) {
     createWriteStream(path: unknown, options?: StreamOptions): WriteStream {
       return new (WriteStream as any)(path, withFs(options, fs));
     },
-    ReadStream,
-    WriteStream,
   };
 }

@@ -44,8 +44,8 @@ export interface OverlayFsSync {
   readdirSync(path: PathLike, options: { encoding: 'buffer'; withFileTypes?: false; recursive?: boolean } | 'buffer'): Buffer[];
   readdirSync(path: PathLike, options: { withFileTypes: true; encoding?: BufferEncoding | null; recursive?: boolean }): Dirent[];
   readdirSync(path: PathLike, options?: ReaddirOptions): string[];
-  readFileSync(path: PathLike, options: BufferEncoding | { encoding: BufferEncoding; flag?: string }): string;
-  readFileSync(path: PathLike, options?: { encoding?: null; flag?: string } | null): Buffer;
+  readFileSync(path: PathLike | number, options: BufferEncoding | { encoding: BufferEncoding; flag?: string }): string;
+  readFileSync(path: PathLike | number, options?: { encoding?: null; flag?: string } | null): Buffer;
   readlinkSync(path: PathLike, options: { encoding: 'buffer' } | 'buffer'): Buffer;
   readlinkSync(path: PathLike, options?: NameOptions): string;
   realpathSync: {
@@ -54,8 +54,8 @@ export interface OverlayFsSync {
     native(path: PathLike, options: { encoding: 'buffer' } | 'buffer'): Buffer;
     native(path: PathLike, options?: NameOptions): string;
   };
-  writeFileSync(path: PathLike, data: Data, options?: WriteOptions): void;
-  appendFileSync(path: PathLike, data: Data, options?: WriteOptions): void;
+  writeFileSync(path: PathLike | number, data: Data, options?: WriteOptions): void;
+  appendFileSync(path: PathLike | number, data: Data, options?: WriteOptions): void;
   mkdirSync(path: PathLike, options?: MkdirOptions): string | undefined;
   rmdirSync(path: PathLike, options?: { recursive?: boolean }): void;
   rmSync(path: PathLike, options?: RmOptions): void;
@@ -102,8 +102,8 @@ export interface OverlayFsPromises {
   readFile: Promised<OverlayFsSync['readFileSync']>;
   readlink: Promised<OverlayFsSync['readlinkSync']>;
   realpath: Promised<OverlayFsSync['realpathSync']>;
-  writeFile: Promised<OverlayFsSync['writeFileSync']>;
-  appendFile: Promised<OverlayFsSync['appendFileSync']>;
+  writeFile(path: PathLike, data: Data | Iterable<Data> | AsyncIterable<Data>, options?: WriteOptions): Promise<void>;
+  appendFile(path: PathLike, data: Data | Iterable<Data> | AsyncIterable<Data>, options?: WriteOptions): Promise<void>;
   mkdir: Promised<OverlayFsSync['mkdirSync']>;
   rmdir: Promised<OverlayFsSync['rmdirSync']>;
   rm: Promised<OverlayFsSync['rmSync']>;
@@ -175,16 +175,12 @@ export interface OverlayFs extends OverlayFsSync {
   openAsBlob(path: PathLike, options?: { type?: string }): Promise<Blob>;
   createReadStream(path: PathLike | null, options?: BufferEncoding | Record<string, unknown>): nodeFs.ReadStream;
   createWriteStream(path: PathLike | null, options?: BufferEncoding | Record<string, unknown>): nodeFs.WriteStream;
-  ReadStream: typeof nodeFs.ReadStream;
-  WriteStream: typeof nodeFs.WriteStream;
   Stats: typeof Stats;
   Dirent: typeof Dirent;
-  Dir: typeof Dir;
   watch(path: PathLike, options?: unknown, listener?: (eventType: string, filename: string | Buffer) => void): FSWatcher;
   watchFile(path: PathLike, options: unknown, listener?: (curr: Stats, prev: Stats) => void): StatWatcher;
   unwatchFile(path: PathLike, listener?: (curr: Stats, prev: Stats) => void): void;
   promises: OverlayFsPromises;
-  constants: typeof constants;
   /** The overlay this adapter forwards to. */
   readonly overlay: Overlay;
 }
