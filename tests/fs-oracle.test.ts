@@ -267,3 +267,13 @@ test('streams are node:fs ReadStream/WriteStream over the overlay (start/end, hi
   const err = await new Promise<NodeJS.ErrnoException>((resolve) => fs.createReadStream('/d/nope').on('error', resolve));
   assert.equal(err.code, 'ENOENT');
 });
+
+test('createFs has every function node:fs has (sync, callback and promises), and patchFs-safe properties', () => {
+  const ours = createFs(new Overlay({ lowers: [lower()] })) as unknown as AnyFs;
+  const fns = Object.keys(nodeFs).filter((k) => typeof (nodeFs as AnyFs)[k] === 'function' && !/^[A-Z_]/.test(k));
+  assert.ok(fns.length >= 88, String(fns.length));
+  assert.deepEqual(fns.filter((k) => typeof ours[k] !== 'function'), []);
+  assert.deepEqual(Object.keys(nodeFs.promises).filter((k) => ours.promises[k] === undefined), []);
+  // fs-monkey copies these onto node:fs, where `constants` and F_OK… are read-only.
+  assert.deepEqual(['constants', 'F_OK', 'R_OK', 'W_OK', 'X_OK'].filter((k) => ours[k] !== undefined), []);
+});
