@@ -113,14 +113,15 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
   };
   promises.open = async (p: unknown, flags?: unknown, mode?: unknown) => new FileHandle(handleOps, sync.openSync(p, flags, mode));
   // promises.writeFile/appendFile also take (async) iterables of chunks; they are gathered first.
-  promises.writeFile = async (p: unknown, data: unknown, o?: unknown) => sync.writeFileSync(p as string, await dataOf(p, data, o), o);
-  promises.appendFile = async (p: unknown, data: unknown, o?: unknown) => sync.appendFileSync(p as string, await dataOf(p, data, o), o);
+  promises.writeFile = async (p: unknown, data: unknown, o?: unknown) =>
+    p instanceof FileHandle ? p.writeFile(data, o) : sync.writeFileSync(p as string, await dataOf(data, o), o);
+  promises.appendFile = async (p: unknown, data: unknown, o?: unknown) =>
+    p instanceof FileHandle ? p.appendFile(data, o) : sync.appendFileSync(p as string, await dataOf(data, o), o);
   promises.readFile = async (p: unknown, o?: unknown) => sync.readFileSync(p instanceof FileHandle ? p.fd : (p as string), o);
   promises.lchmod = async () => { throw notImplemented('lchmod()'); };
   promises.watch = (p: unknown, o?: unknown) => watchIterator(hub, p, o);
 
-  async function dataOf(p: unknown, data: unknown, o: unknown): Promise<string | Uint8Array> {
-    if (p instanceof FileHandle) throw fsError('EINVAL', 'write'); // use handle.writeFile
+  async function dataOf(data: unknown, o: unknown): Promise<string | Uint8Array> {
     if (typeof data === 'string' || ArrayBuffer.isView(data)) return data as string | Uint8Array;
     return bytesOf(data, o);
   }

@@ -5,7 +5,7 @@
 // open files are the adapter's OpenFiles. Without an upper the provider says `readonly`.
 import { createRequire } from 'node:module';
 import { createFs, OpenFile } from './fs.js';
-import type { Stats } from './engine/stats.js';
+import { Dirent, type Stats } from './engine/stats.js';
 import { fsError } from './errors.js';
 import { bigintStats, wantsBigint } from './fs/bigint-stats.js';
 import { flagString, openModeOf, type OpenMode } from './fs/open-flags.js';
@@ -117,13 +117,21 @@ function providerMethods(ov: Overlay, fs: OverlayFs) {
     const file = OpenFile.open(ov, path, how, mode ?? 0o666, () => {});
     return new OverlayFileHandle(file, fs, how);
   };
+  // node:vfs wants a recursive listing's Dirents named by their path below `p` ('a/b.txt').
+  const readdir = (p: string, o?: unknown) => {
+    const list = fs.readdirSync(p, o as never) as unknown[];
+    const opts = (typeof o === 'object' && o !== null ? o : {}) as { recursive?: boolean; withFileTypes?: boolean };
+    if (opts.recursive !== true || opts.withFileTypes !== true) return list;
+    const prefix = p.endsWith('/') ? p : `${p}/`;
+    return (list as Dirent[]).map((d) => new Dirent(d.parentPath === p ? d.name : `${d.parentPath.slice(prefix.length)}/${d.name}`, p, d.mode));
+  };
   const stat = (p: string, o?: unknown) => fs.statSync(p, o as never) as unknown as Stats;
   const lstat = (p: string, o?: unknown) => fs.lstatSync(p, o as never) as unknown as Stats;
   const sync: Record<string, (...args: any[]) => unknown> = {
     openSync: openHandle,
     statSync: stat,
     lstatSync: lstat,
-    readdirSync: (p: string, o?: unknown) => fs.readdirSync(p, o as never),
+    readdirSync: (p: string, o?: unknown) => readdir(p, o),
     mkdirSync: (p: string, o?: unknown) => fs.mkdirSync(p, o as never),
     rmdirSync: (p: string) => fs.rmdirSync(p),
     unlinkSync: (p: string) => fs.unlinkSync(p),

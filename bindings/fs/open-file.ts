@@ -34,7 +34,7 @@ export class OpenFile {
    */
   static open(ov: Overlay, path: string, mode: OpenMode, createMode: number, report: ChangeReport): OpenFile {
     const fail = (code: string) => fsError(code, 'open', path);
-    const link = ov.lstat(path, { throwIfNoEntry: false });
+    const link = relabel(() => ov.lstat(path, { throwIfNoEntry: false }), 'open', path);
     if (link !== undefined && mode.exclusive && mode.create) throw fail('EEXIST');
     if (link !== undefined && link.isSymbolicLink() && mode.noFollow) throw fail('ELOOP');
     let st = relabel(() => ov.stat(path, { throwIfNoEntry: false }), 'open', path);

@@ -35,13 +35,14 @@ async function load(root: string): Promise<unknown> {
   const require = createRequire(path.join(root, 'package.json'));
   const cjs = require('./index.cjs');
   const esm = (await import(pathToFileURL(path.join(root, 'esm/main.mjs')).href)).default;
-  return { cjs, esm };
+  const tree = fs.readdirSync(root, { recursive: true, withFileTypes: true }).map((d) => `${path.relative(root, path.join(d.parentPath, d.name))}${d.isDirectory() ? '/' : ''}`).sort();
+  return { cjs, esm, tree };
 }
 
 async function main(): Promise<void> {
   const [mode, dir, readonly] = process.argv.slice(2);
   let root = dir;
-  let extra: Record<string, unknown> = {};
+  let extra: Record<string, unknown>;
   if (mode === 'overlay') {
     const lower = new MemoryLayer({ name: 'project' });
     loadDir(lower, dir);
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     }
     const mount = mountOverlay(ov);
     root = mount.mountPoint;
+    const seen = await load(root);
     let write: string;
     try {
       fs.writeFileSync(path.join(root, 'written.txt'), 'through node:fs');
@@ -62,8 +64,10 @@ async function main(): Promise<void> {
       write = (err as NodeJS.ErrnoException).code ?? String(err);
     }
     extra = { write, stat: fs.statSync(path.join(root, 'lib')).isDirectory(), missing: errorOf(() => fs.statSync(path.join(root, 'nope'))) };
+    console.log(JSON.stringify({ ...seen as object, ...extra }));
+    return;
   }
-  console.log(JSON.stringify({ ...(await load(root)) as object, ...extra }));
+  console.log(JSON.stringify(await load(root)));
 }
 
 function errorOf(f: () => unknown): unknown {
