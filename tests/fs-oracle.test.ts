@@ -180,6 +180,14 @@ const CASES: Case[] = [
       outcome(() => fs.lutimesSync(p('/nope'), 1, 1)), outcome(() => fs.lutimesSync(p('/d/a.txt'), 1, 2)),
     ];
   }],
+  ['bad arguments of the path calls', (fs, p) => [
+    outcome(() => fs.copyFileSync(1, p('/d/x'))), outcome(() => fs.copyFileSync(p('/d/a.txt'), p('/d/x'), 'x')),
+    outcome(() => fs.cpSync(1, p('/d/x'))), outcome(() => fs.mkdtempSync(1)), outcome(() => fs.opendirSync(p('/d'), { bufferSize: 0 })),
+    outcome(() => fs.chownSync(p('/d/a.txt'), '1', 1)), outcome(() => fs.chownSync(p('/d/a.txt'), 1, -2)), outcome(() => fs.statfsSync(1)),
+    outcome(() => fs.lutimesSync(p('/d/a.txt'), 'x', 1)), outcome(() => fs.openSync(p('/d/a.txt'), 'r', 'x')),
+    outcome(() => fs.openSync(p('/d/a.txt'), {})), outcome(() => fs.fstatSync('x')), outcome(() => fs.closeSync(-1)),
+    outcome(() => fs.watch(1)), outcome(() => fs.watchFile(p('/d/a.txt'))),
+  ]],
 ];
 
 for (const [name, run] of CASES) {

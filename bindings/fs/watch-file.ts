@@ -23,9 +23,11 @@ export function normal(path: string): string {
 
 /** What node:fs reports for a file that does not exist: every field zero. */
 function absent(): Stats {
-  const st = new Stats({ type: 'file', mode: 0, size: 0, nlink: 0, uid: 0, gid: 0, atimeMs: 0, mtimeMs: 0, ctimeMs: 0, birthtimeMs: 0, ino: 0, rdev: 0 }, 0, 0, 0);
-  st.dev = 0;
-  st.blksize = 0;
+  // Built field by field (not through the engine's constructor, which takes a layer record).
+  const st = Object.create(Stats.prototype) as Stats;
+  for (const k of ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks', 'atimeMs', 'mtimeMs', 'ctimeMs', 'birthtimeMs'] as const) {
+    (st as unknown as Record<string, number>)[k] = 0;
+  }
   return st;
 }
 
