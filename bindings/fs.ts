@@ -12,7 +12,7 @@ import { Dir } from './fs/dir.js';
 import { descriptorOps, FdTable } from './fs/fds.js';
 import { idOf } from './fs/fd-args.js';
 import { bytesOf, FileHandle, type HandleOps } from './fs/file-handle.js';
-import { OpenFile } from './fs/open-file.js';
+import { OpenFile, type FileContext } from './fs/open-file.js';
 import { openModeOf } from './fs/open-flags.js';
 import { PathArgs } from './fs/path-args.js';
 import { pathOps, type FdAccess } from './fs/path-ops.js';
@@ -30,6 +30,9 @@ export { Dir } from './fs/dir.js';
 export { FileHandle } from './fs/file-handle.js';
 export { FSWatcher } from './fs/watch.js';
 
+/** How strata/vfs opens files through an adapter (its writes are then the adapter's own). */
+export const OPEN_FILE = Symbol('strata.openFile');
+
 function notImplemented(name: string): Error {
   const err = new Error(`The ${name} method is not implemented`) as Error & { code: string };
   err.code = 'ERR_METHOD_NOT_IMPLEMENTED';
@@ -40,7 +43,14 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
   const ov = overlay;
   const paths = new PathArgs(options.cwd ?? '/');
   const hub = new ChangeHub(ov, paths, options.watchLayers ?? []);
-  const report = hub.report;
+  // Every write the adapter makes passes here: watchers hear of it, and open files know that
+  // bytes they kept may be old (open-file.ts).
+  let writes = 0;
+  const report = (path: string, eventType: 'rename' | 'change') => {
+    writes++;
+    hub.report(path, eventType);
+  };
+  const ctx: FileContext = { report, writes: () => writes };
   const table = new FdTable();
 
   const fdAccess: FdAccess = {
@@ -48,12 +58,13 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
     readAll: (fd) => table.get(fd, 'read').readRest(),
     writeAll: (fd, data) => { table.get(fd, 'write').write(data, null); },
     writeThrough(path, flag, mode, data) {
-      const file = OpenFile.open(ov, path, openModeOf(flag), mode, report);
+      const file = OpenFile.open(ov, path, openModeOf(flag), mode, ctx);
       file.write(data, null);
+      file.close();
     },
   };
 
-  const fds = descriptorOps(ov, paths, table, report);
+  const fds = descriptorOps(ov, paths, table, ctx);
   const pathSync = pathOps(ov, paths, fdAccess, report);
   const copies = copyOps(ov, paths, report);
 
@@ -143,11 +154,11 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
     Stats,
     Dirent,
     promises,
+    [OPEN_FILE]: (path: string, flags: unknown, mode: number) => OpenFile.open(ov, path, openModeOf(flags), mode, ctx),
     // No `constants` (nor ReadStream/WriteStream classes) of its own: fs-monkey's patchFs copies
     // every such property onto node:fs, whose `constants` is read-only — use node:fs's constants.
     overlay: ov,
   } as unknown as OverlayFs;
 }
 
-// Exposed for the node:vfs provider (vfs.ts), which opens files the same way.
-export { OpenFile };
+export type { OpenFile };

@@ -4,7 +4,7 @@
 // into the createFs adapter's, so errors, flags and stats are the adapter's node:fs-shaped ones;
 // open files are the adapter's OpenFiles. Without an upper the provider says `readonly`.
 import { createRequire } from 'node:module';
-import { createFs, OpenFile } from './fs.js';
+import { createFs, OPEN_FILE, type OpenFile } from './fs.js';
 import { Dirent, type Stats } from './engine/stats.js';
 import { fsError } from './errors.js';
 import { bigintStats, wantsBigint } from './fs/bigint-stats.js';
@@ -87,7 +87,7 @@ class OverlayFileHandle {
   truncateSync(len = 0): void { this.live('ftruncate').truncate(Math.max(0, len)); }
   chmodSync(mode: number): void { this.fs.chmodSync(this.live('fchmod').path, mode); }
   utimesSync(atime: number | string | Date, mtime: number | string | Date): void { this.fs.utimesSync(this.live('futime').path, atime, mtime); }
-  closeSync(): void { this.file.closed = true; }
+  closeSync(): void { this.file.close(); }
 
   async read(buffer: NodeJS.ArrayBufferView, offset?: number, length?: number, position?: number | null) {
     return { bytesRead: this.readSync(buffer, offset, length, position ?? null), buffer };
@@ -111,11 +111,11 @@ class OverlayFileHandle {
 export interface OverlayProviderOptions extends CreateFsOptions {}
 
 /** The provider's methods: each node:vfs call becomes the adapter call of the same name. */
-function providerMethods(ov: Overlay, fs: OverlayFs) {
+function providerMethods(fs: OverlayFs) {
   const openHandle = (path: string, flags?: unknown, mode?: number): OverlayFileHandle => {
     const how = openModeOf(flags);
-    const file = OpenFile.open(ov, path, how, mode ?? 0o666, () => {});
-    return new OverlayFileHandle(file, fs, how);
+    const open = (fs as unknown as Record<symbol, (p: string, f: unknown, m: number) => OpenFile>)[OPEN_FILE];
+    return new OverlayFileHandle(open(path, flags, mode ?? 0o666), fs, how);
   };
   // node:vfs wants a recursive listing's Dirents named by their path below `p` ('a/b.txt').
   const readdir = (p: string, o?: unknown) => {
@@ -178,7 +178,7 @@ export function overlayProvider(overlay: Overlay, options: OverlayProviderOption
     supportsSymlinks: { get: () => true },
     supportsWatch: { get: () => true },
   });
-  Object.assign(provider, providerMethods(overlay, fs));
+  Object.assign(provider, providerMethods(fs));
   return provider;
 }
 

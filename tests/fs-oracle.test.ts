@@ -285,3 +285,30 @@ test('createFs has every function node:fs has (sync, callback and promises), and
   // fs-monkey copies these onto node:fs, where `constants` and F_OK… are read-only.
   assert.deepEqual(['constants', 'F_OK', 'R_OK', 'W_OK', 'X_OK'].filter((k) => ours[k] !== undefined), []);
 });
+
+test('a descriptor keeps the bytes it read only while nothing changed them (adapter writes, changes underneath)', () => {
+  let now = 1_700_000_000_000;
+  const base = new MemoryLayer({ name: 'lower', clock: () => (now += 5) });
+  base.mkdir('/d');
+  base.writeFile('/d/f', 'aaaa');
+  const ov = new Overlay({ lowers: [base], upper: new MemoryLayer({ name: 'upper', clock: () => (now += 5) }) });
+  const fs = createFs(ov);
+  const fd = fs.openSync('/d/f', 'r');
+  const read = () => {
+    const b = Buffer.alloc(4);
+    fs.readSync(fd, b, 0, 4, 0);
+    return b.toString();
+  };
+  assert.equal(read(), 'aaaa');
+  base.writeFile('/d/f', 'bbbb'); // same size, underneath
+  assert.equal(read(), 'bbbb');
+  fs.writeFileSync('/d/f', 'cccc'); // same size, through the adapter (copy-up)
+  assert.equal(read(), 'cccc');
+  ov.writeFile('/d/f', 'dddd'); // same size, the overlay called directly
+  assert.equal(read(), 'dddd');
+  const w = fs.openSync('/d/f', 'r+');
+  fs.writeSync(w, 'E', 0);
+  assert.equal(read(), 'Eddd');
+  fs.closeSync(w);
+  fs.closeSync(fd);
+});

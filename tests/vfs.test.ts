@@ -78,7 +78,7 @@ test('require and import through the node:vfs mount see the merged view, as on a
     }
     const onDisk = run26('disk', merged).json;
     const { json: viaVfs } = run26('overlay', lower);
-    const { write, stat, missing, ...program } = viaVfs;
+    const { write, stat, missing, events, ...program } = viaVfs;
     assert.deepEqual(program, onDisk);
     // The edits and the whiteout are what the program saw, not the lower.
     assert.equal(program.cjs.util, 'util from the upper');
@@ -89,6 +89,7 @@ test('require and import through the node:vfs mount see the merged view, as on a
     assert.ok(program.tree.includes('node_modules/dep/package.json') && !program.tree.includes('lib/removed.cjs'), program.tree.join());
     assert.equal(program.esm.helper, 'helper from the upper');
     assert.equal(write, 'through node:fs');
+    assert.deepEqual(events, ['rename:watched.cjs']);
     assert.equal(stat, true);
     assert.deepEqual(missing, { code: 'ENOENT', syscall: 'stat' });
   } finally {

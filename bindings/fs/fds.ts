@@ -10,7 +10,7 @@ import { bigintStats } from './bigint-stats.js';
 import {
   buffersOf, fdOf, lenOf, modeArg, readArgsOf, timeArg, writeArgsOf, type ReadArgs,
 } from './fd-args.js';
-import { OpenFile, relabel, type ChangeReport } from './open-file.js';
+import { OpenFile, relabel, type FileContext } from './open-file.js';
 import { openModeOf } from './open-flags.js';
 import type { PathArgs } from './path-args.js';
 
@@ -37,7 +37,7 @@ export class FdTable {
   remove(fd: unknown, syscall: string): OpenFile {
     const file = this.get(fd, syscall);
     this.open.delete(fd as number);
-    file.closed = true;
+    file.close();
     return file;
   }
 
@@ -66,12 +66,13 @@ function answer(cb: Cb, work: () => unknown[]): void {
   process.nextTick(cb, null, ...results);
 }
 
-export function descriptorOps(ov: Overlay, paths: PathArgs, table: FdTable, report: ChangeReport) {
+export function descriptorOps(ov: Overlay, paths: PathArgs, table: FdTable, ctx: FileContext) {
+  const report = ctx.report;
   function openSync(p: unknown, flags?: unknown, mode?: unknown): number {
     const path = paths.path(p, 'open');
     const how = openModeOf(flags);
     const createMode = modeArg(mode, 0o666);
-    return table.add(OpenFile.open(ov, path, how, createMode, report));
+    return table.add(OpenFile.open(ov, path, how, createMode, ctx));
   }
 
   function closeSync(fd: unknown): void {

@@ -1,7 +1,9 @@
 // An open file over the Overlay, which has no open-file objects of its own: the descriptor names
 // the path it was opened at, keeps a position, and turns each read or write into whole-file
-// Overlay calls. A positional write is a read-modify-write (a write at the end is an append);
-// both cost O(file size). The fd table, FileHandle, streams and the node:vfs provider share it.
+// Overlay calls. A positional write is a read-modify-write (a write at the end is an append),
+// O(file size). Reads keep the file's bytes while nothing says they changed (see content()), so
+// a stream reading a file chunk by chunk copies it once, not once per chunk. The fd table,
+// FileHandle, streams and the node:vfs provider share this.
 import { fsError, hasCode } from '../errors.js';
 import type { Stats } from '../engine/stats.js';
 import type { Overlay } from '../overlay.js';
@@ -10,11 +12,20 @@ import type { OpenMode } from './open-flags.js';
 /** The descriptor's own changes, for watch(): path and node:fs event type. */
 export type ChangeReport = (path: string, eventType: 'rename' | 'change') => void;
 
+/** What an open file needs from its adapter: where to report writes, and how many it has made. */
+export interface FileContext {
+  report: ChangeReport;
+  /** Increases with every write the adapter makes (any path, any descriptor). */
+  writes(): number;
+}
+
 const EMPTY = new Uint8Array(0);
 
 export class OpenFile {
   position = 0;
   closed = false;
+  /** The bytes last read, valid while `writes` and `signature` are unchanged. */
+  private cached: { data: Uint8Array; writes: number; signature: string } | undefined;
   /** The directory this descriptor was opened on, if it is one (reads give EISDIR). */
   readonly isDirectory: boolean;
 
@@ -23,7 +34,7 @@ export class OpenFile {
     readonly path: string,
     readonly mode: OpenMode,
     isDirectory: boolean,
-    private readonly report: ChangeReport,
+    private readonly ctx: FileContext,
   ) {
     this.isDirectory = isDirectory;
   }
@@ -32,7 +43,7 @@ export class OpenFile {
    * open(2) over the overlay, in the kernel's order: the name's existence (ENOENT, EEXIST with
    * O_EXCL, ELOOP with O_NOFOLLOW), directories (EISDIR for writing), then EROFS.
    */
-  static open(ov: Overlay, path: string, mode: OpenMode, createMode: number, report: ChangeReport): OpenFile {
+  static open(ov: Overlay, path: string, mode: OpenMode, createMode: number, ctx: FileContext): OpenFile {
     const fail = (code: string) => fsError(code, 'open', path);
     const link = relabel(() => ov.lstat(path, { throwIfNoEntry: false }), 'open', path);
     if (link !== undefined && mode.exclusive && mode.create) throw fail('EEXIST');
@@ -45,13 +56,13 @@ export class OpenFile {
     if (st === undefined) {
       // O_CREAT: an empty file with the asked mode (a dangling symlink's target is created).
       relabel(() => ov.writeFile(path, EMPTY, { mode: createMode }), 'open', path);
-      report(path, 'rename');
+      ctx.report(path, 'rename');
       st = ov.stat(path);
     } else if (mode.truncate && mode.writable && st.isFile()) {
       relabel(() => ov.truncate(path, 0), 'open', path);
-      report(path, 'change');
+      ctx.report(path, 'change');
     }
-    return new OpenFile(ov, path, mode, st.isDirectory(), report);
+    return new OpenFile(ov, path, mode, st.isDirectory(), ctx);
   }
 
   /** Copy up to `length` bytes at `position` (null: the descriptor's position, which advances). */
@@ -84,7 +95,7 @@ export class OpenFile {
     if (bytes.length > 0) {
       if (at === size) relabel(() => this.ov.appendFile(this.path, bytes), 'write');
       else relabel(() => this.ov.writeFile(this.path, spliced(this.content('write'), at, bytes)), 'write');
-      this.report(this.path, 'change');
+      this.ctx.report(this.path, 'change');
     }
     if (position === null || this.mode.append) this.position = at + bytes.length;
     return bytes.length;
@@ -93,7 +104,7 @@ export class OpenFile {
   truncate(len: number): void {
     if (!this.mode.writable) throw fsError('EINVAL', 'ftruncate');
     relabel(() => this.ov.truncate(this.path, len), 'ftruncate');
-    this.report(this.path, 'change');
+    this.ctx.report(this.path, 'change');
   }
 
   stat(): Stats {
@@ -104,8 +115,26 @@ export class OpenFile {
     return relabel(() => this.ov.stat(this.path), syscall).size;
   }
 
+  /**
+   * The file's bytes. Kept between calls while no write was made through the adapter and the
+   * object's stat signature (inode, size, mtime, ctime) is the same, which a change made
+   * underneath alters — except a same-size rewrite within the same millisecond of a layer clock
+   * that has no finer resolution (docs/fs-adapter.md says so).
+   */
   private content(syscall: string): Uint8Array {
-    return relabel(() => this.ov.readFile(this.path) as Buffer, syscall);
+    const st = relabel(() => this.ov.stat(this.path), syscall);
+    const signature = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const writes = this.ctx.writes();
+    const c = this.cached;
+    if (c !== undefined && c.writes === writes && c.signature === signature) return c.data;
+    const data = relabel(() => this.ov.readFile(this.path) as Buffer, syscall);
+    this.cached = { data, writes, signature };
+    return data;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.cached = undefined;
   }
 }
 

@@ -63,7 +63,15 @@ async function main(): Promise<void> {
     } catch (err) {
       write = (err as NodeJS.ErrnoException).code ?? String(err);
     }
-    extra = { write, stat: fs.statSync(path.join(root, 'lib')).isDirectory(), missing: errorOf(() => fs.statSync(path.join(root, 'nope'))) };
+    const events: string[] = [];
+    if (readonly !== 'readonly') {
+      // fs.watch under the mount is the provider's watch: an event for a write made through node:fs.
+      const watcher = fs.watch(path.join(root, 'lib'), (type, name) => events.push(`${type}:${name}`));
+      fs.writeFileSync(path.join(root, 'lib', 'watched.cjs'), 'x');
+      for (let i = 0; i < 2000 && events.length === 0; i++) await new Promise((r) => setImmediate(r));
+      watcher.close();
+    }
+    extra = { events, write, stat: fs.statSync(path.join(root, 'lib')).isDirectory(), missing: errorOf(() => fs.statSync(path.join(root, 'nope'))) };
     console.log(JSON.stringify({ ...seen as object, ...extra }));
     return;
   }
