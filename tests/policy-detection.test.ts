@@ -220,6 +220,28 @@ const cases: Case[] = [
     op: (ov) => [ov.readFile('/f', 'utf8'), ov.stat('/f')],
   },
   {
+    // Seed 421623180 of policy-random found it: the entry kept reading the lower's data.
+    name: 'quiet: data written underneath into a metacopy copy-up (its data no longer comes from below)',
+    kind: 'quiet',
+    options: { metacopy: true },
+    stack: () => ({ lowers: [layer({ f: 'lower data' })], upper: layer() }),
+    warm: (ov) => { ov.chmod('/f', 0o600); ov.readFile('/f', 'utf8'); },
+    change: (s) => s.upper.writeFile('/f', 'upper'),
+    op: (ov) => [ov.readFile('/f', 'utf8'), ov.stat('/f')],
+  },
+  {
+    name: 'quiet: a metacopy lower in the middle of a chain gets its own data',
+    kind: 'quiet',
+    stack: () => {
+      const middle = layer();
+      middle.createNode(middle.root(), 'f', { type: 'file', mode: 0o644, metacopy: true });
+      return { lowers: [middle, layer({ f: 'bottom data' })], upper: layer() };
+    },
+    warm: (ov) => ov.readFile('/f', 'utf8'),
+    change: (s) => s.lowers[0].writeFile('/f', 'middle'),
+    op: (ov) => [ov.readFile('/f', 'utf8'), ov.stat('/f')],
+  },
+  {
     name: 'quiet: a change at a lower path a redirected directory looks away from',
     kind: 'quiet',
     options: { redirectDir: true },

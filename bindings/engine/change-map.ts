@@ -5,8 +5,11 @@
 // - A negative entry relied on no real object: it is dropped quietly (the next lookup is a miss).
 // - A positive entry is invalidated (the policy decides at the next walk), or expired for 'expire'.
 // - The changed name's directory loses its cached listing.
-// - 'data'/'meta' changes affect nothing cached: contents and attributes are read from the layers.
-import { NO_ENTRY, T_NONE } from '../abi.js';
+// - 'data'/'meta' changes affect nothing cached — contents and attributes are read from the
+//   layers — except where the data comes from: a file entry's real objects end at the first file
+//   below that is not metacopy, and a data write (or an xattr change) turns that on or off. Such an
+//   entry is dropped quietly: the object is the same, only the lookup's metacopy chain moved.
+import { NO_ENTRY, T_FILE, T_NONE } from '../abi.js';
 import type { DentryCache } from '../cache/dentry-cache.js';
 import type { LayerChange } from '../layers/layer.js';
 import type { EntryTable } from './entry-table.js';
@@ -25,11 +28,12 @@ export class ChangeMapper {
     this.walks.disturbed();
     const named = change.name !== '';
     const path = named ? joinPath(change.dir, change.name) : change.dir;
-    if (change.kind === 'data') return;
-    if (change.kind === 'meta') {
-      // Attributes are never cached, but an origin xattr decides the inode number we remember.
-      this.forgetIno(path, layer);
-      this.redirects.translate(layer, path, (p) => this.forgetIno(p, layer));
+    const kind = change.kind;
+    if (kind === 'data' || kind === 'meta') {
+      // Attributes are never cached, but an origin xattr decides the inode number we remember,
+      // and the metacopy mark decides which object holds a file's data.
+      this.contentChanged(path, layer, kind);
+      this.redirects.translate(layer, path, (p) => this.contentChanged(p, layer, kind));
       return;
     }
     // The same path in the overlay, unless a redirected directory on the way looks elsewhere.
@@ -57,9 +61,14 @@ export class ChangeMapper {
     if (id !== NO_ENTRY && layer <= this.cache.lowest(id)) this.table.dropListing(id);
   }
 
-  private forgetIno(path: string, layer: number): void {
+  private contentChanged(path: string, layer: number, kind: 'data' | 'meta'): void {
     const id = this.cache.lookupPath(path);
-    if (id !== NO_ENTRY && layer <= this.cache.lowest(id)) this.table.forgetIno(id);
+    if (id === NO_ENTRY || layer > this.cache.lowest(id)) return;
+    // A data write clears a metacopy mark (a full file's answer cannot change); an xattr change
+    // may set or clear it on any file.
+    const chain = this.table.reals[id] !== undefined;
+    if (this.cache.type(id) === T_FILE && (chain || kind === 'meta')) this.cache.remove(id);
+    else if (kind === 'meta') this.table.forgetIno(id);
   }
 }
 

@@ -27,9 +27,20 @@ export function createRng(seed: number): Rng {
   };
 }
 
-/** Seeds for a test: the fixed ones plus `randomCount` fresh ones, printed so a failure replays. */
+/**
+ * Seeds for a test: the fixed ones plus `randomCount` fresh ones, printed so a failure replays.
+ * STRATA_SEEDS (comma-separated) replaces the fresh ones, to replay a failure:
+ * `STRATA_SEEDS=421623180 node --test dist/tests/policy-random.test.js`.
+ */
 export function testSeeds(fixed: number[], randomCount: number, label: string): number[] {
+  const replay = process.env.STRATA_SEEDS;
+  if (replay !== undefined && replay.trim() !== '') {
+    const seeds = replay.split(',').map((s) => Number(s.trim()));
+    if (seeds.some((s) => !Number.isSafeInteger(s))) throw new TypeError(`STRATA_SEEDS must be comma-separated integers, got '${replay}'`);
+    console.log(`# ${label}: replaying seeds ${seeds.join(', ')} (STRATA_SEEDS)`);
+    return [...fixed, ...seeds];
+  }
   const fresh = Array.from({ length: randomCount }, () => (Math.random() * 0x7fffffff) | 0);
-  if (fresh.length > 0) console.log(`# ${label}: random seeds ${fresh.join(', ')}`);
+  if (fresh.length > 0) console.log(`# ${label}: random seeds ${fresh.join(', ')} (replay: STRATA_SEEDS=${fresh.join(',')})`);
   return [...fixed, ...fresh];
 }
