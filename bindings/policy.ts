@@ -2,6 +2,7 @@
 // SEMANTICS.md "Changes underneath": an entry is *changed* when a real object it depends on was
 // renamed, deleted or replaced; *expired* when its layer stops vouching for it (TTL, explicit
 // expiry) though nothing is known to have changed.
+import { invalidChoice } from './arg-errors.js';
 
 export type PolicyName = 'strict' | 'relaxed' | 'strict-legacy';
 
@@ -27,7 +28,5 @@ export const DEFAULT_POLICY: PolicyName = 'relaxed';
 /** The policy named `name` (default relaxed); anything else is a TypeError naming the choices. */
 export function policyFor(name: unknown = DEFAULT_POLICY): Policy {
   if (typeof name === 'string' && Object.prototype.hasOwnProperty.call(POLICIES, name)) return POLICIES[name as PolicyName];
-  const err = new TypeError(`The "policy" option must be one of 'strict', 'relaxed', 'strict-legacy'. Received ${String(name)}`) as TypeError & { code: string };
-  err.code = 'ERR_INVALID_ARG_VALUE';
-  throw err;
+  throw invalidChoice('policy', Object.keys(POLICIES), name);
 }

@@ -16,7 +16,7 @@ interface Internals {
 }
 
 function tableSizes(ov: Overlay) {
-  const x = ov as unknown as Internals;
+  const x = (ov as unknown as { engine: Internals }).engine;
   const t = x.table;
   return {
     slots: Math.max(t.gen.length, t.reals.length, t.listings.length, t.inos.length, t.redirects.length),

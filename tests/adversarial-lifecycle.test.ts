@@ -27,7 +27,7 @@ function listenerCount(l: MemoryLayer): number {
 }
 
 function cacheOf(ov: Overlay): WasmDentryCache {
-  return (ov as unknown as { cache: WasmDentryCache }).cache;
+  return (ov as unknown as { engine: { cache: WasmDentryCache } }).engine.cache;
 }
 
 describe('dropped overlays', () => {

@@ -1,21 +1,9 @@
 // Checking and decoding the arguments of the public API, as node:fs does: a wrong type is a
-// TypeError with an ERR_INVALID_ARG_TYPE code; a bad path string is an errno-style error.
+// TypeError with an ERR_INVALID_ARG_TYPE code (built in arg-errors.ts); a bad path string is an
+// errno-style error.
 import { PATH_MAX } from '../abi.js';
+import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
 import { fsError } from '../errors.js';
-import { invalidArgValue, outOfRange } from '../fs/arg-errors.js';
-
-export function invalidArgType(name: string, expected: string, value: unknown): TypeError {
-  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`) as TypeError & { code: string };
-  err.code = 'ERR_INVALID_ARG_TYPE';
-  return err;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  if (typeof value === 'function') return 'function';
-  return `type ${typeof value} (${String(value)})`;
-}
 
 export function checkPath(path: unknown, name = 'path'): asserts path is string {
   if (typeof path !== 'string') throw invalidArgType(name, 'of type string', path);

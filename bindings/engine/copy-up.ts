@@ -3,7 +3,7 @@
 // metacopy, without data). Each object appears complete in one Layer.createNode call; the
 // journal undoes the ones an operation made if a later step of it fails, so a failed write leaves
 // every layer as it was.
-import { F_MERGED, F_OPAQUE, F_REDIRECT, ROOT_ID, T_DIR } from '../abi.js';
+import { F_MERGED, F_OPAQUE, F_REDIRECT, ROOT_ID, T_DIR, T_FILE } from '../abi.js';
 import type { DentryCache } from '../cache/dentry-cache.js';
 import { fsError } from '../errors.js';
 import type { Handle, Layer, NodeSpec } from '../layers/layer.js';
@@ -112,6 +112,22 @@ export class CopyUp {
     this.cache.update(id, this.cache.type(id), 0, 0, spec.metacopy ? this.cache.lowest(id) : 0, uh);
     j.touch(id);
     return uh;
+  }
+
+  /** The upper object of a non-directory with all its data (rename and link need a whole file). */
+  wholeUpper(id: number, parent: number, name: string, j: WriteJournal): Handle {
+    const reals = this.table.realsOf(id).slice();
+    if (reals[0] !== 0) return this.copyUpObject(id, parent, name, j, false);
+    const upper = this.writer!;
+    if (reals.length > 2) {
+      // A metacopy file gets its data before it moves or gains a name; its times stay.
+      const st = upper.stat(reals[1]);
+      upper.writeData(reals[1], this.contentOf(reals));
+      upper.setTimes(reals[1], st.atimeMs, st.mtimeMs);
+      this.table.setReals(id, [0, reals[1]]);
+      this.cache.update(id, T_FILE, 0, 0, 0, reals[1]);
+    }
+    return reals[1];
   }
 
   /** A file's data: the last of its real objects holds it (a metacopy chain ends at the data). */

@@ -1,8 +1,12 @@
 // Merged directory listings (SEMANTICS.md fact 9): each name once, the topmost entry winning (its
 // type), whiteouts never listed. A listing is cached per directory entry (EntryTable.listings)
 // until a change in that directory drops it; an expiring layer gives it a deadline too.
+import type { DentryCache } from '../cache/dentry-cache.js';
 import { WHITEOUT, type Handle } from '../layers/layer.js';
+import type { EntryTable } from './entry-table.js';
 import type { LayerStack } from './lookup.js';
+import type { Resolver } from './resolver.js';
+import { Dirent } from './stats.js';
 
 export interface Listing {
   /** Visible names, sorted by UTF-16 code units (a stable order for every overlay). */
@@ -57,4 +61,41 @@ export function listingModes(layers: LayerStack, listing: Listing): Int32Array {
   }
   listing.modes = modes;
   return modes;
+}
+
+/** The listing cache: a directory entry's merged listing, read once until something drops it. */
+export class Listings {
+  constructor(
+    private readonly layers: LayerStack,
+    private readonly cache: DentryCache,
+    private readonly table: EntryTable,
+    private readonly resolver: Resolver,
+  ) {}
+
+  /** The merged listing of directory entry `id`. */
+  of(id: number): Listing {
+    const now = this.resolver.now();
+    let listing = this.table.listings[id];
+    if (listing === undefined || (listing.deadline !== 0 && now >= listing.deadline)) {
+      const gen = this.table.gen[id];
+      const mark = this.resolver.mark();
+      listing = mergeListing(this.layers, this.table.realsOf(id).slice(), this.resolver.deadline(this.cache.lowest(id), now));
+      // Cached only if nothing got in while the layers were read: a change notified meanwhile
+      // already dropped the listing it would have made stale.
+      if (this.resolver.mark() === mark && this.table.same(id, gen)) this.table.listings[id] = listing;
+    }
+    return listing;
+  }
+
+  isEmpty(id: number): boolean {
+    return this.of(id).names.length === 0;
+  }
+
+  /** readdir: the names (a copy), or Dirents naming `path` as their parent. */
+  readdir(id: number, path: string, withFileTypes: boolean): string[] | Dirent[] {
+    const listing = this.of(id);
+    if (!withFileTypes) return listing.names.slice();
+    const modes = listingModes(this.layers, listing);
+    return listing.names.map((name, i) => new Dirent(name, path, modes[i]));
+  }
 }

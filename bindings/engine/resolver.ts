@@ -1,14 +1,16 @@
 // The lookup loop: walk a path through the dentry cache; where the walk stops, resolve that one
-// component from the layers (lookup.ts), insert it, and resume. Expired and changed entries meet
-// the policy here, so every operation — reads and writes — revalidates the same way.
+// component from the layers (lookup.ts), insert it, and resume. Expired, changed and dead entries
+// meet the policy here — the one place it is applied — so every operation revalidates the same
+// way. The answer leaves as a Walked view; the cache's raw result slots never leave this file.
 import {
-  MAX_SYMLINKS, NO_ENTRY, RES_HANDLE, RES_ID, RES_LAYER, RES_PARENT, T_NONE, WALK_CHANGED,
-  WALK_ENAMETOOLONG, WALK_EXPIRED, WALK_FOLLOW, WALK_FOUND, WALK_MISS, WALK_NEGATIVE, WALK_NOTDIR,
-  WALK_SYMLINK,
+  MAX_SYMLINKS, NO_ENTRY, RES_FLAGS, RES_HANDLE, RES_ID, RES_LAST, RES_LAYER, RES_PARENT, RES_TYPE,
+  T_NONE, WALK_CHANGED, WALK_ENAMETOOLONG, WALK_EXPIRED, WALK_FOLLOW, WALK_FOUND, WALK_MISS,
+  WALK_NEGATIVE, WALK_NOTDIR, WALK_SYMLINK,
 } from '../abi.js';
 import type { DentryCache } from '../cache/dentry-cache.js';
-import { fsError } from '../errors.js';
+import { fsError, hasCode } from '../errors.js';
 import type { Policy } from '../policy.js';
+import type { Walked } from './walked.js';
 import { CacheClock } from './cache-clock.js';
 import type { EntryTable } from './entry-table.js';
 import { LookupData, lookupName, lookupRoot, type LayerStack } from './lookup.js';
@@ -105,14 +107,71 @@ export class Resolver {
   }
 
   /**
-   * Walk `path` to WALK_FOUND or WALK_NEGATIVE (details in cache.result); every other outcome
-   * throws a Node-style error for `syscall` naming `ePath` (and `eDest`).
+   * Walk `path` to its entry, or to the negative entry of a missing last component, into `into`;
+   * every other outcome throws a Node-style error for `syscall` naming `ePath` (and `eDest`).
    *
    * When the policy makes a stale entry an error, the walk still replaces every stale entry on
    * the path with a fresh answer before failing, once, with ESTALE: the next operation on the
-   * same path then sees the new state, however many entries on it had changed.
+   * same path then sees the new state, however many entries on it had changed. A found entry
+   * whose layer object died without the layer telling us is stale the same way.
    */
-  walk(path: string, follow: boolean, syscall: string, ePath: string = path, eDest?: string): number {
+  lookup(path: string, follow: boolean, syscall: string, ePath: string, eDest: string | undefined, into: Walked): Walked {
+    let stale = false;
+    let disturbances = 0;
+    for (let attempt = 0; ; attempt++) {
+      let status: number;
+      try {
+        status = this.walk(path, follow, syscall, ePath, eDest);
+      } catch (err) {
+        if (stale && !hasCode(err, 'ESTALE')) throw this.estale(syscall, ePath, eDest);
+        throw err;
+      }
+      const r = this.cache.result;
+      into.peeked = undefined;
+      let alive = true;
+      if (status === WALK_FOUND && attempt <= 2) {
+        const mark = this.events;
+        alive = this.isLive(r[RES_LAYER], r[RES_HANDLE], into);
+        // Something got in during the layer call: the result record may be another walk's now.
+        if (this.events !== mark) {
+          if (++disturbances > MAX_RESTARTS) throw fsError('EAGAIN', syscall, ePath, eDest);
+          attempt--;
+          continue;
+        }
+      }
+      if (alive) {
+        if (stale) throw this.estale(syscall, ePath, eDest);
+        return this.view(status, into);
+      }
+      if (this.staleHandle(r[RES_ID])) stale = true;
+    }
+  }
+
+  /** alive(h), or for a layer that can peek its stat record, that record (kept in the view). */
+  private isLive(L: number, h: number, into: Walked): boolean {
+    const layer = this.layers[L]!;
+    if (layer.peekStat === undefined) return layer.alive(h);
+    into.peeked = layer.peekStat(h);
+    return into.peeked !== undefined;
+  }
+
+  private view(status: number, into: Walked): Walked {
+    const r = this.cache.result;
+    const id = r[RES_ID];
+    into.found = status === WALK_FOUND;
+    into.id = id;
+    into.parent = r[RES_PARENT];
+    into.gen = this.table.gen[id] ?? 0;
+    into.type = r[RES_TYPE];
+    into.flags = r[RES_FLAGS];
+    into.layer = r[RES_LAYER];
+    into.handle = r[RES_HANDLE];
+    into.last = r[RES_LAST] === 1;
+    return into;
+  }
+
+  /** One walk to WALK_FOUND or WALK_NEGATIVE, with the policy's ESTALE for stale entries met. */
+  private walk(path: string, follow: boolean, syscall: string, ePath: string, eDest?: string): number {
     this.staleSeen = false;
     let status: number;
     try {
@@ -139,7 +198,7 @@ export class Resolver {
   }
 
   /** A stale entry was met and replaced: the operation fails with ESTALE (counted once). */
-  estale(syscall: string, ePath: string, eDest?: string): Error {
+  private estale(syscall: string, ePath: string, eDest?: string): Error {
     this.staleSeen = false;
     this.counters.estale++;
     return fsError('ESTALE', syscall, ePath, eDest);
@@ -248,7 +307,7 @@ export class Resolver {
    * A found entry's layer object died without a notification: drop it (the caller walks again).
    * True when the policy wants the operation to fail with ESTALE once that walk is done.
    */
-  staleHandle(id: number): boolean {
+  private staleHandle(id: number): boolean {
     this.cache.remove(id);
     this.counters.relookups++;
     return this.policy.onChanged === 'estale';

@@ -1,0 +1,205 @@
+// The engine: the one front door behind the Overlay API. It owns the dentry cache, the entry
+// table, redirects, the resolver (the walk and the stale-entry policy), copy-up, change mapping,
+// inode numbers and the bookkeeping of its own writes. Lookups return a reused Walked view; the
+// namespace (dir.c), inode (inode.c) and listing operations take those views.
+import { NO_ENTRY, ROOT_ID, T_DIR } from '../abi.js';
+import { createCache, type CacheImpl } from '../cache/create-cache.js';
+import type { CacheCapacity, DentryCache } from '../cache/dentry-cache.js';
+import { fsError, hasCode } from '../errors.js';
+import type { Layer } from '../layers/layer.js';
+import type { Policy } from '../policy.js';
+import { checkWholePath, splitPath, type SplitPath } from './args.js';
+import { ChangeMapper } from './change-map.js';
+import { CopyUp } from './copy-up.js';
+import { EntryTable } from './entry-table.js';
+import { InodeOps } from './inode.js';
+import { InodeNumbers } from './inode-numbers.js';
+import { Namespace } from './namespace.js';
+import { OwnWriter, OwnWrites } from './own-writes.js';
+import { Listings } from './readdir.js';
+import { entryPath, RedirectIndex } from './redirects.js';
+import { Resolver } from './resolver.js';
+import { release, subscribeWeakly, type OverlayResources } from './subscriptions.js';
+import { Walked } from './walked.js';
+
+/** The view parentOf() walks into, apart from the ones operations hold. */
+const PARENT_SLOT = 2;
+
+export interface EngineOptions {
+  layers: (Layer | undefined)[];
+  policy: Policy;
+  redirectDir: boolean;
+  metacopy: boolean;
+  cache?: { capacity?: Partial<CacheCapacity> | number; impl?: CacheImpl };
+  clock?: () => number;
+}
+
+/** The cache's counters and the engine's (see docs/engine.md). */
+export interface EngineCounters {
+  hits: number;
+  misses: number;
+  negativeHits: number;
+  revalidations: number;
+  expired: number;
+  changed: number;
+  estale: number;
+  relookups: number;
+  evictions: number;
+  entries: number;
+  bytes: number;
+}
+
+export class Engine {
+  /** Index 0 is the upper (undefined when read-only), i + 1 is lowers[i]. */
+  readonly layers: (Layer | undefined)[];
+  /** The upper as the engine writes to it (own writes are skipped by its listeners). */
+  readonly upper: Layer | undefined;
+  readonly namespace: Namespace;
+  readonly inode: InodeOps;
+  readonly listings: Listings;
+  private readonly cache: DentryCache;
+  private readonly table: EntryTable;
+  private readonly redirects: RedirectIndex;
+  private readonly resolver: Resolver;
+  private readonly inodes = new InodeNumbers();
+  private readonly resources: OverlayResources;
+  /** The counters at close(); undefined while open. */
+  private closedStats: EngineCounters | undefined;
+  /** The views lookups fill: one per path an operation holds at once, and parentOf's. */
+  private readonly views: [Walked, Walked, Walked];
+
+  constructor(owner: object, options: EngineOptions) {
+    this.layers = options.layers;
+    const upper = this.layers[0];
+    // Writes go through OwnWriter, so that this engine's listeners skip what they notify.
+    const own = new OwnWrites();
+    this.upper = upper !== undefined && upper.writable ? new OwnWriter(upper, own) : undefined;
+    this.cache = createCache({ impl: options.cache?.impl, capacity: options.cache?.capacity });
+    this.table = new EntryTable(this.cache);
+    this.redirects = new RedirectIndex(this.cache, this.table);
+    const clock = options.clock ?? (() => performance.now());
+    this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, options.policy, options.redirectDir, clock);
+    const copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, options.metacopy, this.upper);
+    this.listings = new Listings(this.layers, this.cache, this.table, this.resolver);
+    const parts = { layers: this.layers, upper: this.upper, cache: this.cache, table: this.table, resolver: this.resolver, copyUp, inodes: this.inodes };
+    this.inode = new InodeOps(parts);
+    this.namespace = new Namespace({ ...parts, redirects: this.redirects, listings: this.listings, lookups: this, redirectDir: options.redirectDir, metacopy: options.metacopy });
+    const changes = new ChangeMapper(this.cache, this.table, this.redirects, this.resolver);
+    this.resources = subscribeWeakly(owner, this.layers, changes, this.cache, own);
+    this.views = [new Walked(this.cache), new Walked(this.cache), new Walked(this.cache)];
+  }
+
+  get closed(): boolean {
+    return this.closedStats !== undefined;
+  }
+
+  /** Stop listening to the layers and give the cache back; every lookup is EBADF afterwards. */
+  close(): void {
+    if (this.closedStats !== undefined) return;
+    this.closedStats = this.stats();
+    release(this.resources);
+  }
+
+  /**
+   * Walk `path` (following a final symlink when `follow`): the entry, or a negative view when the
+   * last component does not exist. `slot` picks one of the reused views (0 unless an operation
+   * holds several paths at once).
+   */
+  lookup(path: string, follow: boolean, syscall: string, ePath: string = path, eDest?: string, slot = 0): Walked {
+    if (this.closedStats !== undefined) throw fsError('EBADF', syscall, ePath, eDest);
+    return this.resolver.lookup(path, follow, syscall, ePath, eDest, this.views[slot]);
+  }
+
+  /** The entry a path names, or ENOENT. */
+  existing(path: string, follow: boolean, syscall: string, ePath: string = path, eDest?: string, slot = 0): Walked {
+    const w = this.lookup(path, follow, syscall, ePath, eDest, slot);
+    if (!w.found) throw fsError('ENOENT', syscall, ePath, eDest);
+    return w;
+  }
+
+  /**
+   * Whole-path checks, then the walk of the parent directory (ENOENT/ENOTDIR unless it is one):
+   * the path cut at its last component. The parent's own view is not handed out: the last
+   * component's view names it (`parent`).
+   */
+  parentOf(path: string, syscall: string, ePath: string = path, eDest?: string): SplitPath {
+    checkWholePath(path, syscall, ePath, eDest);
+    const sp = splitPath(path);
+    const dir = this.lookup(sp.parent, true, syscall, ePath, eDest, PARENT_SLOT);
+    if (!dir.found) throw fsError('ENOENT', syscall, ePath, eDest);
+    if (dir.type !== T_DIR) throw fsError('ENOTDIR', syscall, ePath, eDest);
+    // A last '..' that would climb above the root is refused like any other (the contract's EINVAL).
+    if (sp.last === '..' && dir.id === ROOT_ID) throw fsError('EINVAL', syscall, ePath, eDest);
+    return sp;
+  }
+
+  /** The last component of a path whose parent was walked, never followed. */
+  lookupLast(sp: SplitPath, syscall: string, ePath: string, eDest?: string, slot = 0): Walked {
+    return this.lookup(sp.bare, false, syscall, ePath, eDest, slot);
+  }
+
+  /**
+   * Whether `path` names something. Never throws: under a strict policy a stale entry is still
+   * counted and dropped, and the answer comes from the fresh state (a plain `false` for an object
+   * that exists would be a silently wrong answer).
+   */
+  exists(path: string): boolean {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        return this.lookup(path, true, 'access').found;
+      } catch (err) {
+        if (!hasCode(err, 'ESTALE')) return false;
+      }
+    }
+    return false;
+  }
+
+  /** An operation on two paths fails with ESTALE once: both paths are flushed of stale entries. */
+  onBothPaths(a: string, b: string, op: () => void): void {
+    try {
+      op();
+    } catch (err) {
+      if (hasCode(err, 'ESTALE')) {
+        this.resolver.flush(a);
+        this.resolver.flush(b);
+      }
+      throw err;
+    }
+  }
+
+  /** The overlay path of a walked entry (symlinks resolved). */
+  pathOf(w: Walked): string {
+    return entryPath(this.cache, w.id);
+  }
+
+  readlink(w: Walked): string {
+    return this.layers[w.layer]!.readlink(w.handle);
+  }
+
+  stats(): EngineCounters {
+    if (this.closedStats !== undefined) return { ...this.closedStats };
+    const c = this.cache.counters();
+    const e = this.resolver.counters;
+    return {
+      hits: c.hits, misses: c.misses, negativeHits: c.negativeHits, revalidations: e.revalidations,
+      expired: c.expired, changed: c.changed, estale: e.estale, relookups: e.relookups,
+      evictions: c.evictions, entries: c.entries, bytes: c.bytes,
+    };
+  }
+
+  /** Forget what is cached for `path` (and below it), or everything. */
+  invalidate(path: string | undefined): void {
+    if (this.closedStats !== undefined) return;
+    const id = path === undefined ? ROOT_ID : this.cache.lookupPath(path);
+    if (id === ROOT_ID) {
+      this.resolver.clearAll();
+      return;
+    }
+    // A walk stopped in a layer call (which called this) must not resume on a removed entry.
+    this.resolver.disturbed();
+    if (id === NO_ENTRY) return;
+    const parent = this.cache.parent(id);
+    this.cache.remove(id);
+    this.table.dropListing(parent);
+  }
+}

@@ -1,0 +1,109 @@
+// Inode operations (the kernel's inode.c, on walked entries): getattr, setattr, and a file's
+// content — read from wherever its data lives, replaced in the upper (copying up first). A write
+// updates the cache entry itself; it never counts as a change underneath.
+import { F_MERGED, T_DIR, T_FILE } from '../abi.js';
+import type { DentryCache } from '../cache/dentry-cache.js';
+import type { Handle, Layer, NodeSpec } from '../layers/layer.js';
+import { CopyUp, WriteJournal } from './copy-up.js';
+import type { EntryTable } from './entry-table.js';
+import type { InodeNumbers } from './inode-numbers.js';
+import type { LayerStack } from './lookup.js';
+import { Stats } from './stats.js';
+import type { Walked } from './walked.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** What the inode and namespace operations share of the engine. */
+export interface EngineParts {
+  layers: LayerStack;
+  /** The upper as the engine writes to it; undefined when read-only (callers check EROFS first). */
+  upper: Layer | undefined;
+  cache: DentryCache;
+  table: EntryTable;
+  copyUp: CopyUp;
+  inodes: InodeNumbers;
+}
+
+/** New content from the old (read only if asked for: a plain write never reads it). */
+export type ContentEdit = (old: () => Uint8Array) => Uint8Array;
+
+export class InodeOps {
+  constructor(private readonly e: EngineParts) {}
+
+  /** getattr: the layer's attributes, with the stable inode number, a merged dir's nlink, a metacopy file's size. */
+  stat(w: Walked): Stats {
+    const { table, layers } = this.e;
+    const id = w.id;
+    const layer = layers[w.layer]!;
+    // The entry's data is read before the layer call and written back only if the slot still
+    // holds the same entry afterwards: a layer may re-enter the overlay (and evict) meanwhile.
+    let ino = table.inos[id];
+    const reals = table.reals[id];
+    const metacopy = w.type === T_FILE && reals !== undefined;
+    // The peeked record is the layer's live one: copied into Stats before any other layer call
+    // (sizeOf's, for a metacopy file, could change it meanwhile — that rare case takes a copy).
+    const st = w.peeked !== undefined && !metacopy ? w.peeked : layer.stat(w.handle);
+    if (!ino) {
+      ino = this.e.inodes.of(w.layer, w.handle, st.ino);
+      if (table.same(id, w.gen)) table.inos[id] = ino;
+    }
+    // Fact 11: a merged directory reports one link.
+    const nlink = w.type === T_DIR && (w.flags & F_MERGED) !== 0 ? 1 : st.nlink;
+    const size = metacopy ? this.e.copyUp.sizeOf(reals) : st.size;
+    return new Stats(st, ino, nlink, size);
+  }
+
+  /** A file's data (from the lower holding it, for a metacopy file); a non-file has none. */
+  content(w: Walked): Uint8Array {
+    if (w.type !== T_FILE) return EMPTY;
+    const reals = this.e.table.reals[w.id];
+    if (reals !== undefined) return this.e.copyUp.contentOf(reals);
+    return this.e.layers[w.layer]!.read(w.handle);
+  }
+
+  /** Replace a file's data; a lower file is copied up with the new data in one step. */
+  setContent(w: Walked, make: ContentEdit): void {
+    const { table, copyUp, cache } = this.e;
+    const id = w.id;
+    const reals = table.realsOf(id).slice();
+    const old = () => copyUp.contentOf(reals);
+    if (reals[0] === 0) {
+      this.e.upper!.writeData(reals[1], make(old));
+      if (reals.length > 2) table.setReals(id, [0, reals[1]]);
+      cache.update(id, T_FILE, 0, 0, 0, reals[1]);
+      return;
+    }
+    const data = make(old);
+    journaled(this.e, (j) => {
+      copyUp.copyUpObject(id, w.parent, w.name, j, false, (spec) => { spec.data = data; spec.mtimeMs = undefined; });
+    });
+  }
+
+  /**
+   * setattr (chmod, utimes): `apply` on the upper object, copying up first — metadata only with
+   * metacopy, `edit` making the copy carry the change from the start.
+   */
+  setattr(w: Walked, apply: (upper: Layer, h: Handle) => void, edit: (spec: NodeSpec) => void): void {
+    const upper = this.e.upper!;
+    if (w.layer === 0) {
+      apply(upper, w.handle);
+      return;
+    }
+    const { copyUp } = this.e;
+    journaled(this.e, (j) => {
+      if (w.type === T_DIR) apply(upper, copyUp.upperDir(w.id, j));
+      else copyUp.copyUpObject(w.id, w.parent, w.name, j, true, edit);
+    });
+  }
+}
+
+/** Run one write's steps with a journal; if one fails, undo the ones before and rethrow. */
+export function journaled<T>(e: Pick<EngineParts, 'cache' | 'table'>, steps: (j: WriteJournal) => T): T {
+  const j = new WriteJournal(e.cache, e.table);
+  try {
+    return steps(j);
+  } catch (err) {
+    j.rollback();
+    throw err;
+  }
+}
