@@ -38,6 +38,7 @@
 // (the kernel stays at the root), and a NUL byte or a relative path is EINVAL. rm and mkdir -p
 // follow node:fs (Node 20) rather than a syscall.
 import { MAX_SYMLINKS } from '../../abi.js';
+import { mkdirp, rm } from '../../engine/fs-compat.js';
 import { fsError, type StrataError } from '../../errors.js';
 import type { Handle, Layer, NodeSpec } from '../../layers/layer.js';
 import { WHITEOUT } from '../../layers/layer.js';
@@ -211,7 +212,10 @@ export class ModelOverlay {
     const opts = typeof options === 'number' ? { mode: options } : options ?? {};
     const fail: Fail = (code) => fsError(code, 'mkdir', p);
     const parsed = parsePath(p, 'mkdir');
-    if (opts.recursive) return this.mkdirRecursive(p, fail, opts.mode);
+    if (opts.recursive) {
+      // Every error of mkdir -p names the whole path `p`: `fail` does.
+      return mkdirp({ mkdirOne: (next) => this.mkdirOne(parsePath(next, 'mkdir', 'path', fail), fail, opts.mode), stat: (next) => this.stat(next)! }, p);
+    }
     this.mkdirOne(parsed, fail, opts.mode);
     return undefined;
   }
@@ -243,21 +247,9 @@ export class ModelOverlay {
     this.removeNonDir(dir, last, node);
   }
 
-  /**
-   * node:fs rmSync, as Node 20 does it: unless both `force` and `recursive` are set, lstat first
-   * (ENOENT ignored with `force`) and refuse a directory without `recursive`; then remove
-   * rimraf-style: unlink a non-directory, rmdir a directory — if it is not empty, its entries
-   * first, then rmdir again. Errors carry the syscall that failed (lstat, unlink, rmdir).
-   */
+  /** node:fs rmSync, as Node 20 does it (bindings/engine/fs-compat.ts, shared with the Overlay). */
   rm(p: string, options?: { recursive?: boolean; force?: boolean }): void {
-    const force = options?.force === true;
-    const recursive = options?.recursive === true;
-    if (!(force && recursive)) {
-      const st = this.lstat(p, { throwIfNoEntry: !force });
-      if (st === undefined) return;
-      if (st.isDirectory() && !recursive) throw fsError('ERR_FS_EISDIR', 'rm', p);
-    }
-    this.rimraf(p);
+    rm(this, p, options);
   }
 
   rename(from: string, to: string): void {
@@ -588,46 +580,6 @@ export class ModelOverlay {
     this.upper!.createNode(dirH, last, { type: 'dir', mode: S_IFDIR | ((mode ?? DEFAULT_DIR_MODE) & 0o7777), opaque });
   }
 
-  /**
-   * node:fs mkdir -p, on the path string as Node's MKDirpSync does it: try the whole path; on
-   * ENOENT try its dirname first (cutting at the last '/'), then come back. An existing name is
-   * fine if stat() says directory; otherwise EEXIST for the path itself, ENOTDIR on the way, or
-   * stat()'s own error (ENOENT for a dangling symlink). Returns the first directory created.
-   * One deliberate difference: Node turns EROFS into the stat() error (ENOENT); EROFS is kept.
-   */
-  private mkdirRecursive(p: string, fail: Fail, mode: number | undefined): string | undefined {
-    const pending = [p];
-    let first: string | undefined;
-    while (pending.length > 0) {
-      const next = pending.pop()!;
-      let code: string | undefined;
-      try {
-        this.mkdirOne(parsePath(next, 'mkdir', 'path', fail), fail, mode);
-        first ??= next;
-        continue;
-      } catch (err) {
-        code = (err as StrataError).code;
-      }
-      if (code === 'ENOTDIR' || code === 'EROFS' || code === 'EPERM' || code === 'ENOSPC') throw fail(code);
-      if (code === 'ENOENT') {
-        const dirname = next.slice(0, next.lastIndexOf('/'));
-        if (dirname !== next && dirname !== '') {
-          pending.push(next, dirname);
-          continue;
-        }
-        throw fail('ENOENT');
-      }
-      let st: ModelStats | undefined;
-      try {
-        st = this.stat(next);
-      } catch (err) {
-        throw fail((err as StrataError).code);
-      }
-      if (!st!.isDirectory()) throw fail(code === 'EEXIST' && pending.length > 0 ? 'ENOTDIR' : 'EEXIST');
-    }
-    return first;
-  }
-
   /** Facts 14, 19: remove a non-directory; a name that exists below keeps a whiteout. */
   private removeNonDir(dir: MNode, name: string, node: MNode): void {
     const upper = this.upper!;
@@ -652,43 +604,6 @@ export class ModelOverlay {
     const upper = this.upper!;
     for (const name of upper.list(h)) {
       if (upper.lookup(h, name) === WHITEOUT) upper.removeName(h, name);
-    }
-  }
-
-  /** One entry of rmSync's removal: lstat errors other than ENOENT are ignored (as Node's are). */
-  private rimraf(p: string): void {
-    let isDir = false;
-    try {
-      isDir = this.lstat(p)!.isDirectory();
-    } catch (err) {
-      if ((err as StrataError).code === 'ENOENT') return;
-    }
-    try {
-      if (isDir) this.rmdirTree(p, undefined);
-      else this.unlink(p);
-    } catch (err) {
-      const code = (err as StrataError).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EISDIR') throw err;
-      this.rmdirTree(p, err as StrataError);
-    }
-  }
-
-  private rmdirTree(p: string, original: StrataError | undefined): void {
-    try {
-      this.rmdir(p);
-      return;
-    } catch (err) {
-      const code = (err as StrataError).code;
-      if (code === 'ENOENT') return;
-      if (code === 'ENOTDIR') throw original ?? err;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw err;
-    }
-    for (const child of this.readdir(p) as string[]) this.rimraf(`${p}/${child}`);
-    try {
-      this.rmdir(p);
-    } catch (err) {
-      if ((err as StrataError).code !== 'ENOENT') throw err;
     }
   }
 }

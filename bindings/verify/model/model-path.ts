@@ -2,6 +2,7 @@
 // touches a layer. Written from the dentry-cache contract (bindings/cache/dentry-cache.ts) and
 // node:fs, not from the engine.
 import { NAME_MAX, PATH_MAX } from '../../abi.js';
+import { invalidArgType } from '../../arg-errors.js';
 import { fsError } from '../../errors.js';
 
 export interface ParsedPath {
@@ -28,11 +29,7 @@ export function parsePath(
   argName = 'path',
   fail: (code: string) => Error = (code) => fsError(code, syscall, path as string),
 ): ParsedPath {
-  if (typeof path !== 'string') {
-    const err = new TypeError(`The "${argName}" argument must be of type string. Received ${describe(path)}`);
-    (err as TypeError & { code: string }).code = 'ERR_INVALID_ARG_TYPE';
-    throw err;
-  }
+  if (typeof path !== 'string') throw invalidArgType(argName, 'of type string', path);
   if (path.includes('\0')) throw fail('EINVAL');
   if (byteLength(path) >= PATH_MAX) throw fail('ENAMETOOLONG'); // PATH_MAX counts the NUL
   if (!path.startsWith('/')) throw fail('EINVAL');
@@ -43,10 +40,4 @@ export function parsePath(
 /** True for a component longer than NAME_MAX bytes (checked when the walk reaches it). */
 export function nameTooLong(name: string): boolean {
   return name.length > NAME_MAX / 3 && byteLength(name) > NAME_MAX;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  return `type ${typeof value} (${String(value)})`;
 }
