@@ -51,6 +51,18 @@ describe('dropped overlays', () => {
     assert.equal(listenerCount(upper), 0);
   });
 
+  test('a live overlay keeps hearing of changes after a collection (its listeners hold it weakly)', async () => {
+    const lower = layer({ d: { a: 'x', b: 'y' } });
+    const ov = new Overlay({ lowers: [lower], upper: layer() });
+    assert.deepEqual(ov.readdir('/d'), ['a', 'b']);
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    lower.unlink('/d/a');
+    assert.deepEqual(ov.readdir('/d'), ['b'], 'the change mapper was collected: the listing stayed stale');
+  });
+
   test('overlays made and closed in a loop reuse WASM instances: external memory stays flat', () => {
     const lower = layer({ d: { f: 'x' } });
     const run = (n: number) => {

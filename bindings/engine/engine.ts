@@ -62,6 +62,8 @@ export class Engine {
   private readonly redirects: RedirectIndex;
   private readonly resolver: Resolver;
   private readonly inodes = new InodeNumbers();
+  /** Held here: the layers' listeners reach it only through a WeakRef (engine/subscriptions.ts). */
+  private readonly changes: ChangeMapper;
   private readonly resources: OverlayResources;
   /** The counters at close(); undefined while open. */
   private closedStats: EngineCounters | undefined;
@@ -84,8 +86,8 @@ export class Engine {
     const parts = { layers: this.layers, upper: this.upper, cache: this.cache, table: this.table, resolver: this.resolver, copyUp, inodes: this.inodes };
     this.inode = new InodeOps(parts);
     this.namespace = new Namespace({ ...parts, redirects: this.redirects, listings: this.listings, lookups: this, redirectDir: options.redirectDir, metacopy: options.metacopy });
-    const changes = new ChangeMapper(this.cache, this.table, this.redirects, this.resolver);
-    this.resources = subscribeWeakly(owner, this.layers, changes, this.cache, own);
+    this.changes = new ChangeMapper(this.cache, this.table, this.redirects, this.resolver);
+    this.resources = subscribeWeakly(owner, this.layers, this.changes, this.cache, own);
     this.views = [new Walked(this.cache), new Walked(this.cache), new Walked(this.cache)];
   }
 
