@@ -235,7 +235,7 @@ export class Overlay {
     const w = this.engine.lookupLast(sp, 'rmdir', path);
     if (!w.found) throw fail('ENOENT');
     if (w.type !== T_DIR) throw fail('ENOTDIR');
-    this.engine.namespace.rmdir(w, fail);
+    this.engine.namespace.rmdir(w, sp.last, fail);
   }
 
   unlink(path: string): void {
@@ -248,7 +248,7 @@ export class Overlay {
     if (!w.found) throw fail('ENOENT');
     if (w.type === T_DIR) throw fail('EISDIR');
     if (sp.trailingSlash) throw fail('ENOTDIR');
-    this.engine.namespace.unlink(w);
+    this.engine.namespace.unlink(w, sp.last);
   }
 
   /** node:fs rmSync as Node 20 does it (engine/fs-compat.ts). */

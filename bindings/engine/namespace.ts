@@ -60,11 +60,10 @@ export class Namespace {
     this.create(parent, name, { type: 'dir', mode, opaque });
   }
 
-  /** Facts 14, 19: remove a non-directory; a name that exists below keeps a whiteout. */
-  unlink(w: Walked): void {
+  /** Facts 14, 19: remove a non-directory `w`, walked at `name`; a name that exists below keeps a whiteout. */
+  unlink(w: Walked, name: string): void {
     const upper = this.e.upper!;
     const { parent, layer, handle } = w;
-    const name = w.name;
     const whiteout = this.lowerPositive(parent, name, layer);
     journaled(this.e, (j) => {
       const dir = this.e.copyUp.upperDir(parent, j);
@@ -75,12 +74,11 @@ export class Namespace {
     this.nameChanged(parent, name);
   }
 
-  /** Fact 15: remove an empty (merged) directory: its child whiteouts go, one whiteout stays. */
-  rmdir(w: Walked, fail: Fail): void {
+  /** Fact 15: remove an empty (merged) directory `w`, walked at `name`: its child whiteouts go, one whiteout stays. */
+  rmdir(w: Walked, name: string, fail: Fail): void {
     if (!this.e.listings.isEmpty(w.id)) throw fail('ENOTEMPTY');
     const upper = this.e.upper!;
     const parent = w.parent;
-    const name = w.name;
     const whiteout = this.lowerPositive(parent, name, w.layer);
     const upperPart = this.upperPartOf(w.id);
     journaled(this.e, (j) => {

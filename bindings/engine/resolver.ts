@@ -23,6 +23,8 @@ import type { RedirectIndex } from './redirects.js';
 export const MAX_RESTARTS = 8;
 /** fill()/revalidate()/… outcome: the walk's state can no longer be trusted; walk again. */
 const RESTART = -2;
+/** revalidate() outcome: the expired entry's objects changed; the policy treats it as changed. */
+const DIFFERENT = -3;
 
 /** The engine's own counters; the cache counts hits, misses, expired, changed, evictions. */
 export interface EngineCounters {
@@ -48,8 +50,6 @@ export class Resolver {
    * one is stopped in a layer call (re-entrancy: the cache's walk state is shared), a clear().
    */
   private events = 0;
-  /** The walk in progress met a stale entry the policy makes an error (see walk()). */
-  private staleSeen = false;
 
   constructor(
     readonly cache: DentryCache,
@@ -121,7 +121,7 @@ export class Resolver {
     for (let attempt = 0; ; attempt++) {
       let status: number;
       try {
-        status = this.walk(path, follow, syscall, ePath, eDest);
+        status = this.run(path, follow, true, syscall, ePath, eDest);
       } catch (err) {
         if (stale && !hasCode(err, 'ESTALE')) throw this.estale(syscall, ePath, eDest);
         throw err;
@@ -170,87 +170,97 @@ export class Resolver {
     return into;
   }
 
-  /** One walk to WALK_FOUND or WALK_NEGATIVE, with the policy's ESTALE for stale entries met. */
-  private walk(path: string, follow: boolean, syscall: string, ePath: string, eDest?: string): number {
-    this.staleSeen = false;
-    let status: number;
-    try {
-      status = this.run(path, follow, syscall, ePath, eDest);
-    } catch (err) {
-      if (this.staleSeen) throw this.estale(syscall, ePath, eDest);
-      throw err;
-    }
-    if (this.staleSeen) throw this.estale(syscall, ePath, eDest);
-    return status;
-  }
-
   /**
    * Walk `path` only to replace the stale entries on it, answering nothing and counting no
    * ESTALE: an operation on two paths that fails on one flushes the other too.
    */
   flush(path: string): void {
     try {
-      this.run(path, false, 'lstat', path);
+      this.run(path, false, false, 'lstat', path);
     } catch {
       // Only the side effect matters.
     }
-    this.staleSeen = false;
   }
 
   /** A stale entry was met and replaced: the operation fails with ESTALE (counted once). */
   private estale(syscall: string, ePath: string, eDest?: string): Error {
-    this.staleSeen = false;
     this.counters.estale++;
     return fsError('ESTALE', syscall, ePath, eDest);
   }
 
-  private run(path: string, follow: boolean, syscall: string, ePath: string, eDest?: string): number {
+  /**
+   * The walk loop. A stale entry the policy makes an error is replaced like any other and the
+   * walk goes on; at its end, or at an error on the way, the walk fails with ESTALE (once) if
+   * `failStale` — so the next operation on the path sees the new state.
+   */
+  private run(path: string, follow: boolean, failStale: boolean, syscall: string, ePath: string, eDest?: string): number {
     const cache = this.cache;
+    const policy = this.policy;
     const now = this.clock.tick();
     const opts = follow ? WALK_FOLLOW : 0;
     this.events++;
     let mark = this.events;
     let status = cache.walk(path, now, opts);
     let links = 0;
-    for (let restarts = 0; ;) {
-      switch (status) {
-        case WALK_FOUND:
-        case WALK_NEGATIVE:
-          return status;
-        case RESTART:
-          // A layer call let something in: walk again from the top (stale entries the
-          // interruption marked meet the policy like any others).
-          if (++restarts > MAX_RESTARTS) throw fsError('EAGAIN', syscall, ePath, eDest);
-          this.events++;
-          mark = this.events;
-          status = cache.walk(path, now, opts);
-          links = 0;
-          break;
-        case WALK_MISS:
-          status = this.fill(now, mark, syscall, ePath, eDest);
-          break;
-        case WALK_EXPIRED:
-          status = this.revalidate(now, mark, syscall, ePath, eDest);
-          break;
-        case WALK_CHANGED:
-          status = this.changed(now, mark, syscall, ePath, eDest);
-          break;
-        case WALK_SYMLINK: {
-          if (++links > MAX_SYMLINKS) throw fsError('ELOOP', syscall, ePath, eDest);
-          const r = cache.result;
-          const target = this.guarded(mark, () => this.layers[r[RES_LAYER]]!.readlink(r[RES_HANDLE]));
-          if (target === undefined) { status = RESTART; break; }
-          if (target === '') throw fsError('ENOENT', syscall, ePath, eDest);
-          status = cache.follow(target, now);
-          break;
+    let stale = false;
+    try {
+      for (let restarts = 0; ;) {
+        switch (status) {
+          case WALK_FOUND:
+          case WALK_NEGATIVE:
+            if (stale && failStale) {
+              stale = false;
+              throw this.estale(syscall, ePath, eDest);
+            }
+            return status;
+          case RESTART:
+            // A layer call let something in: walk again from the top (stale entries the
+            // interruption marked meet the policy like any others).
+            if (++restarts > MAX_RESTARTS) throw fsError('EAGAIN', syscall, ePath, eDest);
+            this.events++;
+            mark = this.events;
+            status = cache.walk(path, now, opts);
+            links = 0;
+            break;
+          case WALK_MISS:
+            status = this.fill(now, mark, syscall, ePath, eDest);
+            break;
+          case WALK_EXPIRED:
+            this.counters.revalidations++;
+            if (policy.onExpired === 'estale') {
+              stale = true;
+              status = this.requery(now, mark, syscall, ePath, eDest);
+              break;
+            }
+            status = this.revalidate(now, mark, syscall, ePath, eDest);
+            if (status !== DIFFERENT) break;
+            if (policy.onChanged === 'estale') stale = true;
+            status = this.requery(now, mark, syscall, ePath, eDest);
+            break;
+          case WALK_CHANGED:
+            if (policy.onChanged === 'estale') stale = true;
+            status = this.requery(now, mark, syscall, ePath, eDest);
+            break;
+          case WALK_SYMLINK: {
+            if (++links > MAX_SYMLINKS) throw fsError('ELOOP', syscall, ePath, eDest);
+            const r = cache.result;
+            const target = this.guarded(mark, () => this.layers[r[RES_LAYER]]!.readlink(r[RES_HANDLE]));
+            if (target === undefined) { status = RESTART; break; }
+            if (target === '') throw fsError('ENOENT', syscall, ePath, eDest);
+            status = cache.follow(target, now);
+            break;
+          }
+          case WALK_NOTDIR:
+            throw fsError('ENOTDIR', syscall, ePath, eDest);
+          case WALK_ENAMETOOLONG:
+            throw fsError('ENAMETOOLONG', syscall, ePath, eDest);
+          default:
+            throw fsError('EINVAL', syscall, ePath, eDest);
         }
-        case WALK_NOTDIR:
-          throw fsError('ENOTDIR', syscall, ePath, eDest);
-        case WALK_ENAMETOOLONG:
-          throw fsError('ENAMETOOLONG', syscall, ePath, eDest);
-        default:
-          throw fsError('EINVAL', syscall, ePath, eDest);
       }
+    } catch (err) {
+      if (stale && failStale) throw this.estale(syscall, ePath, eDest);
+      throw err;
     }
   }
 
@@ -332,14 +342,10 @@ export class Resolver {
     return cache.resume(id, now);
   }
 
+  /** An expired entry: kept if the layers give the same objects, else DIFFERENT. */
   private revalidate(now: number, mark: number, syscall: string, ePath: string, eDest?: string): number {
     const cache = this.cache;
     const id = cache.result[RES_ID];
-    this.counters.revalidations++;
-    if (this.policy.onExpired === 'estale') {
-      this.staleSeen = true;
-      return this.requery(id, now, mark, syscall, ePath, eDest);
-    }
     const parent = cache.result[RES_PARENT];
     const name = cache.stoppedName();
     const d = this.guarded(mark, () => this.lookupChild(parent, name));
@@ -352,19 +358,14 @@ export class Resolver {
       return cache.resume(id, now);
     }
     // A negative entry relied on no real object: a name that appeared is simply looked up.
-    if (cache.type(id) === T_NONE) return this.requery(id, now, mark, syscall, ePath, eDest);
-    return this.changed(now, mark, syscall, ePath, eDest);
+    if (cache.type(id) === T_NONE) return this.requery(now, mark, syscall, ePath, eDest);
+    return DIFFERENT;
   }
 
-  private changed(now: number, mark: number, syscall: string, ePath: string, eDest?: string): number {
-    if (this.policy.onChanged === 'estale') this.staleSeen = true;
-    return this.requery(this.cache.result[RES_ID], now, mark, syscall, ePath, eDest);
-  }
-
-  /** Drop the entry (its cached descendants become unreachable) and look the name up again. */
-  private requery(id: number, now: number, mark: number, syscall: string, ePath: string, eDest?: string): number {
+  /** Drop the entry the walk stopped at (its cached descendants become unreachable) and look the name up again. */
+  private requery(now: number, mark: number, syscall: string, ePath: string, eDest?: string): number {
     this.counters.relookups++;
-    this.cache.remove(id);
+    this.cache.remove(this.cache.result[RES_ID]);
     return this.fill(now, mark, syscall, ePath, eDest);
   }
 
