@@ -9,7 +9,7 @@
 // errors, then the parent directory's lookup, then EEXIST/EISDIR-style checks on the last name,
 // then EROFS — except unlink, rmdir and rename, which check EROFS right after the parent lookup.
 import { F_MERGED, F_OPAQUE, T_DIR, T_FILE, T_SYMLINK } from './abi.js';
-import { invalidArgType } from './arg-errors.js';
+import { invalidArgType, outOfRange } from './arg-errors.js';
 import type { CacheImpl } from './cache/create-cache.js';
 import type { CacheCapacity } from './cache/dentry-cache.js';
 import {
@@ -73,7 +73,7 @@ export class Overlay {
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
     const { lowers, upper } = options;
     if (!Array.isArray(lowers) || lowers.length === 0) throw invalidArgType('options.lowers', 'a non-empty array of layers', lowers);
-    if (lowers.length + 1 > MAX_LAYERS) throw new RangeError(`an overlay takes at most ${MAX_LAYERS - 1} lowers`);
+    if (lowers.length + 1 > MAX_LAYERS) throw outOfRange('options.lowers.length', `<= ${MAX_LAYERS - 1}`, lowers.length);
     const policy = policyFor(options.policy);
     this.policy = policy.name;
     this.redirectDir = options.redirectDir === true;

@@ -114,7 +114,8 @@ export class Engine {
 
   /** The entry a path names, or ENOENT. */
   existing(path: string, follow: boolean, syscall: string, ePath: string = path, eDest?: string, slot = 0): Walked {
-    const w = this.lookup(path, follow, syscall, ePath, eDest, slot);
+    if (this.closedStats !== undefined) throw fsError('EBADF', syscall, ePath, eDest);
+    const w = this.resolver.lookup(path, follow, syscall, ePath, eDest, this.views[slot]);
     if (!w.found) throw fsError('ENOENT', syscall, ePath, eDest);
     return w;
   }
