@@ -6,7 +6,7 @@ import { F_WHITEOUT, NO_ENTRY, T_DIR, T_NONE } from '../abi.js';
 import type { StrataError } from '../errors.js';
 import { ABSENT, WHITEOUT, type Handle, type NodeSpec } from '../layers/layer.js';
 import type { SplitPath } from './args.js';
-import type { WriteJournal } from './copy-up.js';
+import { WriteJournal } from './copy-up.js';
 import { journaled, type EngineParts } from './inode.js';
 import type { Listings } from './readdir.js';
 import { entryPath, type RedirectIndex } from './redirects.js';
@@ -39,10 +39,14 @@ export class Namespace {
 
   /** A new object `name` in directory entry `parent` (its parent copied up first). */
   create(parent: number, name: string, spec: NodeSpec): void {
-    journaled(this.e, (j) => {
-      const dir = this.e.copyUp.upperDir(parent, j);
-      this.e.upper!.createNode(dir, name, spec);
-    });
+    // The hot writes (create, unlink) journal inline: no closure per call.
+    const j = new WriteJournal(this.e.cache, this.e.table);
+    try {
+      this.e.upper!.createNode(this.e.copyUp.upperDir(parent, j), name, spec);
+    } catch (err) {
+      j.rollback();
+      throw err;
+    }
     this.nameChanged(parent, name);
   }
 
@@ -65,11 +69,15 @@ export class Namespace {
     const upper = this.e.upper!;
     const { parent, layer, handle } = w;
     const whiteout = this.lowerPositive(parent, name, layer);
-    journaled(this.e, (j) => {
+    const j = new WriteJournal(this.e.cache, this.e.table);
+    try {
       const dir = this.e.copyUp.upperDir(parent, j);
       if (whiteout) upper.putWhiteout(dir, name);
       else upper.removeName(dir, name);
-    });
+    } catch (err) {
+      j.rollback();
+      throw err;
+    }
     if (layer === 0 && !upper.alive(handle)) this.e.inodes.forget(handle);
     this.nameChanged(parent, name);
   }
