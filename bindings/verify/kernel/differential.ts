@@ -14,7 +14,7 @@ import {
   type Op, type Outcome, type OverlayUnderTest,
 } from './diff-ops.js';
 import { InoIdentity } from './ino-identity.js';
-import { mountOverlay, probeOverlayMount, removeScratch, unmountOverlay } from './kernel-mount.js';
+import { mountOverlay, mountScratchLabel, probeOverlayMount, removeScratch, unmountOverlay } from './kernel-mount.js';
 import { describeSpec, randomLowers, specPaths, writeSpec, type SpecDir } from './lower-trees.js';
 import { diffViews, kernelReader, overlayView, strataReader, upperDiskView, type TreeView } from './tree-views.js';
 import { scratchDir } from './host-fixtures.js';
@@ -91,7 +91,7 @@ export function runDifferential(o: DiffOptions): DiffResult {
     quirks: { listedWhiteouts: 0, copyUpResidue: 0 },
   };
   kernelQuirks.listedWhiteouts = 0;
-  const base = scratchDir(`kdiff-${o.seed}`);
+  const base = scratchDir(mountScratchLabel('kdiff', String(o.seed)));
   const mk = (...p: string[]) => { const d = path.join(base, ...p); fs.mkdirSync(d, { recursive: true }); return d; };
   const kernel: Side = { lowers: spec.map((_, i) => mk('k', `l${i}`)), upper: mk('k', 'u') };
   const strata: Side = { lowers: spec.map((_, i) => mk('s', `l${i}`)), upper: mk('s', 'u') };

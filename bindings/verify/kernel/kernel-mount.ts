@@ -83,15 +83,27 @@ export function removeScratch(base: string, targets: string[]): boolean {
 }
 
 /**
+ * The scratch label of a mount made by this process: it carries our PID so that
+ * `unmountLeftovers` in another process (another test file, another worktree's `npm test` on
+ * the same machine — mounts are shared by the whole mount namespace) never takes down a live run.
+ */
+export function mountScratchLabel(kind: 'kdiff' | 'probe', detail = ''): string {
+  return `${kind}-p${process.pid}${detail === '' ? '' : `-${detail}`}`;
+}
+
+/**
  * Unmount overlays this harness left mounted under the temp directory (a run killed mid-way
- * cannot run its `finally`). Only mount points inside our own scratch directories are touched.
+ * cannot run its `finally`). Only mount points inside our own scratch directories are touched,
+ * and only those whose owning process (the PID in the name) is gone.
  */
 export function unmountLeftovers(): string[] {
   const prefix = path.join(fs.realpathSync(os.tmpdir()), 'strata-');
   const left = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
     .map((l) => l.split(' '))
-    .filter((f) => f.length > 4 && f[4].startsWith(prefix) && /\/strata-(kdiff|probe)-[^/]+\//.test(f[4]))
-    .map((f) => f[4]);
+    .filter((f) => f.length > 4 && f[4].startsWith(prefix))
+    .map((f) => ({ target: f[4], owner: /\/strata-(?:kdiff|probe)-p(\d+)-[^/]*\//.exec(f[4])?.[1] }))
+    .filter((m) => m.owner !== undefined && Number(m.owner) !== process.pid && !fs.existsSync(`/proc/${m.owner}`))
+    .map((m) => m.target);
   for (const target of left) unmountOverlay(target);
   return left;
 }
@@ -111,7 +123,7 @@ export function probeOverlayMount(): MountSupport {
   }
   const failures: string[] = [];
   const tryMount = (userxattr: boolean, redirectDir: boolean): boolean => {
-    const base = scratchDir('probe');
+    const base = scratchDir(mountScratchLabel('probe'));
     const d = (n: string) => { const p = path.join(base, n); fs.mkdirSync(p); return p; };
     const o: OverlayMountOptions = { lowers: [d('l0'), d('l1')], upper: d('u'), work: d('w'), target: d('m'), redirectDir, userxattr };
     try {
