@@ -1,24 +1,52 @@
-// Special files on the host. Node has no mknod(2), so this rare operation runs the system `mknod`
-// with the target directory passed as the child's fd 3 (`/proc/self/fd/3/<name>` in the child):
-// no path is re-resolved. Whiteouts are then made by hard-linking one 0/0 device kept in the work
-// directory (as the kernel shares one whiteout inode), so there is one process spawn per layer,
-// not one per unlink.
+// Special files on the host. Node has no mknod(2) and no maintained npm package provides one
+// without a native build, so this rare operation runs the system `mknod` — by absolute path,
+// never through $PATH (npm puts node_modules/.bin first), checked once: a regular file owned by
+// root and writable by nobody else, as is the directory holding it. The target directory is
+// passed as the child's fd 3 (`/proc/self/fd/3/<name>` in the child): no path is re-resolved.
+// Whiteouts are then made by hard-linking one 0/0 device kept in the work directory (as the
+// kernel shares one whiteout inode), so there is one process spawn per layer, not one per unlink.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { fsError } from '../../errors.js';
 import { explainedError, hostCode } from './host-errors.js';
 import { procPath } from './contained-tree.js';
 
-const MKNOD = 'mknod';
+/** Where the system mknod may be; the first trustworthy one is used. */
+export const MKNOD_CANDIDATES = ['/usr/bin/mknod', '/bin/mknod'];
+
+/** Root-owned and writable by root alone: nobody else can have replaced it. */
+function trustworthy(p: string): boolean {
+  const st = fs.lstatSync(p, { throwIfNoEntry: false });
+  if (st === undefined || !st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+  const dir = fs.statSync(path.dirname(p), { throwIfNoEntry: false });
+  return dir !== undefined && dir.uid === 0 && (dir.mode & 0o022) === 0;
+}
+
+let mknodPath: string | undefined | null = null;
+
+/** The absolute path of a trustworthy system mknod, or undefined (checked once per process). */
+export function systemMknod(candidates = MKNOD_CANDIDATES): string | undefined {
+  if (mknodPath === null) mknodPath = candidates.find((p) => path.isAbsolute(p) && trustworthy(p));
+  return mknodPath;
+}
 
 /** Run `mknod <fd3>/<name> <args…>` for the directory held by `dirFd`; throws a Node-style error. */
 export function mknodAt(dirFd: number, name: string, args: string[], displayPath: string): void {
-  const result = spawnSync(MKNOD, [`/proc/self/fd/3/${name}`, ...args], {
+  const mknod = systemMknod();
+  if (mknod === undefined) {
+    throw explainedError('ENOTSUP', 'mknod', displayPath,
+      `no trustworthy system mknod (root-owned, not writable by others) at ${MKNOD_CANDIDATES.join(' or ')}`);
+  }
+  // A fixed, minimal environment: nothing from ours (PATH, LD_PRELOAD…) reaches the child; C locale
+  // so its error messages can be read below.
+  const result = spawnSync(mknod, [`/proc/self/fd/3/${name}`, ...args], {
     stdio: ['ignore', 'ignore', 'pipe', dirFd],
     encoding: 'utf8',
+    env: { LC_ALL: 'C' },
   });
   if (result.error !== undefined) {
-    throw explainedError('ENOTSUP', 'mknod', displayPath, `cannot run the system '${MKNOD}': ${result.error.message}`);
+    throw explainedError('ENOTSUP', 'mknod', displayPath, `cannot run ${mknod}: ${result.error.message}`);
   }
   if (result.status === 0) return;
   const stderr = result.stderr.trim();
