@@ -14,8 +14,9 @@ import {
 } from './host/contained-tree.js';
 import { HandleTable } from './host/handle-table.js';
 import { explainedError, hostCode, relabel } from './host/host-errors.js';
-import { OCI_OPAQUE_MARKER, OverlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/overlay-format.js';
-import { WhiteoutMaker, mknodArgs, mknodAt } from './host/whiteout-device.js';
+import { overlayFormat, type OverlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/overlay-format.js';
+import { applyMetadata, createInWorkDir, writeAll } from './host/build-node.js';
+import { WorkDir } from './host/work-dir.js';
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
 import { ChangeWatcher, type PathSnapshot } from './host/change-watcher.js';
 
@@ -80,14 +81,13 @@ export class DirLayer implements Layer {
   private readonly rootHandle: Handle;
   private readonly listeners = new Set<LayerListener>();
   private readonly workdirPath: string;
-  private work: { fd: number; whiteouts: WhiteoutMaker } | undefined;
-  private tempCounter = 0;
+  private work: WorkDir | undefined;
   private watcher: ChangeWatcher | undefined;
 
   constructor(rootPath: string, options: DirLayerOptions = {}) {
     this.hostRoot = fs.realpathSync(rootPath);
     if (!fs.statSync(this.hostRoot).isDirectory()) throw fsError('ENOTDIR', 'open', rootPath);
-    this.format = new OverlayFormat(options.whiteouts ?? 'device', options.xattrs ?? 'trusted');
+    this.format = overlayFormat(options.whiteouts ?? 'device', options.xattrs ?? 'trusted');
     if (this.format.xattrs === 'trusted') {
       const probe = canUseTrustedXattrs();
       if (!probe.ok) {
@@ -111,7 +111,7 @@ export class DirLayer implements Layer {
   close(): void {
     this.watcher?.close();
     this.watcher = undefined;
-    if (this.work !== undefined) fs.closeSync(this.work.fd);
+    this.work?.close();
     this.work = undefined;
     this.tree.close();
   }
@@ -130,8 +130,7 @@ export class DirLayer implements Layer {
       const childPath = joinPath(d.path, name);
       const st = this.tree.lstatAt(d.fd, name, childPath);
       if (st === undefined) {
-        if (this.format.whiteouts === 'oci' && this.ociWhiteoutAt(d.fd, name, childPath)) return WHITEOUT;
-        return ABSENT;
+        return host('lstat', childPath, () => this.format.markedWhiteout(d.fd, name)) ? WHITEOUT : ABSENT;
       }
       if (this.format.isWhiteoutDevice(st)) return WHITEOUT;
       if (st.isFile() && st.size === 0 && this.isXwhiteout(d, name, childPath)) return WHITEOUT;
@@ -142,15 +141,7 @@ export class DirLayer implements Layer {
   list(dir: Handle): string[] {
     return this.atObject(dir, 'scandir', (d) => {
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'scandir', displayPath(d.path));
-      const names = host('scandir', d.path, () => fs.readdirSync(procPath(d.fd)));
-      if (this.format.whiteouts !== 'oci') return names;
-      // OCI: `.wh.<name>` lists as <name> (lookup() says it is a whiteout); the markers are hidden.
-      const out = new Set<string>();
-      for (const n of names) {
-        if (n === OCI_OPAQUE_MARKER) continue;
-        out.add(this.format.isReservedName(n) ? n.slice(4) : n);
-      }
-      return [...out];
+      return this.format.visibleNames(host('scandir', d.path, () => fs.readdirSync(procPath(d.fd))));
     });
   }
 
@@ -199,10 +190,7 @@ export class DirLayer implements Layer {
   isOpaque(dir: Handle): boolean {
     return this.atObject(dir, 'getxattr', (d) => {
       if (!d.st.isDirectory()) return false;
-      if (this.format.whiteouts === 'oci' && this.tree.lstatAt(d.fd, OCI_OPAQUE_MARKER, d.path) !== undefined) {
-        return true;
-      }
-      return this.readMark(d, this.format.opaqueKey) === 'y';
+      return host('getxattr', d.path, () => this.format.isOpaque(d.fd, () => this.readMark(d, this.format.opaqueKey)));
     });
   }
 
@@ -289,9 +277,9 @@ export class DirLayer implements Layer {
       const before = this.listeners.size > 0 ? this.tree.lstatAt(d.fd, name, childPath) : undefined;
       const replaced = before !== undefined && !this.format.isWhiteoutDevice(before);
       const work = this.workdir();
-      const temp = this.tempName();
+      const temp = work.tempName();
       try {
-        this.build(work.fd, temp, spec, childPath);
+        this.build(work, temp, spec, childPath);
         this.place(temp, d.fd, name, childPath, spec.type === 'dir');
       } catch (err) {
         fs.rmSync(procPath(work.fd, temp), { recursive: true, force: true });
@@ -350,13 +338,7 @@ export class DirLayer implements Layer {
   setOpaqueMark(dir: Handle, opaque: boolean): void {
     this.atObjectForWrite(dir, 'setxattr', 'opaque', (d) => {
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'setxattr', displayPath(d.path));
-      if (this.format.whiteouts === 'oci') {
-        const marker = procPath(d.fd, OCI_OPAQUE_MARKER);
-        host('open', d.path, () => (opaque ? fs.writeFileSync(marker, '', { flag: 'a' }) : fs.rmSync(marker, { force: true })));
-        return;
-      }
-      const at = this.xattrPath(d);
-      host('setxattr', d.path, () => (opaque ? setXattr(at, this.format.opaqueKey, 'y') : removeXattr(at, this.format.opaqueKey)));
+      host('setxattr', d.path, () => this.format.setOpaque(d.fd, this.xattrPath(d), opaque));
     });
   }
 
@@ -375,10 +357,9 @@ export class DirLayer implements Layer {
   removeName(dir: Handle, name: string): void {
     this.atDirForWrite(dir, name, 'unlink', (d, childPath) => {
       const st = this.tree.lstatAt(d.fd, name, childPath);
-      const ociWhiteout = this.format.whiteouts === 'oci' && this.ociWhiteoutAt(d.fd, name, childPath);
-      if (st === undefined && !ociWhiteout) throw fsError('ENOENT', 'unlink', displayPath(childPath));
       if (st !== undefined) this.removeAt(d.fd, name, childPath, st);
-      if (ociWhiteout) host('unlink', childPath, () => fs.unlinkSync(procPath(d.fd, this.format.ociWhiteoutName(name))));
+      const marker = host('unlink', childPath, () => this.format.clearWhiteoutMarker(d.fd, name));
+      if (st === undefined && !marker) throw fsError('ENOENT', 'unlink', displayPath(childPath));
       this.watcher?.expectSelf(childPath);
       this.emitAt(childPath, 'remove');
     });
@@ -387,13 +368,12 @@ export class DirLayer implements Layer {
   putWhiteout(dir: Handle, name: string): void {
     this.atDirForWrite(dir, name, 'mknod', (d, childPath) => {
       const st = this.tree.lstatAt(d.fd, name, childPath);
-      if (this.format.whiteouts === 'oci') {
-        // The marker first: while both exist the entry still wins, so there is no gap.
-        host('open', childPath, () => fs.writeFileSync(procPath(d.fd, this.format.ociWhiteoutName(name)), '', { flag: 'a' }));
+      // A marker first (where the format has them): while both exist the entry still wins, so there is no gap.
+      if (host('open', childPath, () => this.format.writeWhiteoutMarker(d.fd, name))) {
         if (st !== undefined) this.removeAt(d.fd, name, childPath, st);
       } else if (st === undefined || !this.format.isWhiteoutDevice(st)) {
         const work = this.workdir();
-        const temp = this.tempName();
+        const temp = work.tempName();
         try {
           host('mknod', childPath, () => work.whiteouts.make(work.fd, temp, displayPath(childPath)));
           this.place(temp, d.fd, name, childPath, false);
@@ -430,7 +410,7 @@ export class DirLayer implements Layer {
         if (dst !== undefined && !sameObject(dst, src)) this.forget(toPath, dst);
         this.table.moved(fromPath, toPath);
         if (src.isDirectory()) this.tree.forgetDirs(fromPath);
-        if (this.format.whiteouts === 'oci') this.removeOciWhiteout(td.fd, to, toPath);
+        this.clearWhiteoutMarker(td.fd, to, toPath);
         this.watcher?.expectSelf(fromPath);
         this.watcher?.expectSelf(toPath);
         this.emitAt(fromPath, 'rename');
@@ -448,7 +428,7 @@ export class DirLayer implements Layer {
           // Over a whiteout: link under a temporary name in the work directory, then rename it
           // over the whiteout, so the name never shows what the whiteout hides.
           const work = this.workdir();
-          const temp = this.tempName();
+          const temp = work.tempName();
           host('link', e.path, () => fs.linkSync(procPath(e.parentFd, e.name), procPath(work.fd, temp)), linkPath);
           try {
             host('rename', linkPath, () => fs.renameSync(procPath(work.fd, temp), procPath(d.fd, name)));
@@ -465,7 +445,7 @@ export class DirLayer implements Layer {
           if (st !== undefined) fs.unlinkSync(procPath(d.fd, name));
           throw fsError('ESTALE', 'link', displayPath(e.path), displayPath(linkPath));
         }
-        if (this.format.whiteouts === 'oci') this.removeOciWhiteout(d.fd, name, linkPath);
+        this.clearWhiteoutMarker(d.fd, name, linkPath);
         this.table.intern(linkPath, st);
         this.watcher?.expectSelf(linkPath);
         this.emitAt(linkPath, 'create');
@@ -577,14 +557,8 @@ export class DirLayer implements Layer {
     return host('getxattr', childPath, () => getXattr(procPath(d.fd, name), this.format.xwhiteoutKey)) !== undefined;
   }
 
-  private ociWhiteoutAt(dirFd: number, name: string, childPath: string): boolean {
-    return this.tree.lstatAt(dirFd, this.format.ociWhiteoutName(name), childPath) !== undefined;
-  }
-
-  private removeOciWhiteout(dirFd: number, name: string, childPath: string): void {
-    if (this.ociWhiteoutAt(dirFd, name, childPath)) {
-      host('unlink', childPath, () => fs.unlinkSync(procPath(dirFd, this.format.ociWhiteoutName(name))));
-    }
+  private clearWhiteoutMarker(dirFd: number, name: string, childPath: string): void {
+    host('unlink', childPath, () => this.format.clearWhiteoutMarker(dirFd, name));
   }
 
   /** The absolute form of a relative redirect on directory `name` in `dirFd`, else undefined. */
@@ -617,9 +591,7 @@ export class DirLayer implements Layer {
   /** Remove the entry `name` (lstat'ed as `st`) from `dirFd` and forget its handle there. */
   private removeAt(dirFd: number, name: string, childPath: string, st: fs.Stats): void {
     if (st.isDirectory()) {
-      if (this.format.whiteouts === 'oci') {
-        fs.rmSync(procPath(dirFd, `${name}/${OCI_OPAQUE_MARKER}`), { force: true });
-      }
+      host('rmdir', childPath, () => this.format.beforeRemoveDir(dirFd, name));
       host('rmdir', childPath, () => fs.rmdirSync(procPath(dirFd, name)));
     } else {
       host('unlink', childPath, () => fs.unlinkSync(procPath(dirFd, name)));
@@ -635,83 +607,49 @@ export class DirLayer implements Layer {
     this.table.removed(childPath);
   }
 
-  /** The work directory (created on first use), on the root's filesystem so rename is atomic. */
-  private workdir(): { fd: number; whiteouts: WhiteoutMaker } {
-    if (this.work !== undefined) return this.work;
-    try {
-      fs.mkdirSync(this.workdirPath, { mode: 0o700 });
-    } catch (err) {
-      if (hostCode(err) !== 'EEXIST') throw relabel(err, 'mkdir', this.workdirPath);
-    }
-    const fd = fs.openSync(this.workdirPath, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-    if (fs.fstatSync(fd).dev !== this.tree.rootIdentity.dev) {
-      fs.closeSync(fd);
-      throw explainedError('EXDEV', 'rename', this.workdirPath,
-        `the work directory must be on the same filesystem as ${this.hostRoot} for atomic copy-up`);
-    }
-    this.work = { fd, whiteouts: new WhiteoutMaker(fd, () => this.tempName()) };
+  /** The work directory (created or verified, and locked, on first use): host/work-dir.ts. */
+  private workdir(): WorkDir {
+    this.work ??= new WorkDir(this.workdirPath, this.tree.rootIdentity.dev, this.hostRoot);
     return this.work;
   }
 
-  private tempName(): string {
-    return `tmp.${process.pid}.${(++this.tempCounter).toString(36)}`;
-  }
-
-  /** Build `spec` complete at `temp` in the work directory. */
-  private build(workFd: number, temp: string, spec: NodeSpec, childPath: string): void {
-    const at = procPath(workFd, temp);
-    const perm = spec.mode & 0o7777;
+  /**
+   * Build `spec` complete at `temp` in the work directory. Owner, mode and times are applied to
+   * the descriptor of the object we created (never to a name): fchown, fchmod, futimes.
+   */
+  private build(work: WorkDir, temp: string, spec: NodeSpec, childPath: string): void {
+    const at = procPath(work.fd, temp);
     host('create', childPath, () => {
-      switch (spec.type) {
-        case 'file': {
-          const fd = fs.openSync(at, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-          try {
-            if (spec.data !== undefined) writeAll(fd, spec.data);
-          } finally {
-            fs.closeSync(fd);
-          }
-          break;
-        }
-        case 'dir':
-          fs.mkdirSync(at, 0o700);
-          if (spec.opaque === true && this.format.whiteouts === 'oci') fs.writeFileSync(`${at}/${OCI_OPAQUE_MARKER}`, '');
-          break;
-        case 'symlink':
-          fs.symlinkSync(spec.target ?? '', at);
-          break;
-        case 'other': {
-          const args = mknodArgs(spec.mode, spec.rdev ?? 0);
-          if (args === undefined) throw fsError('ENOTSUP', 'mknod', displayPath(childPath));
-          mknodAt(workFd, temp, args, displayPath(childPath));
-          break;
-        }
-      }
-      for (const [key, value] of Object.entries(spec.xattrs ?? {})) {
-        if (!this.format.isPrivateXattr(key)) setXattr(at, key, value);
-      }
-      if (spec.opaque === true && this.format.whiteouts !== 'oci') setXattr(at, this.format.opaqueKey, 'y');
-      if (spec.redirect !== undefined) setXattr(at, this.format.redirectKey, this.storedRedirect(childPath, spec.redirect));
-      if (spec.metacopy === true) setXattr(at, this.format.metacopyKey, '');
-      // Owner, mode and times last: chown clears set-id bits, and each earlier step bumps times.
-      const held = fs.openSync(at, fs.constants.O_NOFOLLOW | 0o10000000);
+      const made = createInWorkDir(work.fd, temp, spec, childPath);
       try {
-        const self = procPath(held);
-        if (spec.uid !== undefined || spec.gid !== undefined) {
-          try {
-            fs.chownSync(self, spec.uid ?? -1, spec.gid ?? -1);
-          } catch (err) {
-            if (hostCode(err) !== 'EPERM') throw err; // ownership is best effort without CAP_CHOWN
-          }
+        if (spec.type === 'dir' && spec.opaque === true) this.format.setOpaque(made.fd, `${procPath(made.fd)}/.`, true);
+        // xattrs by name: the l-variants cannot take a descriptor, and the verified work dir is ours alone.
+        for (const [key, value] of Object.entries(spec.xattrs ?? {})) {
+          if (!this.format.isPrivateXattr(key)) setXattr(at, key, value);
         }
-        if (spec.type !== 'symlink') fs.chmodSync(self, perm);
-        if (spec.mtimeMs !== undefined || spec.atimeMs !== undefined) {
-          const mtime = spec.mtimeMs ?? Date.now();
-          fs.utimesSync(self, (spec.atimeMs ?? mtime) / 1000, mtime / 1000);
-        }
+        if (spec.redirect !== undefined) this.setMarkAt(at, childPath, this.format.redirectKey, this.storedRedirect(childPath, spec.redirect));
+        if (spec.metacopy === true) this.setMarkAt(at, childPath, this.format.metacopyKey, '');
+        // Owner, mode and times last: chown clears set-id bits, and each earlier step bumps times.
+        applyMetadata(made, at, spec);
+        const now = fs.lstatSync(at);
+        if (!sameObject(now, made.st)) throw fsError('ESTALE', 'create', displayPath(childPath));
       } finally {
-        fs.closeSync(held);
+        fs.closeSync(made.fd);
       }
     });
+  }
+
+  /** Write an overlay mark on the object at `at`; a refusal names the option that fixes it. */
+  private setMarkAt(at: string, layerPath: string, key: string, value: string): void {
+    try {
+      setXattr(at, key, value);
+    } catch (err) {
+      const code = hostCode(err);
+      if (code !== 'EPERM' && code !== 'ENOTSUP') throw err;
+      throw explainedError(code, 'setxattr', displayPath(layerPath), this.format.xattrs === 'trusted'
+        ? "trusted.* xattrs need CAP_SYS_ADMIN; use the kernel's userxattr format: { xattrs: 'user' } (CLI --userxattr)"
+        : `this filesystem refuses ${key}: overlay marks need user xattrs (or run as root with { xattrs: 'trusted' })`);
+    }
   }
 
   /**
@@ -725,7 +663,7 @@ export class DirLayer implements Layer {
     if (existing !== undefined && existing.isDirectory() !== isDir) this.removeAt(dirFd, name, childPath, existing);
     host('rename', childPath, () => fs.renameSync(procPath(work.fd, temp), procPath(dirFd, name)));
     if (existing !== undefined) this.forget(childPath, existing);
-    if (this.format.whiteouts === 'oci') this.removeOciWhiteout(dirFd, name, childPath);
+    this.clearWhiteoutMarker(dirFd, name, childPath);
   }
 
   /** A comparable picture of what is at a layer path now (for the watcher's classification). */
@@ -748,7 +686,3 @@ function normalize(layerPath: string): string {
   return layerPath.split('/').filter((c) => c !== '' && c !== '.').join('/');
 }
 
-function writeAll(fd: number, data: Uint8Array): void {
-  let off = 0;
-  while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
-}
