@@ -403,7 +403,7 @@ describe('DirLayer without privileges', { skip: isRoot() && fs.existsSync('/usr/
   const asNobody = (script: string) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups',
     process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
 
-  it('says why the kernel format cannot be used, and the userxattr format works', () => {
+  it("opens a plain directory by default (userxattr format); { xattrs: 'trusted' } says why it cannot", () => {
     const base = scratchDir('nobody');
     fs.chmodSync(base, 0o777);
     const root = path.join(base, 'root');
@@ -412,16 +412,18 @@ describe('DirLayer without privileges', { skip: isRoot() && fs.existsSync('/usr/
     try {
       const layerModule = JSON.stringify(path.join(dist, '../bindings/layers/dir-layer.js'));
       const refused = asNobody(`import { DirLayer } from ${layerModule};
-        try { new DirLayer(${JSON.stringify(root)}); console.log('opened'); } catch (e) { console.log(e.code, e.message); }`);
-      assert.match(refused.stdout, /^EPERM .*CAP_SYS_ADMIN.*xattrs: 'user'/, refused.stderr);
+        try { new DirLayer(${JSON.stringify(root)}, { xattrs: 'trusted' }); console.log('opened'); } catch (e) { console.log(e.code, e.message); }`);
+      assert.match(refused.stdout, /^EPERM .*CAP_SYS_ADMIN.*xattrs: 'user'.*--userxattr/, refused.stderr);
       const fallback = asNobody(`import { DirLayer } from ${layerModule};
-        const l = new DirLayer(${JSON.stringify(root)}, { xattrs: 'user' });
+        const l = new DirLayer(${JSON.stringify(root)});
+        if (l.format.xattrs !== 'user') throw new Error('auto chose ' + l.format.xattrs);
         l.createNode(l.root(), 'd', { type: 'dir', mode: 0o755, opaque: true });
         l.putWhiteout(l.root(), 'gone');
         console.log('ok', l.isOpaque(l.lookup(l.root(), 'd')), l.lookup(l.root(), 'gone'));`);
       // Unprivileged whiteout creation is allowed since Linux 5.8.
       assert.match(fallback.stdout, /^ok true -1/, fallback.stderr);
       assert.ok(isWhiteoutOnDisk(path.join(root, 'gone')));
+      assert.equal(getXattrRaw(path.join(root, 'd'), 'user.overlay.opaque'), 'y');
     } finally { removeTree(base); }
   });
 });
@@ -435,13 +437,18 @@ describe('DirLayer watch', { skip: needRoot }, () => {
     assert.fail(`no event for ${what}; got ${JSON.stringify(events)}`);
   }
 
-  it('reports host changes (create, remove, replace, whiteout, opaque, data); its own writes once, at once', async () => {
+  it('reports host changes (create, remove, replace, whiteout, opaque, data) in directories it was asked about; its own writes once, at once', async () => {
     const { base, root } = freshRoot({ 'a/f': '1', 'a/g': '2', 'b/': null });
     const layer = new DirLayer(root, { watch: true });
     const events: LayerChange[] = [];
     layer.subscribe((c) => events.push(c));
     try {
       const a = layer.lookup(layer.root(), 'a');
+      // Watching is lazy: a directory is watched once the layer is asked about its contents.
+      assert.equal(layer.watchedDirectories, 1, 'the root only');
+      layer.lookup(layer.lookup(layer.root(), 'b'), 'nothing');
+      layer.list(a);
+      assert.equal(layer.watchedDirectories, 3);
       layer.createNode(a, 'own', { type: 'file', mode: 0o644, data: bytes('x') });
       layer.putWhiteout(a, 'g');
       layer.writeData(layer.lookup(a, 'own'), bytes('y'));
@@ -465,7 +472,10 @@ describe('DirLayer watch', { skip: needRoot }, () => {
       fs.appendFileSync(path.join(root, 'a/g2'), 'x');
       fs.mkdirSync(path.join(root, 'c/d'), { recursive: true });
       fs.writeFileSync(path.join(root, 'c/d/deep'), 'x');
-      await until(events, (c) => c.dir === '/c/d' && c.name === 'deep', 'a file in a directory created just before');
+      await until(events, (c) => c.dir === '/' && c.name === 'c' && c.kind === 'create', 'create /c');
+      // Not watched until asked about: then every later change is reported.
+      assert.deepEqual(events.filter((c) => c.dir.startsWith('/c')), []);
+      layer.lookup(layer.lookup(layer.lookup(layer.root(), 'c'), 'd'), 'deep');
       fs.appendFileSync(path.join(root, 'c/d/deep'), 'more');
       await until(events, (c) => c.dir === '/c/d' && c.name === 'deep' && c.kind === 'data', 'data /c/d/deep');
     } finally { layer.close(); removeTree(base); }

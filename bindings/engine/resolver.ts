@@ -38,8 +38,6 @@ export interface EngineCounters {
 
 export class Resolver {
   readonly counters: EngineCounters = { revalidations: 0, estale: 0, relookups: 0 };
-  /** Smallest TTL among layers 0..i (0: none), for entry deadlines. */
-  private readonly ttlUpTo: number[];
   /** One lookup struct per nesting level: a layer may re-enter the overlay during a lookup. */
   private readonly scratch: LookupData[] = [];
   private nesting = 0;
@@ -61,13 +59,6 @@ export class Resolver {
     source: () => number,
   ) {
     this.clock = new CacheClock(source, () => this.clearAll());
-    this.ttlUpTo = [];
-    let min = 0;
-    for (let i = 0; i < layers.length; i++) {
-      const ttl = layers[i]?.ttlMs ?? 0;
-      if (ttl > 0 && (min === 0 || ttl < min)) min = ttl;
-      this.ttlUpTo.push(min);
-    }
     this.installRoot();
   }
 
@@ -103,7 +94,14 @@ export class Resolver {
 
   /** Deadline for an answer that consulted layers 0..lowest (0: never expires). */
   deadline(lowest: number, now: number): number {
-    return this.clock.deadline(now, this.ttlUpTo[lowest]);
+    // Smallest TTL among layers 0..lowest, read now: a layer's TTL may change (DirLayer falls
+    // back to one when a directory cannot be watched).
+    let ttl = 0;
+    for (let i = 0; i <= lowest && i < this.layers.length; i++) {
+      const t = this.layers[i]?.ttlMs ?? 0;
+      if (t > 0 && (ttl === 0 || t < ttl)) ttl = t;
+    }
+    return this.clock.deadline(now, ttl);
   }
 
   /**

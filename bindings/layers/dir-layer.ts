@@ -18,7 +18,7 @@ import { overlayFormat, type OverlayFormat, type WhiteoutFormat, type XattrNames
 import { applyMetadata, createInWorkDir, writeAll } from './host/build-node.js';
 import { WorkDir } from './host/work-dir.js';
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
-import { ChangeWatcher, type PathSnapshot } from './host/change-watcher.js';
+import { ChangeWatcher, type PathSnapshot, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
 
 export interface DirLayerOptions {
   /** Name in errors and reports (default `dir:<root>`). */
@@ -27,15 +27,29 @@ export interface DirLayerOptions {
   readOnly?: boolean;
   /** How long the overlay may trust a cached answer before re-checking the host (0 = until notified). */
   ttlMs?: number;
-  /** Watch the tree (fs.watch, recursive) and report changes made underneath to subscribers. */
+  /**
+   * Report changes made on the host to subscribers (inotify), lazily: a directory is watched once
+   * the layer has been asked about its contents. Default true: a default must never be silently
+   * stale. With `false` and no `ttlMs`, a name created on the host after a cached negative answer
+   * is never seen.
+   */
   watch?: boolean;
+  /** The TTL used when watching is impossible or a directory could not be watched. Default 1000 ms. */
+  fallbackTtlMs?: number;
+  /** Told when a directory cannot be watched (default: one process warning per layer). */
+  onWatchError?: (err: Error, layerPath: string) => void;
+  /** Testing only: how watches are made (default fs.watch). */
+  watchFunction?: WatchFunction;
   /** Where copy-ups are built before being renamed into place; same filesystem as the root.
    *  Default `<root>.strata-work`, created on the first write. */
   workdir?: string;
   /** 'device' (kernel: char 0/0, default) or 'oci' (`.wh.<name>` files, `.wh..wh..opq`). */
   whiteouts?: WhiteoutFormat;
-  /** 'trusted' (kernel default, needs CAP_SYS_ADMIN) or 'user' (the kernel's `userxattr` format). */
-  xattrs?: XattrNamespace;
+  /**
+   * 'trusted' (kernel default, needs CAP_SYS_ADMIN), 'user' (the kernel's `userxattr` format), or
+   * 'auto' (default): trusted when this process may use trusted.* xattrs, else user.
+   */
+  xattrs?: XattrNamespace | 'auto';
   /** Testing only: called between the lstat check and the open of each path component. */
   raceHook?: RaceHook;
 }
@@ -71,7 +85,6 @@ interface Entry {
 export class DirLayer implements Layer {
   readonly name: string;
   readonly writable: boolean;
-  readonly ttlMs: number;
   /** The real path of the root directory on the host. */
   readonly hostRoot: string;
   readonly format: OverlayFormat;
@@ -82,28 +95,65 @@ export class DirLayer implements Layer {
   private readonly listeners = new Set<LayerListener>();
   private readonly workdirPath: string;
   private work: WorkDir | undefined;
+  private readonly configuredTtlMs: number;
+  private readonly fallbackTtlMs: number;
   private watcher: ChangeWatcher | undefined;
 
   constructor(rootPath: string, options: DirLayerOptions = {}) {
     this.hostRoot = fs.realpathSync(rootPath);
     if (!fs.statSync(this.hostRoot).isDirectory()) throw fsError('ENOTDIR', 'open', rootPath);
-    this.format = overlayFormat(options.whiteouts ?? 'device', options.xattrs ?? 'trusted');
-    if (this.format.xattrs === 'trusted') {
+    const xattrs = options.xattrs ?? 'auto';
+    if (xattrs === 'trusted') {
       const probe = canUseTrustedXattrs();
       if (!probe.ok) {
         throw explainedError('EPERM', 'open', rootPath,
           `${probe.why}: without them opaque and redirect marks are invisible and the view would be wrong; ` +
-          "open layers written with the kernel's userxattr format with { xattrs: 'user' }");
+          "open layers written with the kernel's userxattr format with { xattrs: 'user' } (CLI --userxattr)");
       }
     }
+    // 'auto': what the kernel does for a mount made by this process — trusted.* when privileged,
+    // its userxattr format otherwise (a plain directory has no marks either way).
+    this.format = overlayFormat(options.whiteouts ?? 'device',
+      xattrs === 'auto' ? (canUseTrustedXattrs().ok ? 'trusted' : 'user') : xattrs);
     this.name = options.name ?? `dir:${this.hostRoot}`;
     this.writable = options.readOnly !== true;
-    this.ttlMs = options.ttlMs ?? 0;
+    this.configuredTtlMs = options.ttlMs ?? 0;
+    this.fallbackTtlMs = options.fallbackTtlMs ?? 1000;
     this.workdirPath = path.resolve(options.workdir ?? `${this.hostRoot}.strata-work`);
     this.tree = new ContainedTree(this.hostRoot, options.raceHook);
     this.rootHandle = this.table.intern('', this.tree.rootIdentity);
-    if (options.watch === true) {
-      this.watcher = new ChangeWatcher(this.tree, this.format, (c) => this.emit(c));
+    if (options.watch !== false) {
+      this.watcher = new ChangeWatcher(this.tree, this.format, (c) => this.emit(c),
+        (err, dirPath) => this.watchFailed(err, dirPath, options.onWatchError), options.watchFunction);
+    }
+  }
+
+  /**
+   * How long the overlay may trust a cached answer: the configured TTL; with none, 0 (until
+   * notified) while every directory asked about is watched, else the fallback TTL — for the
+   * whole layer from the first directory that could not be watched (or without a watcher).
+   */
+  get ttlMs(): number {
+    if (this.configuredTtlMs > 0) return this.configuredTtlMs;
+    return this.watcher === undefined || this.watcher.failures.unwatched > 0 ? this.fallbackTtlMs : 0;
+  }
+
+  /** Directories that could not be watched (counted, last error kept); undefined without watching. */
+  get watchFailures(): Readonly<WatchFailures> | undefined {
+    return this.watcher?.failures;
+  }
+
+  /** How many directories are watched now (one inotify watch each). */
+  get watchedDirectories(): number {
+    return this.watcher?.watchedDirectories ?? 0;
+  }
+
+  private watchFailed(err: Error, dirPath: string, onWatchError: DirLayerOptions['onWatchError']): void {
+    if (onWatchError !== undefined) {
+      onWatchError(err, displayPath(dirPath));
+    } else if (this.watcher?.failures.unwatched === 1) {
+      process.emitWarning(`${this.name}: cannot watch ${displayPath(dirPath)} (${err.message}); ` +
+        `answers from unwatched directories are re-checked every ${this.fallbackTtlMs} ms`, { code: 'STRATA_WATCH_FAILED' });
     }
   }
 
@@ -127,6 +177,7 @@ export class DirLayer implements Layer {
       checkName(name, 'lookup', d.path);
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'lookup', displayPath(d.path));
       if (this.format.isReservedName(name)) return ABSENT;
+      this.watcher?.watchDir(d.path, d.fd);
       const childPath = joinPath(d.path, name);
       const st = this.tree.lstatAt(d.fd, name, childPath);
       if (st === undefined) {
@@ -134,6 +185,7 @@ export class DirLayer implements Layer {
       }
       if (this.format.isWhiteoutDevice(st)) return WHITEOUT;
       if (st.isFile() && st.size === 0 && this.isXwhiteout(d, name, childPath)) return WHITEOUT;
+      if (st.isDirectory()) this.watcher?.sawDirectory(childPath);
       return this.table.intern(childPath, st);
     });
   }
@@ -141,6 +193,7 @@ export class DirLayer implements Layer {
   list(dir: Handle): string[] {
     return this.atObject(dir, 'scandir', (d) => {
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'scandir', displayPath(d.path));
+      this.watcher?.watchDir(d.path, d.fd);
       return this.format.visibleNames(host('scandir', d.path, () => fs.readdirSync(procPath(d.fd))));
     });
   }

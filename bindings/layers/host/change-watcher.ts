@@ -1,16 +1,20 @@
 // Changes made to a host directory underneath the overlays using it, as LayerChanges.
-// One non-recursive fs.watch (inotify) per directory of the tree, each set up synchronously on a
-// held directory (`/proc/self/fd/N/.`, so a swapped path cannot redirect it). Node 20's own
+// Lazy: a directory is watched (one non-recursive fs.watch, inotify) when the layer is first asked
+// about its contents — a lookup or a listing in it — *before* it is read, so every change after
+// that read raises an event. Directories nobody looked into cost nothing (watching a whole tree up
+// front took 3.2 s and 31 MB for 1,830 directories). Each watch is set up synchronously on a held
+// directory (`/proc/self/fd/N/.`, so a swapped path cannot redirect it). Node 20's own
 // `recursive: true` on Linux sets its watches up asynchronously and measurably drops events
-// (nodejs/node#48437: a file created in an existing subdirectory right after the watch started
-// was never reported here). Events are classified by comparing what is at the path now with what
-// was last seen there.
+// (nodejs/node#48437). Events are classified by comparing what is at the path now with what was
+// last seen there (directories looked up are remembered; other names default to what the event says).
+//
+// When a watch cannot be added (the inotify limit `fs.inotify.max_user_watches` reached, ENOSPC),
+// the failure is counted and reported (`onFailure`), and the layer falls back to a TTL so that
+// nothing cached from that directory stays stale (dir-layer.ts, `fallbackTtlMs`).
 //
 // The race (docs/kernel-differences.md, "Watching"): an event arrives *after* the change is
 // visible on disk — between the two, an overlay answers from its cache as if nothing happened.
-// A directory created and filled quickly is scanned when its creation is seen, so its first
-// entries are reported then, not lost. A watcher narrows the window, a TTL bounds it; neither
-// closes it.
+// A watcher narrows the window, a TTL bounds it; neither closes it.
 //
 // The layer's own writes (an upper written by the overlay) also raise events. They are not
 // reported here — the layer notifies them itself, at once: after each write it records the
@@ -19,7 +23,8 @@ import * as fs from 'node:fs';
 import type { LayerChange } from '../layer.js';
 import { type ContainedTree, displayPath, joinPath, procPath, sameObject } from './contained-tree.js';
 import { getXattr } from './xattr.js';
-import { OCI_OPAQUE_MARKER, OCI_WHITEOUT_PREFIX, type OverlayFormat } from './overlay-format.js';
+import type { OverlayFormat } from './overlay-format.js';
+import { hostCode } from './host-errors.js';
 
 /** What is at a layer path, in enough detail to tell which kind of change happened. */
 export type PathSnapshot =
@@ -36,24 +41,42 @@ function sameSnapshot(a: PathSnapshot, b: PathSnapshot): boolean {
   return sameObject(a, b) && a.ctimeMs === b.ctimeMs && a.opaque === b.opaque && a.redirect === b.redirect;
 }
 
+function parentOf(layerPath: string): string {
+  const slash = layerPath.lastIndexOf('/');
+  return slash < 0 ? '' : layerPath.slice(0, slash);
+}
+
 function split(layerPath: string): { dir: string; name: string } {
   const slash = layerPath.lastIndexOf('/');
   return { dir: displayPath(slash < 0 ? '' : layerPath.slice(0, slash)), name: layerPath.slice(slash + 1) };
+}
+
+/** How a watch is made (fs.watch; a test injects failures). */
+export type WatchFunction = (path: string, options: { persistent: boolean }, listener: (event: string, filename: string | Buffer | null) => void) => fs.FSWatcher;
+
+/** Why directories are not watched: counted, and the last error kept. */
+export interface WatchFailures {
+  /** Directories whose watch could not be added. */
+  unwatched: number;
+  lastError: Error | undefined;
 }
 
 export class ChangeWatcher {
   private readonly seen = new Map<string, PathSnapshot>();
   /** Layer path of a directory → its watch. */
   private readonly watches = new Map<string, fs.FSWatcher>();
+  /** Directories whose watch failed: not retried (each retry would cost a failing syscall). */
+  private readonly failed = new Set<string>();
+  readonly failures: WatchFailures = { unwatched: 0, lastError: undefined };
   private closed = false;
 
   constructor(
     private readonly tree: ContainedTree,
     private readonly format: OverlayFormat,
     private readonly emit: (change: LayerChange) => void,
-  ) {
-    this.watchTree('', false);
-  }
+    private readonly onFailure: (err: Error, dirPath: string) => void,
+    private readonly watchFn: WatchFunction = fs.watch as WatchFunction,
+  ) {}
 
   close(): void {
     this.closed = true;
@@ -76,43 +99,42 @@ export class ChangeWatcher {
 
   /** The layer itself just wrote `layerPath`: the events this raises are not changes underneath. */
   expectSelf(layerPath: string): void {
-    const snap = this.snapshot(layerPath);
-    this.seen.set(layerPath, snap);
-    if (snap.kind === 'entry' && snap.dir) this.watchTree(layerPath, false);
+    if (!this.watches.has(parentOf(layerPath))) return; // no watch there, no event to recognise
+    this.seen.set(layerPath, this.snapshot(layerPath));
+  }
+
+  /** A directory at `layerPath` was looked up: remember it, so a later event can be classified. */
+  sawDirectory(layerPath: string): void {
+    if (!this.seen.has(layerPath) && this.watches.has(parentOf(layerPath))) this.seen.set(layerPath, this.snapshot(layerPath));
   }
 
   /**
-   * Watch the directory at `dirPath` and every directory below it. With `report`, each entry
-   * found is reported as created: the directory appeared after its parent's watch saw it, and
-   * entries made in between raised no event of their own.
+   * Watch the directory held by `dirFd` at `dirPath`, if not yet: call before reading it, so that
+   * any change after the read raises an event. A failure is counted and reported, never thrown.
    */
-  private watchTree(dirPath: string, report: boolean): void {
-    if (this.closed || this.watches.has(dirPath)) return;
-    let names: string[];
+  watchDir(dirPath: string, dirFd: number): void {
+    if (this.closed || this.watches.has(dirPath) || this.failed.has(dirPath)) return;
+    let watch: fs.FSWatcher;
     try {
-      names = this.tree.withDir(dirPath, (fd) => {
-        const watch = fs.watch(`${procPath(fd)}/.`, { persistent: false }, (event, filename) => {
-          if (filename !== null && filename !== '.') this.onEvent(dirPath, event, filename.toString());
-        });
-        watch.on('error', () => {
-          // A failing watch (e.g. its directory removed) can no longer vouch for anything below.
-          watch.close();
-          if (this.watches.get(dirPath) === watch) this.watches.delete(dirPath);
-          this.emit({ dir: displayPath(dirPath), name: '', kind: 'expire' });
-        });
-        this.watches.set(dirPath, watch);
-        return fs.readdirSync(procPath(fd));
+      watch = this.watchFn(`${procPath(dirFd)}/.`, { persistent: false }, (event, filename) => {
+        if (filename !== null && filename !== '.') this.onEvent(dirPath, event, filename.toString());
       });
-    } catch {
-      return; // gone or no longer a directory: its parent's watch reports that
+    } catch (err) {
+      this.failed.add(dirPath);
+      this.failures.unwatched++;
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (hostCode(err) === 'ENOSPC') error.message += ' (the inotify watch limit, fs.inotify.max_user_watches)';
+      this.failures.lastError = error;
+      this.onFailure(error, dirPath);
+      return;
     }
-    for (const name of names) {
-      const childPath = joinPath(dirPath, name);
-      const snap = this.snapshot(childPath);
-      if (report && !this.seen.has(childPath)) this.report(childPath, undefined, snap, 'rename');
-      this.seen.set(childPath, snap);
-      if (snap.kind === 'entry' && snap.dir) this.watchTree(childPath, report);
-    }
+    watch.on('error', () => {
+      // A failing watch (e.g. its directory removed) can no longer vouch for anything below.
+      watch.close();
+      if (this.watches.get(dirPath) === watch) this.watches.delete(dirPath);
+      this.emit({ dir: displayPath(dirPath), name: '', kind: 'expire' });
+    });
+    this.watches.set(dirPath, watch);
   }
 
   private unwatchTree(dirPath: string): void {
@@ -123,33 +145,29 @@ export class ChangeWatcher {
         this.watches.delete(p);
       }
     }
+    for (const p of [...this.failed]) if (p === dirPath || p.startsWith(prefix)) this.failed.delete(p);
   }
 
   private onEvent(dirPath: string, event: string, name: string): void {
     if (this.closed) return;
-    let layerPath = joinPath(dirPath, name);
-    if (this.format.whiteouts === 'oci' && name.startsWith(OCI_WHITEOUT_PREFIX)) {
-      // A marker changed: report it as a change of what it marks.
-      if (name === OCI_OPAQUE_MARKER) {
-        this.emit({ dir: displayPath(dirPath), name: '', kind: 'opaque' });
-        return;
-      }
-      layerPath = joinPath(dirPath, name.slice(OCI_WHITEOUT_PREFIX.length));
+    // A marker file changed (OCI): report it as a change of what it marks.
+    const subject = this.format.eventSubject(name);
+    if (subject === 'dir') {
+      this.emit({ dir: displayPath(dirPath), name: '', kind: 'opaque' });
+      return;
     }
+    const layerPath = joinPath(dirPath, subject.name);
     const after = this.snapshot(layerPath);
     const before = this.seen.get(layerPath);
     if (before !== undefined && sameSnapshot(before, after)) return;
-    this.seen.set(layerPath, after);
-    this.report(layerPath, before, after, event);
-  }
-
-  private report(layerPath: string, before: PathSnapshot | undefined, after: PathSnapshot, event: string): void {
+    // Only directories are remembered (sawDirectory); a name not seen before is classified by the event.
+    if (before !== undefined || (after.kind === 'entry' && after.dir)) this.seen.set(layerPath, after);
+    else this.seen.delete(layerPath);
     const wasDir = before?.kind === 'entry' && before.dir;
     const isDir = after.kind === 'entry' && after.dir;
     if (wasDir && (!isDir || !sameObject(before, after))) this.unwatchTree(layerPath);
     const change = ChangeWatcher.classify(layerPath, before, after, event);
     if (change !== undefined) this.emit(change);
-    if (isDir) this.watchTree(layerPath, true);
   }
 
   /** The LayerChange that turns `before` into `after` at `layerPath` (undefined: no change). */
@@ -186,11 +204,9 @@ export class ChangeWatcher {
         return entry;
       });
       if (snap !== undefined) return snap;
-      if (format.whiteouts === 'oci') {
-        const { dir, name } = split(layerPath);
-        const marker = `${dir.slice(1) === '' ? '' : dir.slice(1) + '/'}${OCI_WHITEOUT_PREFIX}${name}`;
-        if (tree.withEntry(marker, () => true) === true) return { kind: 'whiteout' };
-      }
+      const slash = layerPath.lastIndexOf('/');
+      const marked = tree.withDir(slash < 0 ? '' : layerPath.slice(0, slash), (dirFd) => format.markedWhiteout(dirFd, layerPath.slice(slash + 1)));
+      if (marked) return { kind: 'whiteout' };
       return { kind: 'absent' };
     } catch {
       // A component vanished or turned into a symlink: nothing is reachable there any more.
