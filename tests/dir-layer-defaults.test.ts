@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DirLayer, MemoryLayer, Overlay } from '../bindings/index.js';
-import { isRoot, removeTree, scratchDir } from './kernel/host-fixtures.js';
+import { isRoot, removeTree, scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
 
 const entry = fileURLToPath(new URL('../bindings/index.js', import.meta.url));
 /** Generous: events and TTLs are asynchronous, and the machine is shared and loaded. */

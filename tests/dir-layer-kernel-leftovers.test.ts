@@ -10,12 +10,12 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   isMounted, mountOverlay, mountScratchLabel, probeOverlayMount, removeScratch, type OverlayMountOptions,
-} from './kernel/kernel-mount.js';
-import { scratchDir } from './kernel/host-fixtures.js';
+} from '../bindings/verify/kernel/kernel-mount.js';
+import { scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
 
 const support = probeOverlayMount();
 const skip = support.ok ? false : support.reason;
-const mountModule = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kernel/kernel-mount.js');
+const mountModule = path.join(path.dirname(fileURLToPath(import.meta.url)), '../bindings/verify/kernel/kernel-mount.js');
 
 function mountIn(base: string): OverlayMountOptions {
   const d = (n: string) => { const p = path.join(base, n); fs.mkdirSync(p); return p; };

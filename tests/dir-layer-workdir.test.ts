@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DirLayer } from '../bindings/layers/dir-layer.js';
 import { WHITEOUT } from '../bindings/layers/layer.js';
-import { isRoot, removeTree, scratchDir } from './kernel/host-fixtures.js';
+import { isRoot, removeTree, scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
 
 const needRoot = isRoot() ? false : 'needs root (chown to another user, trusted.* xattrs)';
 const dist = path.dirname(fileURLToPath(import.meta.url));
