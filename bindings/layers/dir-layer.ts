@@ -10,7 +10,7 @@ import {
   type Handle, type Layer, type LayerChange, type LayerListener, type NodeSpec, type NodeStat, type NodeType,
 } from './layer.js';
 import {
-  ContainedTree, checkName, displayPath, joinPath, procPath, sameObject, type RaceHook,
+  ContainedTree, checkName, displayPath, joinPath, lstatHostPath, procPath, sameObject, type RaceHook,
 } from './host/contained-tree.js';
 import { HandleTable } from './host/handle-table.js';
 import { explainedError, hostCode, relabel } from './host/host-errors.js';
@@ -143,6 +143,11 @@ export class DirLayer implements Layer {
     return this.watcher?.failures;
   }
 
+  /** Component opens done walking the host tree so far (a walk from the root costs one per level). */
+  get walkSteps(): number {
+    return this.tree.walkSteps;
+  }
+
   /** How many directories are watched now (one inotify watch each). */
   get watchedDirectories(): number {
     return this.watcher?.watchedDirectories ?? 0;
@@ -234,7 +239,7 @@ export class DirLayer implements Layer {
     const record = this.table.get(h);
     if (record === undefined || record.deleted) return false;
     for (const p of record.paths) {
-      const st = fs.lstatSync(p === '' ? this.hostRoot : `${this.hostRoot}/${p}`, { throwIfNoEntry: false });
+      const st = lstatHostPath(this.hostRoot, p);
       if (st !== undefined && sameObject(st, record)) return true;
     }
     return false;

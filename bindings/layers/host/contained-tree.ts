@@ -62,8 +62,120 @@ export interface HeldDir {
   st: fs.Stats;
 }
 
-/** How many directory descriptors a tree keeps open between operations (least recently used go). */
-const DIR_CACHE_SIZE = 256;
+/** A cached directory descriptor: where it was reached, and whether this operation uses it. */
+interface CachedDir extends HeldDir {
+  path: string;
+  /** Handed to the operation in progress: if evicted meanwhile, closed only when it ends. */
+  pinned: boolean;
+}
+
+/**
+ * Directory descriptors kept open between operations by every tree of the process together,
+ * least recently used first out: many layers (6 lowers, each with its own tree) must not add
+ * up to the process's descriptor limit. The budget is a quarter of RLIMIT_NOFILE, 16 to 1024.
+ */
+class DescriptorPool {
+  readonly budget: number;
+  private readonly lru = new Map<CachedDir, ContainedTree>();
+
+  constructor() {
+    let soft = 1024;
+    try {
+      const line = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+      if (line !== null) soft = line[1] === 'unlimited' ? 1 << 20 : Number(line[1]);
+    } catch {
+      // keep the conservative default
+    }
+    this.budget = Math.max(16, Math.min(1024, Math.floor(soft / 4)));
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  /** `held` was just used (or added): most recently used; over budget, the oldest go. */
+  use(held: CachedDir, tree: ContainedTree): void {
+    this.lru.delete(held);
+    this.lru.set(held, tree);
+    if (this.lru.size > this.budget) this.shrink(this.budget);
+  }
+
+  remove(held: CachedDir): void {
+    this.lru.delete(held);
+  }
+
+  /** Evict down to `target` descriptors (EMFILE: to half, so the failing open can be retried). */
+  shrink(target: number): void {
+    for (const [held, tree] of this.lru) {
+      if (this.lru.size <= target) break;
+      this.lru.delete(held);
+      tree.evict(held);
+    }
+  }
+}
+
+const pool = new DescriptorPool();
+
+/** Directory descriptors held open by all DirLayers of this process, and their shared budget. */
+export function heldDirectoryDescriptors(): { held: number; budget: number } {
+  return { held: pool.size, budget: pool.budget };
+}
+
+/** Longest host path handed to one syscall; longer ones are walked in pieces (PATH_MAX is 4096). */
+const PATH_PIECE = 3000;
+/** How many `..` one syscall climbs (3 bytes each, within PATH_PIECE). */
+const CLIMB_PIECE = 900;
+
+function openHost(p: string, flags: number): number {
+  return fs.openSync(p, flags);
+}
+
+/**
+ * lstat of the plain host path `rootPath/layerPath` (following symlinks on the way, not at the
+ * end, as lstat(2) does), also where the path is longer than PATH_MAX: walked in pieces.
+ */
+export function lstatHostPath(rootPath: string, layerPath: string): fs.Stats | undefined {
+  const full = layerPath === '' ? rootPath : `${rootPath}/${layerPath}`;
+  if (full.length < PATH_PIECE) return fs.lstatSync(full, { throwIfNoEntry: false });
+  const parts = layerPath.split('/');
+  const last = parts.pop()!;
+  let fd = -1;
+  let prefix = rootPath;
+  try {
+    for (const name of parts) {
+      if (prefix.length + name.length + 1 >= PATH_PIECE) {
+        const next = openHost(prefix, O_PATH | O_DIRECTORY);
+        if (fd >= 0) fs.closeSync(fd);
+        fd = next;
+        prefix = procPath(fd);
+      }
+      prefix = `${prefix}/${name}`;
+    }
+    return fs.lstatSync(`${prefix}/${last}`, { throwIfNoEntry: false });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
+
+/** stat of the directory `levels` above the one held by `fd`, climbing in pieces. */
+function statAbove(fd: number, levels: number): fs.Stats | undefined {
+  let at = fd;
+  try {
+    while (levels > CLIMB_PIECE) {
+      const up = openHost(procPath(at) + '/..'.repeat(CLIMB_PIECE), O_PATH | O_DIRECTORY);
+      if (at !== fd) fs.closeSync(at);
+      at = up;
+      levels -= CLIMB_PIECE;
+    }
+    return fs.statSync(procPath(at) + '/..'.repeat(levels), { throwIfNoEntry: false });
+  } finally {
+    if (at !== fd) fs.closeSync(at);
+  }
+}
 
 export class ContainedTree {
   /** O_PATH descriptor of the root directory, held for the tree's lifetime. */
@@ -76,7 +188,9 @@ export class ContainedTree {
    * this very directory (nothing was renamed or replaced), and climbing as many `..` as the path
    * is deep from the held directory lands on the root (it was not moved out of the tree).
    */
-  private readonly dirs = new Map<string, HeldDir>();
+  private readonly dirs = new Map<string, CachedDir>();
+  /** Component opens done walking (a walk from the root costs one per level): for tests. */
+  walkSteps = 0;
   /** Nesting of operations in progress: cached descriptors are closed only when none is. */
   private busy = 0;
 
@@ -91,7 +205,10 @@ export class ContainedTree {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const d of this.dirs.values()) fs.closeSync(d.fd);
+    for (const d of this.dirs.values()) {
+      pool.remove(d);
+      fs.closeSync(d.fd);
+    }
     this.dirs.clear();
     fs.closeSync(this.rootFd);
   }
@@ -102,13 +219,26 @@ export class ContainedTree {
     for (const [p, d] of [...this.dirs]) {
       if (layerPath === '' || p === layerPath || p.startsWith(prefix)) {
         this.dirs.delete(p);
-        if (this.busy === 0) fs.closeSync(d.fd);
-        else this.retired.push(d.fd);
+        pool.remove(d);
+        this.drop(d);
       }
     }
   }
 
   private readonly retired: number[] = [];
+  /** Cached directories handed to the operation in progress. */
+  private readonly pins: CachedDir[] = [];
+
+  /** The pool takes `held` back (over budget): close it, or when this operation uses it, at its end. */
+  evict(held: CachedDir): void {
+    if (this.dirs.get(held.path) === held) this.dirs.delete(held.path);
+    this.drop(held);
+  }
+
+  private drop(held: CachedDir): void {
+    if (held.pinned && this.busy > 0) this.retired.push(held.fd);
+    else fs.closeSync(held.fd);
+  }
 
   /** lstat of `name` in the directory held by `dirFd`; undefined if there is no such entry. */
   lstatAt(dirFd: number, name: string, layerPath: string): fs.Stats | undefined {
@@ -125,9 +255,19 @@ export class ContainedTree {
    */
   openAt(dirFd: number, name: string, seen: fs.Stats, layerPath: string): number {
     this.hook?.(layerPath);
+    this.walkSteps++;
     let fd: number;
+    const flags = O_PATH | O_NOFOLLOW | (seen.isDirectory() ? O_DIRECTORY : 0);
     try {
-      fd = fs.openSync(procPath(dirFd, name), O_PATH | O_NOFOLLOW | (seen.isDirectory() ? O_DIRECTORY : 0));
+      try {
+        fd = fs.openSync(procPath(dirFd, name), flags);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EMFILE' && code !== 'ENFILE') throw err;
+        // Out of descriptors: give back half of what the layers keep, then try once more.
+        pool.shrink(Math.floor(pool.size / 2));
+        fd = fs.openSync(procPath(dirFd, name), flags);
+      }
     } catch (err) {
       // ELOOP/ENOTDIR here mean the entry became a symlink or a non-directory after the check.
       throw relabel(err, 'open', displayPath(layerPath));
@@ -180,68 +320,92 @@ export class ContainedTree {
     });
   }
 
-  /** The directory at `layerPath`: from the cache when still valid, else walked to and cached. */
+  /**
+   * The directory at `layerPath`: from the cache when still valid, else walked to (from the
+   * deepest valid cached directory on the way) and cached. Linear in the depth: the exact path
+   * is tried first, and each check is one syscall pair whatever the depth.
+   */
   private reach(layerPath: string): HeldDir {
     if (layerPath === '') return { fd: this.rootFd, st: fs.fstatSync(this.rootFd) };
-    const parts = components(layerPath);
-    // The deepest cached directory on the way that still checks out.
-    let depth = parts.length;
-    let held: HeldDir | undefined;
-    for (; depth > 0; depth--) {
-      held = this.cached(parts.slice(0, depth).join('/'), depth);
+    let depth = 1;
+    for (let i = layerPath.indexOf('/'); i >= 0; i = layerPath.indexOf('/', i + 1)) depth++;
+    let prefix = layerPath;
+    let held: CachedDir | undefined;
+    for (;;) {
+      held = this.cached(prefix, depth);
       if (held !== undefined) break;
+      const slash = prefix.lastIndexOf('/');
+      if (slash < 0) {
+        prefix = '';
+        depth = 0;
+        break;
+      }
+      prefix = prefix.slice(0, slash);
+      depth--;
     }
+    if (held !== undefined && prefix.length === layerPath.length) return held;
     let fd = held?.fd ?? this.rootFd;
     let st = held?.st;
-    let walked = parts.slice(0, depth).join('/');
-    for (const name of parts.slice(depth)) {
-      walked = joinPath(walked, name);
+    let walked = prefix;
+    let from = prefix.length === 0 ? 0 : prefix.length + 1;
+    while (from <= layerPath.length) {
+      let end = layerPath.indexOf('/', from);
+      if (end < 0) end = layerPath.length;
+      const name = layerPath.slice(from, end);
+      walked = layerPath.slice(0, end);
+      from = end + 1;
       const seen = this.lstatAt(fd, name, walked);
       if (seen === undefined) throw fsError('ENOENT', 'lstat', displayPath(walked));
       if (!seen.isDirectory()) throw fsError('ENOTDIR', 'lstat', displayPath(walked));
       fd = this.openAt(fd, name, seen, walked);
       st = seen;
-      this.dirs.set(walked, { fd, st });
+      const entry: CachedDir = { fd, st, path: walked, pinned: false };
+      if (from > layerPath.length) this.pin(entry);
+      this.dirs.set(walked, entry);
+      pool.use(entry, this);
     }
     return { fd, st: st! };
   }
 
   /** A cached directory, if the checks above still hold for it; else it is dropped. */
-  private cached(layerPath: string, depth: number): HeldDir | undefined {
+  private cached(layerPath: string, depth: number): CachedDir | undefined {
     const held = this.dirs.get(layerPath);
     if (held === undefined) return undefined;
-    const here = fs.lstatSync(`${this.rootPath}/${layerPath}`, { throwIfNoEntry: false });
+    const here = lstatHostPath(this.rootPath, layerPath);
     let inside = false;
     if (here !== undefined && sameObject(here, held.st)) {
       // Climbing needs search permission on every directory on the way: where the process lacks
       // it the check cannot be made, and the directory is walked to again from one that can.
       let top: fs.Stats | undefined;
       try {
-        top = fs.statSync(procPath(held.fd) + '/..'.repeat(depth), { throwIfNoEntry: false });
+        top = statAbove(held.fd, depth);
       } catch {
         top = undefined;
       }
       inside = top !== undefined && sameObject(top, this.rootIdentity);
     }
-    this.dirs.delete(layerPath);
     if (!inside) {
-      if (this.busy <= 1) fs.closeSync(held.fd);
-      else this.retired.push(held.fd);
+      this.dirs.delete(layerPath);
+      pool.remove(held);
+      this.drop(held);
       return undefined;
     }
-    const fresh = { fd: held.fd, st: here! };
-    this.dirs.set(layerPath, fresh); // most recently used last
-    return fresh;
+    held.st = here!;
+    this.pin(held);
+    pool.use(held, this);
+    return held;
   }
 
-  /** End of an operation: close what was retired and trim the cache to its size. */
+  /** End of an operation: close what was retired while in use; nothing is pinned any more. */
   private release(): void {
     if (--this.busy > 0) return;
     for (const fd of this.retired.splice(0)) fs.closeSync(fd);
-    for (const [p, d] of this.dirs) {
-      if (this.dirs.size <= DIR_CACHE_SIZE) break;
-      this.dirs.delete(p);
-      fs.closeSync(d.fd);
-    }
+    for (const d of this.pins.splice(0)) d.pinned = false;
+  }
+
+  private pin(held: CachedDir): void {
+    if (held.pinned) return;
+    held.pinned = true;
+    this.pins.push(held);
   }
 }
