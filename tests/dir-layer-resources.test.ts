@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DirLayer } from '../bindings/layers/dir-layer.js';
+import { MemoryLayer, Overlay } from '../bindings/index.js';
 import { ABSENT } from '../bindings/layers/layer.js';
 import { isRoot, removeTree, scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
 
@@ -53,6 +54,40 @@ describe('DirLayer descriptors', () => {
       assert.equal(out.budget, 64, 'a quarter of the limit');
       assert.ok(out.held <= out.budget, `${out.held} held`);
     } finally { removeTree(base); }
+  });
+});
+
+describe('DirLayer big directories', () => {
+  it('readdir lists, looks up and types every name in one pass: no per-name lookup or stat, after a write too', () => {
+    const base = scratchDir('bigdir');
+    const N = 2000;
+    fs.mkdirSync(path.join(base, 'l/d/sub'), { recursive: true });
+    for (let i = 0; i < N; i++) fs.writeFileSync(path.join(base, 'l/d', `f${i}`), i % 3 === 0 ? '' : 'x');
+    fs.symlinkSync('f1', path.join(base, 'l/d/link'));
+    const lower = new DirLayer(path.join(base, 'l'), { readOnly: true });
+    const calls = { lookup: 0, stat: 0 };
+    for (const m of ['lookup', 'stat'] as const) {
+      const orig = lower[m].bind(lower) as (a: number, b?: string) => never;
+      (lower as unknown as Record<string, unknown>)[m] = (a: number, b?: string) => { calls[m]++; return orig(a, b); };
+    }
+    const ov = new Overlay({ lowers: [lower], upper: new MemoryLayer() });
+    try {
+      const expected = fs.readdirSync(path.join(base, 'l/d'), { withFileTypes: true })
+        .map((e) => `${e.name}:${e.isDirectory() ? 'd' : e.isSymbolicLink() ? 'l' : 'f'}`).sort();
+      const typed = () => ov.readdir('/d', { withFileTypes: true })
+        .map((e) => `${e.name}:${e.isDirectory() ? 'd' : e.isSymbolicLink() ? 'l' : 'f'}`).sort();
+      ov.stat('/d');
+      const before = { ...calls };
+      assert.deepEqual(typed(), expected);
+      ov.writeFile('/d/new', 'n');
+      ov.unlink('/d/f5');
+      const after = typed();
+      assert.equal(after.length, expected.length);
+      assert.ok(after.includes('new:f') && !after.includes('f5:f'));
+      // Two listings of ~2,000 names: before listEntries, one lookup and one stat per name each.
+      assert.ok(calls.lookup - before.lookup < 10 && calls.stat - before.stat < 10,
+        `names come with their handles and types from listEntries: ${JSON.stringify(calls)}`);
+    } finally { lower.close(); removeTree(base); }
   });
 });
 

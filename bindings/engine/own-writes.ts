@@ -21,6 +21,7 @@ export class OwnWriter implements Layer {
   root(): Handle { return this.layer.root(); }
   lookup(dir: Handle, name: string): Handle { return this.layer.lookup(dir, name); }
   list(dir: Handle): string[] { return this.layer.list(dir); }
+  get listEntries(): Layer['listEntries'] { return this.layer.listEntries?.bind(this.layer); }
   stat(h: Handle): NodeStat { return this.layer.stat(h); }
   alive(h: Handle): boolean { return this.layer.alive(h); }
   isOpaque(dir: Handle): boolean { return this.layer.isOpaque(dir); }

@@ -16,6 +16,8 @@ export interface Listing {
   readonly handles: Int32Array;
   /** Type bits of each name's mode (S_IFMT), filled on the first readdir withFileTypes. */
   modes: Int32Array | undefined;
+  /** Type bits the layers gave with the names (listEntries), -1 where unknown. */
+  readonly knownModes: Int32Array | undefined;
   /** 0: valid until dropped; else the cache clock time it expires at. */
   readonly deadline: number;
 }
@@ -23,16 +25,30 @@ export interface Listing {
 /** Merge the listings of a directory's real directories ((layer, handle) pairs, top-down). */
 export function mergeListing(layers: LayerStack, dirs: readonly number[], deadline: number): Listing {
   const seen = new Set<string>();
-  const found: { name: string; layer: number; handle: Handle }[] = [];
+  const found: { name: string; layer: number; handle: Handle; mode: number }[] = [];
+  let anyKnown = false;
   for (let k = 0; k < dirs.length; k += 2) {
     const layer = layers[dirs[k]]!;
     const dir = dirs[k + 1];
+    // A layer that lists with handles and types in one pass saves a lookup and a stat per name.
+    const entries = layer.listEntries?.(dir);
+    if (entries !== undefined) {
+      for (let i = 0; i < entries.names.length; i++) {
+        const name = entries.names[i];
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const h = entries.handles[i];
+        if (h !== WHITEOUT && h > 0) found.push({ name, layer: dirs[k], handle: h, mode: entries.modes[i] });
+      }
+      anyKnown = true;
+      continue;
+    }
     for (const name of layer.list(dir)) {
       if (seen.has(name)) continue;
       seen.add(name);
       const h = layer.lookup(dir, name);
       if (h === WHITEOUT || h <= 0) continue;
-      found.push({ name, layer: dirs[k], handle: h });
+      found.push({ name, layer: dirs[k], handle: h, mode: -1 });
     }
   }
   found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -42,12 +58,14 @@ export function mergeListing(layers: LayerStack, dirs: readonly number[], deadli
     layers: new Uint8Array(n),
     handles: new Int32Array(n),
     modes: undefined,
+    knownModes: anyKnown ? new Int32Array(n) : undefined,
     deadline,
   };
   for (let i = 0; i < n; i++) {
     listing.names[i] = found[i].name;
     listing.layers[i] = found[i].layer;
     listing.handles[i] = found[i].handle;
+    if (listing.knownModes !== undefined) listing.knownModes[i] = found[i].mode;
   }
   return listing;
 }
@@ -57,7 +75,8 @@ export function listingModes(layers: LayerStack, listing: Listing): Int32Array {
   if (listing.modes !== undefined) return listing.modes;
   const modes = new Int32Array(listing.names.length);
   for (let i = 0; i < modes.length; i++) {
-    modes[i] = layers[listing.layers[i]]!.stat(listing.handles[i]).mode & 0o170000;
+    const known = listing.knownModes?.[i] ?? -1;
+    modes[i] = known >= 0 ? known : layers[listing.layers[i]]!.stat(listing.handles[i]).mode & 0o170000;
   }
   listing.modes = modes;
   return modes;

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { fsError } from '../errors.js';
 import {
   ABSENT, WHITEOUT,
-  type Handle, type Layer, type LayerChange, type LayerListener, type NodeSpec, type NodeStat, type NodeType,
+  type Handle, type Layer, type LayerChange, type ListedEntries, type LayerListener, type NodeSpec, type NodeStat, type NodeType,
 } from './layer.js';
 import {
   ContainedTree, checkName, displayPath, joinPath, lstatHostPath, procPath, sameObject, type RaceHook,
@@ -95,6 +95,8 @@ export class DirLayer implements Layer {
   private readonly listeners = new Set<LayerListener>();
   private readonly workdirPath: string;
   private work: WorkDir | undefined;
+  /** opaqueValue(): the last opaque xattr read per directory, with the ctime it was read at. */
+  private readonly opaqueSeen = new Map<string, { ctimeMs: number; birthtimeMs: number; value: string | undefined }>();
   private readonly configuredTtlMs: number;
   private readonly fallbackTtlMs: number;
   private watcher: ChangeWatcher | undefined;
@@ -183,16 +185,37 @@ export class DirLayer implements Layer {
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'lookup', displayPath(d.path));
       if (this.format.isReservedName(name)) return ABSENT;
       this.watcher?.watchDir(d.path, d.fd);
-      const childPath = joinPath(d.path, name);
-      const st = this.tree.lstatAt(d.fd, name, childPath);
-      if (st === undefined) {
-        return host('lstat', childPath, () => this.format.markedWhiteout(d.fd, name)) ? WHITEOUT : ABSENT;
-      }
-      if (this.format.isWhiteoutDevice(st)) return WHITEOUT;
-      if (st.isFile() && st.size === 0 && this.isXwhiteout(d, name, childPath)) return WHITEOUT;
-      if (st.isDirectory()) this.watcher?.sawDirectory(childPath);
-      return this.table.intern(childPath, st);
+      return this.lookupIn(d, name)?.handle ?? ABSENT;
     });
+  }
+
+  listEntries(dir: Handle): ListedEntries {
+    return this.atObject(dir, 'scandir', (d) => {
+      if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'scandir', displayPath(d.path));
+      this.watcher?.watchDir(d.path, d.fd);
+      const out: ListedEntries = { names: [], handles: [], modes: [] };
+      for (const name of this.format.visibleNames(host('scandir', d.path, () => fs.readdirSync(procPath(d.fd))))) {
+        const found = this.lookupIn(d, name);
+        if (found === undefined) continue; // gone since the readdir
+        out.names.push(name);
+        out.handles.push(found.handle);
+        out.modes.push(found.mode);
+      }
+      return out;
+    });
+  }
+
+  /** `name` in the held directory `d`: its handle (or WHITEOUT) and type bits; undefined if absent. */
+  private lookupIn(d: Entry, name: string): { handle: Handle; mode: number } | undefined {
+    const childPath = joinPath(d.path, name);
+    const st = this.tree.lstatAt(d.fd, name, childPath);
+    if (st === undefined) {
+      return host('lstat', childPath, () => this.format.markedWhiteout(d.fd, name)) ? { handle: WHITEOUT, mode: 0 } : undefined;
+    }
+    if (this.format.isWhiteoutDevice(st)) return { handle: WHITEOUT, mode: 0 };
+    if (st.isFile() && st.size === 0 && this.isXwhiteout(d, name, childPath)) return { handle: WHITEOUT, mode: 0 };
+    if (st.isDirectory()) this.watcher?.sawDirectory(childPath);
+    return { handle: this.table.intern(childPath, st), mode: st.mode & S_IFMT };
   }
 
   list(dir: Handle): string[] {
@@ -605,13 +628,28 @@ export class DirLayer implements Layer {
     return e.st.isDirectory() ? `${procPath(e.fd)}/.` : procPath(e.parentFd, e.name);
   }
 
+  /**
+   * The opaque xattr of directory `d`, read once per change of the directory: setting an xattr
+   * bumps ctime, so a value read at the same (dev, ino, ctime) still holds. Spares one getxattr
+   * per empty file looked up (the xwhiteout check).
+   */
+  private opaqueValue(d: Entry): string | undefined {
+    const key = `${d.st.dev}:${d.st.ino}`;
+    const known = this.opaqueSeen.get(key);
+    if (known !== undefined && known.ctimeMs === d.st.ctimeMs && known.birthtimeMs === d.st.birthtimeMs) return known.value;
+    const value = this.readMark(d, this.format.opaqueKey);
+    if (this.opaqueSeen.size >= 1024) this.opaqueSeen.clear();
+    this.opaqueSeen.set(key, { ctimeMs: d.st.ctimeMs, birthtimeMs: d.st.birthtimeMs, value });
+    return value;
+  }
+
   private readMark(e: Entry, key: string): string | undefined {
     return host('getxattr', e.path, () => getXattr(this.xattrPath(e), key))?.toString();
   }
 
   /** A kernel ≥ 6.7 "xwhiteout": an empty file marked so, in a directory whose opaque mark is 'x'. */
   private isXwhiteout(d: Entry, name: string, childPath: string): boolean {
-    if (this.readMark(d, this.format.opaqueKey) !== 'x') return false;
+    if (this.opaqueValue(d) !== 'x') return false;
     return host('getxattr', childPath, () => getXattr(procPath(d.fd, name), this.format.xwhiteoutKey)) !== undefined;
   }
 

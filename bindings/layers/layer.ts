@@ -60,6 +60,14 @@ export interface LayerChange {
 
 export type LayerListener = (change: LayerChange) => void;
 
+/** listEntries(): parallel arrays, one element per listed name. */
+export interface ListedEntries {
+  names: string[];
+  handles: Handle[];
+  /** S_IFMT bits of each handle's mode (0 for a whiteout). */
+  modes: number[];
+}
+
 /** What createNode() builds, complete, before it becomes visible (copy-up is atomic per object). */
 export interface NodeSpec {
   type: NodeType;
@@ -101,6 +109,11 @@ export interface Layer {
    */
   peekStat?(h: Handle): Readonly<NodeStat> | undefined;
   alive(h: Handle): boolean;
+  /**
+   * Optional: list() and lookup() of every listed name in one pass (a host directory is checked
+   * once, not once per name), with each handle's S_IFMT type bits; handles may be WHITEOUT.
+   */
+  listEntries?(dir: Handle): ListedEntries;
   isOpaque(dir: Handle): boolean;
   /** Redirect origin (absolute overlay path) of a directory, or undefined. */
   redirect(dir: Handle): string | undefined;
