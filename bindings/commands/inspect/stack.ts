@@ -46,7 +46,7 @@ export async function openStack(spec: StackSpec): Promise<Stack> {
   };
   const dirOptions: DirLayerOptions = {
     readOnly: true,
-    xattrs: spec.userxattr ? 'user' : 'trusted',
+    xattrs: spec.userxattr ? 'user' : 'auto',
     whiteouts: spec.ociWhiteouts ? 'oci' : 'device',
   };
   try {
