@@ -1,24 +1,22 @@
 // DirLayer: a host directory as an overlay layer (lower or upper), in the kernel's on-disk format
 // so that a tree written through Strata mounts in the kernel with the same view, and vice versa.
-// All host access is contained (host/contained-tree.ts); handles are host objects (host/handle-table.ts);
-// marks are encoded by host/overlay-format.ts; changes underneath come from host/change-watcher.ts.
+// This file is the Layer interface; host/host-layer-base.ts reaches objects by handle and builds
+// them. All host access is contained (host/contained-tree.ts); handles are host objects
+// (host/handle-table.ts); marks are encoded by the format codec (host/overlay-format.ts); changes
+// underneath come from host/change-watcher.ts; the work directory is host/work-dir.ts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsError } from '../errors.js';
 import {
-  ABSENT, WHITEOUT,
-  type Handle, type Layer, type LayerChange, type ListedEntries, type LayerListener, type NodeSpec, type NodeStat, type NodeType,
+  ABSENT, type Handle, type Layer, type ListedEntries, type LayerListener, type NodeSpec, type NodeStat,
 } from './layer.js';
-import {
-  ContainedTree, checkName, displayPath, joinPath, lstatHostPath, procPath, sameObject, type RaceHook,
-} from './host/contained-tree.js';
-import { HandleTable } from './host/handle-table.js';
-import { explainedError, hostCode, relabel } from './host/host-errors.js';
-import { overlayFormat, type OverlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/overlay-format.js';
-import { applyMetadata, createInWorkDir, writeAll } from './host/build-node.js';
-import { WorkDir } from './host/work-dir.js';
+import { ContainedTree, checkName, displayPath, lstatHostPath, procPath, sameObject, type RaceHook } from './host/contained-tree.js';
+import { explainedError } from './host/host-errors.js';
+import { overlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/overlay-format.js';
+import { writeAll } from './host/build-node.js';
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
-import { ChangeWatcher, type PathSnapshot, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
+import { ChangeWatcher, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
+import { HostLayerBase, host, nodeType, normalize } from './host/host-layer-base.js';
 
 export interface DirLayerOptions {
   /** Name in errors and reports (default `dir:<root>`). */
@@ -54,56 +52,18 @@ export interface DirLayerOptions {
   raceHook?: RaceHook;
 }
 
-const S_IFMT = fs.constants.S_IFMT;
-const S_IFCHR = fs.constants.S_IFCHR;
+const { S_IFMT, S_IFCHR } = fs.constants;
 
-function nodeType(st: fs.Stats): NodeType {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  return 'other';
-}
-
-/** Run a host call, relabelling its error with the layer path. */
-function host<T>(syscall: string, layerPath: string, fn: () => T, dest?: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw relabel(err, syscall, displayPath(layerPath), dest === undefined ? undefined : displayPath(dest));
-  }
-}
-
-/** An entry of the layer as seen by an operation: its directory, name, O_PATH fd and lstat. */
-interface Entry {
-  path: string;
-  parentFd: number;
-  name: string;
-  fd: number;
-  st: fs.Stats;
-}
-
-export class DirLayer implements Layer {
+export class DirLayer extends HostLayerBase implements Layer {
   readonly name: string;
-  readonly writable: boolean;
-  /** The real path of the root directory on the host. */
-  readonly hostRoot: string;
-  readonly format: OverlayFormat;
 
-  private readonly tree: ContainedTree;
-  private readonly table = new HandleTable();
   private readonly rootHandle: Handle;
-  private readonly listeners = new Set<LayerListener>();
-  private readonly workdirPath: string;
-  private work: WorkDir | undefined;
-  /** opaqueValue(): the last opaque xattr read per directory, with the ctime it was read at. */
-  private readonly opaqueSeen = new Map<string, { ctimeMs: number; birthtimeMs: number; value: string | undefined }>();
   private readonly configuredTtlMs: number;
   private readonly fallbackTtlMs: number;
-  private watcher: ChangeWatcher | undefined;
 
   constructor(rootPath: string, options: DirLayerOptions = {}) {
-    this.hostRoot = fs.realpathSync(rootPath);
-    if (!fs.statSync(this.hostRoot).isDirectory()) throw fsError('ENOTDIR', 'open', rootPath);
+    const hostRoot = fs.realpathSync(rootPath);
+    if (!fs.statSync(hostRoot).isDirectory()) throw fsError('ENOTDIR', 'open', rootPath);
     const xattrs = options.xattrs ?? 'auto';
     if (xattrs === 'trusted') {
       const probe = canUseTrustedXattrs();
@@ -115,14 +75,13 @@ export class DirLayer implements Layer {
     }
     // 'auto': what the kernel does for a mount made by this process — trusted.* when privileged,
     // its userxattr format otherwise (a plain directory has no marks either way).
-    this.format = overlayFormat(options.whiteouts ?? 'device',
+    const format = overlayFormat(options.whiteouts ?? 'device',
       xattrs === 'auto' ? (canUseTrustedXattrs().ok ? 'trusted' : 'user') : xattrs);
+    super(hostRoot, format, new ContainedTree(hostRoot, options.raceHook), options.readOnly !== true,
+      path.resolve(options.workdir ?? `${hostRoot}.strata-work`));
     this.name = options.name ?? `dir:${this.hostRoot}`;
-    this.writable = options.readOnly !== true;
     this.configuredTtlMs = options.ttlMs ?? 0;
     this.fallbackTtlMs = options.fallbackTtlMs ?? 1000;
-    this.workdirPath = path.resolve(options.workdir ?? `${this.hostRoot}.strata-work`);
-    this.tree = new ContainedTree(this.hostRoot, options.raceHook);
     this.rootHandle = this.table.intern('', this.tree.rootIdentity);
     if (options.watch !== false) {
       this.watcher = new ChangeWatcher(this.tree, this.format, (c) => this.emit(c),
@@ -173,6 +132,11 @@ export class DirLayer implements Layer {
     this.tree.close();
   }
 
+  /** The layer path of a live handle's first known name (for tools and tests). */
+  pathOf(h: Handle): string {
+    return this.atObject(h, 'stat', (e) => displayPath(e.path));
+  }
+
   // ---- reads -------------------------------------------------------------------------------
 
   root(): Handle {
@@ -205,19 +169,6 @@ export class DirLayer implements Layer {
     });
   }
 
-  /** `name` in the held directory `d`: its handle (or WHITEOUT) and type bits; undefined if absent. */
-  private lookupIn(d: Entry, name: string): { handle: Handle; mode: number } | undefined {
-    const childPath = joinPath(d.path, name);
-    const st = this.tree.lstatAt(d.fd, name, childPath);
-    if (st === undefined) {
-      return host('lstat', childPath, () => this.format.markedWhiteout(d.fd, name)) ? { handle: WHITEOUT, mode: 0 } : undefined;
-    }
-    if (this.format.isWhiteoutDevice(st)) return { handle: WHITEOUT, mode: 0 };
-    if (st.isFile() && st.size === 0 && this.isXwhiteout(d, name, childPath)) return { handle: WHITEOUT, mode: 0 };
-    if (st.isDirectory()) this.watcher?.sawDirectory(childPath);
-    return { handle: this.table.intern(childPath, st), mode: st.mode & S_IFMT };
-  }
-
   list(dir: Handle): string[] {
     return this.atObject(dir, 'scandir', (d) => {
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'scandir', displayPath(d.path));
@@ -234,23 +185,6 @@ export class DirLayer implements Layer {
       atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
       ino: st.ino, rdev: type === 'other' ? st.rdev : 0,
     };
-  }
-
-  /** The lstat of a handle's object, checked against its identity, without opening it. */
-  private lstatObject(h: Handle): fs.Stats {
-    const record = this.table.get(h);
-    if (record !== undefined && !record.deleted && !record.dir) {
-      for (const p of record.paths) {
-        const slash = p.lastIndexOf('/');
-        try {
-          const st = this.tree.withDir(slash < 0 ? '' : p.slice(0, slash), (fd) => this.tree.lstatAt(fd, p.slice(slash + 1), p));
-          if (st !== undefined && sameObject(st, record)) return st;
-        } catch {
-          // unreachable there: try the next name, then the full check below
-        }
-      }
-    }
-    return this.atObject(h, 'stat', (e) => e.st);
   }
 
   /**
@@ -533,252 +467,4 @@ export class DirLayer implements Layer {
       });
     });
   }
-
-  // ---- internals -----------------------------------------------------------------------------
-
-  /** The layer path of a live handle's first known name (for tools and tests). */
-  pathOf(h: Handle): string {
-    return this.atObject(h, 'stat', (e) => displayPath(e.path));
-  }
-
-  private emit(change: LayerChange): void {
-    for (const listener of [...this.listeners]) listener(change);
-  }
-
-  /**
-   * Run `fn` on the object behind handle `h`, found at one of its known paths with its identity.
-   * A path where something else now lives (or that can no longer be walked: a component removed,
-   * or turned into a symlink) is dropped; when none is left the handle is stale (ESTALE).
-   */
-  private atObject<T>(h: Handle, syscall: string, fn: (e: Entry) => T): T {
-    const record = this.table.get(h);
-    if (record === undefined || record.deleted) throw fsError('ESTALE', syscall);
-    for (const p of [...record.paths]) {
-      let found: { value: T } | undefined;
-      try {
-        found = record.dir
-          // A directory is held directly (from the tree's cache when it still checks out).
-          ? this.tree.withDir(p, (fd, st) => (sameObject(st, record) ? { value: this.call(fn, { path: p, parentFd: -1, name: '', fd, st }) } : undefined))
-          : this.tree.withEntry(p, (parentFd, name, fd, st) =>
-            sameObject(st, record) ? { value: this.call(fn, { path: p, parentFd, name, fd, st }) } : undefined);
-      } catch (err) {
-        if (err instanceof OperationError) throw err.cause;
-        if (!['ENOENT', 'ENOTDIR', 'ELOOP', 'ESTALE'].includes(hostCode(err) ?? '')) throw err;
-      }
-      if (found !== undefined) return found.value;
-      this.table.forgetPath(p, false);
-    }
-    throw fsError('ESTALE', syscall, displayPath(record.paths[0] ?? ''));
-  }
-
-  /** Errors of the operation itself pass through atObject untouched (only walk errors are stale). */
-  private call<T>(fn: (e: Entry) => T, e: Entry): T {
-    try {
-      return fn(e);
-    } catch (err) {
-      throw new OperationError(err);
-    }
-  }
-
-  /** A write to the object itself; `change` is notified at each of its known names (none for link). */
-  private atObjectForWrite<T>(h: Handle, syscall: string, change: LayerChange['kind'] | undefined, fn: (e: Entry) => T): T {
-    this.checkWritable(syscall);
-    const out = this.atObject(h, syscall, fn);
-    const paths = [...(this.table.get(h)?.paths ?? [])];
-    for (const p of paths) this.watcher?.expectSelf(p);
-    if (change === 'opaque' || change === 'redirect') {
-      for (const p of paths) this.emit({ dir: displayPath(p), name: '', kind: change });
-    } else if (change !== undefined) {
-      for (const p of paths) this.emitAt(p, change);
-    }
-    return out;
-  }
-
-  /** Notify a change at the name `layerPath` (a write through the Layer interface). */
-  private emitAt(layerPath: string, kind: LayerChange['kind']): void {
-    if (this.listeners.size === 0) return;
-    const slash = layerPath.lastIndexOf('/');
-    this.emit({ dir: displayPath(slash < 0 ? '' : layerPath.slice(0, slash)), name: layerPath.slice(slash + 1), kind });
-  }
-
-  /** Run `fn` with the directory `dir` (checked to be one) and the path of `name` in it. */
-  private atDirForWrite<T>(dir: Handle, name: string, syscall: string, fn: (d: Entry, childPath: string) => T): T {
-    this.checkWritable(syscall);
-    return this.atObject(dir, syscall, (d) => {
-      checkName(name, syscall, d.path);
-      if (!d.st.isDirectory()) throw fsError('ENOTDIR', syscall, displayPath(d.path));
-      if (this.format.isReservedName(name)) throw fsError('EINVAL', syscall, displayPath(joinPath(d.path, name)));
-      return fn(d, joinPath(d.path, name));
-    });
-  }
-
-  private checkWritable(syscall: string): void {
-    if (!this.writable) throw fsError('EROFS', syscall);
-  }
-
-  /** Throw ESTALE if the entry's name now holds another object (a swap during the operation). */
-  private recheck(e: Entry, syscall: string): void {
-    if (e.parentFd < 0) return;
-    const now = this.tree.lstatAt(e.parentFd, e.name, e.path);
-    if (now === undefined || !sameObject(now, e.st)) throw fsError('ESTALE', syscall, displayPath(e.path));
-  }
-
-  /** Where the l*xattr calls reach exactly this entry: a held directory via `/.`, else its name. */
-  private xattrPath(e: Entry): string {
-    return e.st.isDirectory() ? `${procPath(e.fd)}/.` : procPath(e.parentFd, e.name);
-  }
-
-  /**
-   * The opaque xattr of directory `d`, read once per change of the directory: setting an xattr
-   * bumps ctime, so a value read at the same (dev, ino, ctime) still holds. Spares one getxattr
-   * per empty file looked up (the xwhiteout check).
-   */
-  private opaqueValue(d: Entry): string | undefined {
-    const key = `${d.st.dev}:${d.st.ino}`;
-    const known = this.opaqueSeen.get(key);
-    if (known !== undefined && known.ctimeMs === d.st.ctimeMs && known.birthtimeMs === d.st.birthtimeMs) return known.value;
-    const value = this.readMark(d, this.format.opaqueKey);
-    if (this.opaqueSeen.size >= 1024) this.opaqueSeen.clear();
-    this.opaqueSeen.set(key, { ctimeMs: d.st.ctimeMs, birthtimeMs: d.st.birthtimeMs, value });
-    return value;
-  }
-
-  private readMark(e: Entry, key: string): string | undefined {
-    return host('getxattr', e.path, () => getXattr(this.xattrPath(e), key))?.toString();
-  }
-
-  /** A kernel ≥ 6.7 "xwhiteout": an empty file marked so, in a directory whose opaque mark is 'x'. */
-  private isXwhiteout(d: Entry, name: string, childPath: string): boolean {
-    if (this.opaqueValue(d) !== 'x') return false;
-    return host('getxattr', childPath, () => getXattr(procPath(d.fd, name), this.format.xwhiteoutKey)) !== undefined;
-  }
-
-  private clearWhiteoutMarker(dirFd: number, name: string, childPath: string): void {
-    host('unlink', childPath, () => this.format.clearWhiteoutMarker(dirFd, name));
-  }
-
-  /** The absolute form of a relative redirect on directory `name` in `dirFd`, else undefined. */
-  private absoluteRedirectAt(dirFd: number, name: string, dirPath: string): string | undefined {
-    const raw = host('getxattr', dirPath, () => getXattr(procPath(dirFd, name), this.format.redirectKey))?.toString();
-    if (raw === undefined || raw.startsWith('/')) return undefined;
-    const slash = dirPath.lastIndexOf('/');
-    return `${this.lowerBase(slash < 0 ? '' : dirPath.slice(0, slash))}/${raw}`;
-  }
-
-  /** Where lookups continue below the directory at `dirPath`, following this layer's redirects. */
-  private lowerBase(dirPath: string): string {
-    if (dirPath === '') return '';
-    const slash = dirPath.lastIndexOf('/');
-    const parent = slash < 0 ? '' : dirPath.slice(0, slash);
-    const raw = this.tree.withEntry(dirPath, (parentFd, name, fd, st) =>
-      this.readMark({ path: dirPath, parentFd, name, fd, st }, this.format.redirectKey));
-    if (raw !== undefined && raw.startsWith('/')) return raw;
-    return `${this.lowerBase(parent)}/${raw ?? dirPath.slice(slash + 1)}`;
-  }
-
-  /** The kernel's on-disk form of a redirect: relative when it stays in the same lower parent. */
-  private storedRedirect(dirPath: string, origin: string): string {
-    const slash = dirPath.lastIndexOf('/');
-    const parentBase = this.lowerBase(slash < 0 ? '' : dirPath.slice(0, slash));
-    const originSlash = origin.lastIndexOf('/');
-    return origin.slice(0, originSlash) === parentBase ? origin.slice(originSlash + 1) : origin;
-  }
-
-  /** Remove the entry `name` (lstat'ed as `st`) from `dirFd` and forget its handle there. */
-  private removeAt(dirFd: number, name: string, childPath: string, st: fs.Stats): void {
-    if (st.isDirectory()) {
-      host('rmdir', childPath, () => this.format.beforeRemoveDir(dirFd, name));
-      host('rmdir', childPath, () => fs.rmdirSync(procPath(dirFd, name)));
-    } else {
-      host('unlink', childPath, () => fs.unlinkSync(procPath(dirFd, name)));
-    }
-    this.forget(childPath, st);
-  }
-
-  private forget(childPath: string, st: fs.Stats): void {
-    if (st.isDirectory()) {
-      this.table.forgetPath(childPath, true);
-      this.tree.forgetDirs(childPath);
-    }
-    this.table.removed(childPath);
-  }
-
-  /** The work directory (created or verified, and locked, on first use): host/work-dir.ts. */
-  private workdir(): WorkDir {
-    this.work ??= new WorkDir(this.workdirPath, this.tree.rootIdentity.dev, this.hostRoot);
-    return this.work;
-  }
-
-  /**
-   * Build `spec` complete at `temp` in the work directory. Owner, mode and times are applied to
-   * the descriptor of the object we created (never to a name): fchown, fchmod, futimes.
-   */
-  private build(work: WorkDir, temp: string, spec: NodeSpec, childPath: string): void {
-    const at = procPath(work.fd, temp);
-    host('create', childPath, () => {
-      const made = createInWorkDir(work.fd, temp, spec, childPath);
-      try {
-        if (spec.type === 'dir' && spec.opaque === true) this.format.setOpaque(made.fd, `${procPath(made.fd)}/.`, true);
-        // xattrs by name: the l-variants cannot take a descriptor, and the verified work dir is ours alone.
-        for (const [key, value] of Object.entries(spec.xattrs ?? {})) {
-          if (!this.format.isPrivateXattr(key)) setXattr(at, key, value);
-        }
-        if (spec.redirect !== undefined) this.setMarkAt(at, childPath, this.format.redirectKey, this.storedRedirect(childPath, spec.redirect));
-        if (spec.metacopy === true) this.setMarkAt(at, childPath, this.format.metacopyKey, '');
-        // Owner, mode and times last: chown clears set-id bits, and each earlier step bumps times.
-        applyMetadata(made, at, spec);
-        const now = fs.lstatSync(at);
-        if (!sameObject(now, made.st)) throw fsError('ESTALE', 'create', displayPath(childPath));
-      } finally {
-        fs.closeSync(made.fd);
-      }
-    });
-  }
-
-  /** Write an overlay mark on the object at `at`; a refusal names the option that fixes it. */
-  private setMarkAt(at: string, layerPath: string, key: string, value: string): void {
-    try {
-      setXattr(at, key, value);
-    } catch (err) {
-      const code = hostCode(err);
-      if (code !== 'EPERM' && code !== 'ENOTSUP') throw err;
-      throw explainedError(code, 'setxattr', displayPath(layerPath), this.format.xattrs === 'trusted'
-        ? "trusted.* xattrs need CAP_SYS_ADMIN; use the kernel's userxattr format: { xattrs: 'user' } (CLI --userxattr)"
-        : `this filesystem refuses ${key}: overlay marks need user xattrs (or run as root with { xattrs: 'trusted' })`);
-    }
-  }
-
-  /**
-   * Rename the built `temp` over `name` in `dirFd`. rename(2) replaces a non-directory or an
-   * empty directory atomically; a directory over a non-directory (or the reverse) cannot be
-   * replaced in one step without renameat2, so the old entry is removed first.
-   */
-  private place(temp: string, dirFd: number, name: string, childPath: string, isDir: boolean): void {
-    const work = this.workdir();
-    const existing = this.tree.lstatAt(dirFd, name, childPath);
-    if (existing !== undefined && existing.isDirectory() !== isDir) this.removeAt(dirFd, name, childPath, existing);
-    host('rename', childPath, () => fs.renameSync(procPath(work.fd, temp), procPath(dirFd, name)));
-    if (existing !== undefined) this.forget(childPath, existing);
-    this.clearWhiteoutMarker(dirFd, name, childPath);
-  }
-
-  /** A comparable picture of what is at a layer path now (for the watcher's classification). */
-  private snapshot(layerPath: string): PathSnapshot {
-    return ChangeWatcher.snapshotAt(this.tree, this.format, layerPath);
-  }
-
-  private snapshotBefore(layerPath: string): PathSnapshot | undefined {
-    return this.watcher?.lastSeen(layerPath);
-  }
 }
-
-/** Carries an operation's own error through atObject's walk-error handling. */
-class OperationError {
-  constructor(readonly cause: unknown) {}
-}
-
-/** '/a/b/' or 'a/b' → 'a/b'; '/' → ''. */
-function normalize(layerPath: string): string {
-  return layerPath.split('/').filter((c) => c !== '' && c !== '.').join('/');
-}
-
