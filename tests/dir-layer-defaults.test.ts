@@ -59,13 +59,15 @@ describe('DirLayer defaults', () => {
   });
 
   const runner = nobodyRunner();
-  it('a non-root user opens a plain directory with default options and sees host changes', { skip: typeof runner === 'string' ? runner : false }, () => {
+  it('a non-root user opens a plain directory with default options and sees host changes; a refused mark names the option', { skip: typeof runner === 'string' ? runner : false }, () => {
     const { cmd, args } = runner as { cmd: string; args: string[] };
     const base = scratchDir('nobody-defaults');
     fs.chmodSync(base, 0o755);
     const root = path.join(base, 'project');
     fs.mkdirSync(path.join(root, 'src'), { recursive: true });
     fs.writeFileSync(path.join(root, 'src/a.js'), 'a');
+    fs.mkdirSync(path.join(root, 'shared'), { mode: 0o1777 });
+    fs.chmodSync(path.join(root, 'shared'), 0o1777); // root's sticky directory: user.* xattrs refused to others
     fs.chownSync(root, 65534, 65534);
     fs.chownSync(path.join(root, 'src'), 65534, 65534);
     const script = `
@@ -78,12 +80,16 @@ describe('DirLayer defaults', () => {
       fs.writeFileSync(${JSON.stringify(path.join(root, 'src/b.js'))}, 'b');
       const end = Date.now() + ${DEADLINE_MS};
       while (!seen('/src/b.js') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-      console.log(JSON.stringify({ format: lower.format.xattrs, before, after: ov.readdir('/src').sort().join() }));
+      let refused = 'written';
+      try { lower.setOpaqueMark(lower.lookup(lower.root(), 'shared'), true); } catch (e) { refused = e.code + ' ' + e.message; }
+      console.log(JSON.stringify({ format: lower.format.xattrs, before, after: ov.readdir('/src').sort().join(), refused }));
       lower.close();`;
     try {
       const r = spawnSync(cmd, [...args, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout), { format: 'user', before: [false, 'a.js'], after: 'a.js,b.js' });
+      const out = JSON.parse(r.stdout) as { refused: string };
+      assert.match(out.refused, /^EPERM .*\/shared.*user\.overlay\..*xattrs: 'trusted'/, 'a mark that cannot be written names the options');
+      assert.deepEqual({ ...out, refused: undefined }, { format: 'user', before: [false, 'a.js'], after: 'a.js,b.js', refused: undefined });
     } finally { removeTree(base); }
   });
 

@@ -353,7 +353,7 @@ export class DirLayer extends HostLayerBase implements Layer {
   setOpaqueMark(dir: Handle, opaque: boolean): void {
     this.atObjectForWrite(dir, 'setxattr', 'opaque', (d) => {
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'setxattr', displayPath(d.path));
-      host('setxattr', d.path, () => this.format.setOpaque(d.fd, this.xattrPath(d), opaque));
+      this.writeMark(d.path, () => this.format.setOpaque(d.fd, this.xattrPath(d), opaque));
     });
   }
 
@@ -365,7 +365,7 @@ export class DirLayer extends HostLayerBase implements Layer {
         host('setxattr', d.path, () => removeXattr(at, this.format.redirectKey));
         return;
       }
-      host('setxattr', d.path, () => setXattr(at, this.format.redirectKey, this.storedRedirect(d.path, origin)));
+      this.setMarkAt(at, d.path, this.format.redirectKey, this.storedRedirect(d.path, origin));
     });
   }
 

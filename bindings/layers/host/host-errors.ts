@@ -22,13 +22,18 @@ export function hostCode(err: unknown): string | undefined {
 
 /** Rethrow a host error as a Node-style error about `layerPath`; non-system errors pass through. */
 export function relabel(err: unknown, syscall: string, layerPath: string, dest?: string): StrataError | unknown {
+  if (explained.has(err as object)) return err; // already says what it is about, and why
   const code = hostCode(err);
   return code === undefined ? err : fsError(code, syscall, layerPath, dest);
 }
+
+/** Errors made by explainedError: already labelled with a layer path and a reason. */
+const explained = new WeakSet<object>();
 
 /** A Node-style error whose message goes on to say why, e.g. which capability is missing. */
 export function explainedError(code: string, syscall: string, path: string, why: string): StrataError {
   const err = fsError(code, syscall, path);
   err.message += ` (${why})`;
+  explained.add(err);
   return err;
 }

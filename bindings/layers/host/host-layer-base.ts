@@ -271,7 +271,7 @@ export abstract class HostLayerBase {
     host('create', childPath, () => {
       const made = createInWorkDir(work.fd, temp, spec, childPath);
       try {
-        if (spec.type === 'dir' && spec.opaque === true) this.format.setOpaque(made.fd, `${procPath(made.fd)}/.`, true);
+        if (spec.type === 'dir' && spec.opaque === true) this.writeMark(childPath, () => this.format.setOpaque(made.fd, `${procPath(made.fd)}/.`, true));
         // xattrs by name: the l-variants cannot take a descriptor, and the verified work dir is ours alone.
         for (const [key, value] of Object.entries(spec.xattrs ?? {})) {
           if (!this.format.isPrivateXattr(key)) setXattr(at, key, value);
@@ -290,14 +290,20 @@ export abstract class HostLayerBase {
 
   /** Write an overlay mark on the object at `at`; a refusal names the option that fixes it. */
   protected setMarkAt(at: string, layerPath: string, key: string, value: string): void {
+    this.writeMark(layerPath, () => setXattr(at, key, value));
+  }
+
+  /** Run a mark write; EPERM/ENOTSUP become an error that says which option to use instead. */
+  protected writeMark(layerPath: string, write: () => void): void {
     try {
-      setXattr(at, key, value);
+      write();
     } catch (err) {
       const code = hostCode(err);
-      if (code !== 'EPERM' && code !== 'ENOTSUP') throw err;
+      if (code !== 'EPERM' && code !== 'ENOTSUP') throw relabel(err, 'setxattr', displayPath(layerPath));
       throw explainedError(code, 'setxattr', displayPath(layerPath), this.format.xattrs === 'trusted'
         ? "trusted.* xattrs need CAP_SYS_ADMIN; use the kernel's userxattr format: { xattrs: 'user' } (CLI --userxattr)"
-        : `this filesystem refuses ${key}: overlay marks need user xattrs (or run as root with { xattrs: 'trusted' })`);
+        : `this filesystem refuses ${this.format.privatePrefix}* xattrs: overlay marks need user xattrs ` +
+          "(or run as root with { xattrs: 'trusted' }, or { whiteouts: 'oci' } for marker files)");
     }
   }
 
