@@ -58,15 +58,15 @@ describe('DirLayer descriptors', () => {
 });
 
 describe('DirLayer big directories', () => {
-  it('readdir lists, looks up and types every name in one pass: no per-name lookup or stat, after a write too', () => {
+  it('readdir lists, looks up and types every name in one pass (no per-name lookup or stat); a write updates the cached listing, no rebuild', () => {
     const base = scratchDir('bigdir');
     const N = 2000;
     fs.mkdirSync(path.join(base, 'l/d/sub'), { recursive: true });
     for (let i = 0; i < N; i++) fs.writeFileSync(path.join(base, 'l/d', `f${i}`), i % 3 === 0 ? '' : 'x');
     fs.symlinkSync('f1', path.join(base, 'l/d/link'));
     const lower = new DirLayer(path.join(base, 'l'), { readOnly: true });
-    const calls = { lookup: 0, stat: 0 };
-    for (const m of ['lookup', 'stat'] as const) {
+    const calls = { lookup: 0, stat: 0, listEntries: 0 };
+    for (const m of ['lookup', 'stat', 'listEntries'] as const) {
       const orig = lower[m].bind(lower) as (a: number, b?: string) => never;
       (lower as unknown as Record<string, unknown>)[m] = (a: number, b?: string) => { calls[m]++; return orig(a, b); };
     }
@@ -79,11 +79,19 @@ describe('DirLayer big directories', () => {
       ov.stat('/d');
       const before = { ...calls };
       assert.deepEqual(typed(), expected);
-      ov.writeFile('/d/new', 'n');
+      assert.equal(calls.listEntries - before.listEntries, 1);
+      ov.writeFile('/d/new', 'n'); // copies /d up: its listing has a new source and is rebuilt once
+      assert.equal(typed().length, expected.length + 1);
+      const rebuilt = calls.listEntries;
+      ov.writeFile('/d/new2', 'n');
       ov.unlink('/d/f5');
+      ov.unlink('/d/new2');
+      ov.rename('/d/f6', '/d/g6');
       const after = typed();
+      assert.equal(calls.listEntries, rebuilt, 'the cached listing was updated in place, not rebuilt');
       assert.equal(after.length, expected.length);
-      assert.ok(after.includes('new:f') && !after.includes('f5:f'));
+      assert.ok(after.includes('new:f') && !after.includes('f5:f') && !after.includes('f6:f') && after.includes('g6:f'));
+      assert.deepEqual(ov.readdir('/d'), [...ov.readdir('/d')].sort(), 'still in order');
       // Two listings of ~2,000 names: before listEntries, one lookup and one stat per name each.
       assert.ok(calls.lookup - before.lookup < 10 && calls.stat - before.stat < 10,
         `names come with their handles and types from listEntries: ${JSON.stringify(calls)}`);

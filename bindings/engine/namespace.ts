@@ -8,7 +8,7 @@ import { ABSENT, WHITEOUT, type Handle, type NodeSpec } from '../layers/layer.js
 import type { SplitPath } from './args.js';
 import { WriteJournal } from './copy-up.js';
 import { journaled, type EngineParts } from './inode.js';
-import type { Listings } from './readdir.js';
+import { listingWithName, type Listings } from './readdir.js';
 import { entryPath, type RedirectIndex } from './redirects.js';
 import type { Resolver } from './resolver.js';
 import type { Walked } from './walked.js';
@@ -186,8 +186,14 @@ export class Namespace {
 
   /** A name in directory entry `parent` changed through the overlay: cache the fresh answer. */
   private nameChanged(parent: number, name: string): void {
-    this.e.resolver.relookup(parent, name);
+    const listing = this.e.table.listings[parent];
+    const id = this.e.resolver.relookup(parent, name);
     this.e.table.dropListing(parent);
+    // Update the cached listing in place of a rebuild (engine/readdir.ts) when the fresh answer is cached.
+    if (listing === undefined || id === NO_ENTRY) return;
+    const cache = this.e.cache;
+    this.e.table.listings[parent] = listingWithName(listing, name,
+      cache.type(id) !== T_NONE ? { layer: cache.layer(id), handle: cache.handle(id) } : undefined);
   }
 
   /** Whether a name's removal must leave a whiteout: something below the upper would show. */

@@ -118,3 +118,50 @@ export class Listings {
     return listing.names.map((name, i) => new Dirent(name, path, modes[i]));
   }
 }
+
+/**
+ * `listing` with one name changed in place of a rebuild (a write through the overlay changed it):
+ * `at` is where the name's topmost object now lives, undefined when the name is no longer visible.
+ * O(n) array copies instead of re-reading every layer (a 1e5-name directory rebuilt after each
+ * write cost seconds). Type bits known before are kept; the changed name's are looked up on demand.
+ */
+export function listingWithName(listing: Listing, name: string, at: { layer: number; handle: Handle } | undefined): Listing {
+  const names = listing.names;
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (names[mid] < name) lo = mid + 1;
+    else hi = mid;
+  }
+  const present = lo < names.length && names[lo] === name;
+  const known = listing.modes ?? listing.knownModes;
+  if (at === undefined && !present) return listing;
+  const n = names.length + (at === undefined ? -1 : present ? 0 : 1);
+  const out: Listing = {
+    names: new Array<string>(n),
+    layers: new Uint8Array(n),
+    handles: new Int32Array(n),
+    modes: undefined,
+    knownModes: new Int32Array(n),
+    deadline: listing.deadline,
+  };
+  let j = 0;
+  const copy = (i: number) => {
+    out.names[j] = names[i];
+    out.layers[j] = listing.layers[i];
+    out.handles[j] = listing.handles[i];
+    out.knownModes![j] = known?.[i] ?? -1;
+    j++;
+  };
+  for (let i = 0; i < lo; i++) copy(i);
+  if (at !== undefined) {
+    out.names[j] = name;
+    out.layers[j] = at.layer;
+    out.handles[j] = at.handle;
+    out.knownModes![j] = -1;
+    j++;
+  }
+  for (let i = present ? lo + 1 : lo; i < names.length; i++) copy(i);
+  return out;
+}
