@@ -18,7 +18,9 @@ import {
 } from './engine/args.js';
 import { Engine, type EngineCounters } from './engine/engine.js';
 import { mkdirp, rm } from './engine/fs-compat.js';
-import type { ContentEdit } from './engine/inode.js';
+import type { DataEdit } from './engine/inode.js';
+import type { OpenObject } from './engine/open-object.js';
+import { checkOwnerChange, ownerIdOf } from './engine/owner-rules.js';
 import type { Dirent, Stats } from './engine/stats.js';
 import { fsError, hasCode, type StrataError } from './errors.js';
 import type { Layer, NodeSpec } from './layers/layer.js';
@@ -177,13 +179,13 @@ export class Overlay {
   writeFile(path: string, data: string | Uint8Array, options?: Encoding | { encoding?: Encoding; mode?: number }): void {
     checkPath(path);
     const bytes = toBytes(data, options);
-    this.writeContent(path, options, () => bytes);
+    this.writeContent(path, options, { whole: () => bytes });
   }
 
   appendFile(path: string, data: string | Uint8Array, options?: Encoding | { encoding?: Encoding; mode?: number }): void {
     checkPath(path);
     const bytes = toBytes(data, options);
-    this.writeContent(path, options, (old) => concatBytes(old(), bytes));
+    this.writeContent(path, options, { inPlace: (upper, h) => upper.append(h, bytes), whole: (old) => concatBytes(old(), bytes) });
   }
 
   truncate(path: string, len = 0): void {
@@ -192,7 +194,24 @@ export class Overlay {
     const w = this.engine.existing(path, true, 'open');
     if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
     this.requireUpper('open', path);
-    this.engine.inode.setContent(w, (old) => size === 0 ? EMPTY : resizeBytes(old(), size));
+    this.engine.inode.setContent(w, {
+      inPlace: (upper, h) => upper.truncate(h, size),
+      whole: (old) => size === 0 ? EMPTY : resizeBytes(old(), size),
+    });
+  }
+
+  /**
+   * Open a file (symlinks followed) for reading, or for reading and writing — then it is copied
+   * up whole first. The open file keeps reaching the same object after the path is renamed or
+   * unlinked, and writes through it land in place (docs/fs-adapter.md, "Open files").
+   */
+  openFile(path: string, writable = false): OpenObject {
+    checkPath(path);
+    const w = this.engine.existing(path, true, 'open');
+    if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
+    if (w.type !== T_FILE) throw fsError('EINVAL', 'open', path);
+    if (writable) this.requireUpper('open', path);
+    return this.engine.inode.open(w, writable);
   }
 
   chmod(path: string, mode: number | string): void {
@@ -204,11 +223,43 @@ export class Overlay {
   }
 
   utimes(path: string, atime: number | string | Date, mtime: number | string | Date): void {
+    this.setTimes(path, atime, mtime, true, 'utime');
+  }
+
+  /** utimes of a symlink itself. */
+  lutimes(path: string, atime: number | string | Date, mtime: number | string | Date): void {
+    this.setTimes(path, atime, mtime, false, 'lutime');
+  }
+
+  /** Change owner (-1: unchanged), with chown(2)'s permission rules for this process. */
+  chown(path: string, uid: number, gid: number): void {
+    this.setOwner(path, uid, gid, true, 'chown');
+  }
+
+  /** chown of a symlink itself. */
+  lchown(path: string, uid: number, gid: number): void {
+    this.setOwner(path, uid, gid, false, 'lchown');
+  }
+
+  private setOwner(path: string, uid: number, gid: number, follow: boolean, syscall: string): void {
+    checkPath(path);
+    const u = ownerIdOf(uid, 'uid');
+    const g = ownerIdOf(gid, 'gid');
+    const w = this.engine.existing(path, follow, syscall);
+    this.requireUpper(syscall, path);
+    const st = this.engine.inode.stat(w);
+    checkOwnerChange(st, u, g, syscall, path);
+    const nu = u === -1 ? st.uid : u;
+    const ng = g === -1 ? st.gid : g;
+    this.engine.inode.setattr(w, (upper, h) => upper.setOwner(h, nu, ng), (spec) => { spec.uid = nu; spec.gid = ng; });
+  }
+
+  private setTimes(path: string, atime: number | string | Date, mtime: number | string | Date, follow: boolean, syscall: string): void {
     checkPath(path);
     const a = timeMs(atime, 'atime');
     const m = timeMs(mtime, 'mtime');
-    const w = this.engine.existing(path, true, 'utime');
-    this.requireUpper('utime', path);
+    const w = this.engine.existing(path, follow, syscall);
+    this.requireUpper(syscall, path);
     this.engine.inode.setattr(w, (upper, h) => upper.setTimes(h, a, m), (spec) => { spec.atimeMs = a; spec.mtimeMs = m; });
   }
 
@@ -365,7 +416,7 @@ export class Overlay {
   }
 
   /** writeFile/appendFile: open(O_CREAT) semantics, through symlinks (a dangling one creates). */
-  private writeContent(path: string, options: unknown, make: ContentEdit): void {
+  private writeContent(path: string, options: unknown, edit: DataEdit): void {
     const fail: Fail = (code) => fsError(code, 'open', path);
     const sp = this.engine.parentOf(path, 'open');
     if (sp.trailingSlash || !isName(sp.last)) throw fail('EISDIR');
@@ -375,12 +426,12 @@ export class Overlay {
       this.requireUpper('open', path);
       const mode = typeof options === 'object' && options !== null && (options as { mode?: unknown }).mode !== undefined
         ? modeOf((options as { mode?: unknown }).mode) : DEFAULT_FILE_MODE;
-      this.engine.namespace.create(w.parent, w.name, { type: 'file', mode, data: make(() => EMPTY) });
+      this.engine.namespace.create(w.parent, w.name, { type: 'file', mode, data: edit.whole(() => EMPTY) });
       return;
     }
     if (w.type === T_DIR) throw fail('EISDIR');
     this.requireUpper('open', path);
     if (w.type !== T_FILE) throw fsError('EINVAL', 'write');
-    this.engine.inode.setContent(w, make);
+    this.engine.inode.setContent(w, edit);
   }
 }

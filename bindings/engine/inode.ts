@@ -5,6 +5,7 @@ import { F_MERGED, T_DIR, T_FILE } from '../abi.js';
 import type { DentryCache } from '../cache/dentry-cache.js';
 import type { Handle, Layer, NodeSpec } from '../layers/layer.js';
 import { CopyUp, WriteJournal } from './copy-up.js';
+import { OpenObject } from './open-object.js';
 import type { EntryTable } from './entry-table.js';
 import type { InodeNumbers } from './inode-numbers.js';
 import type { LayerStack } from './lookup.js';
@@ -26,6 +27,16 @@ export interface EngineParts {
 
 /** New content from the old (read only if asked for: a plain write never reads it). */
 export type ContentEdit = (old: () => Uint8Array) => Uint8Array;
+
+/**
+ * A change of a file's data: `inPlace` on a plain upper file (append, truncate and positional
+ * writes touch only what they change), `whole` for a copy that must be made anyway (a lower file
+ * copied up, a metacopy file given its data) or for a write that replaces everything.
+ */
+export interface DataEdit {
+  inPlace?: (upper: Layer, h: Handle) => void;
+  whole: ContentEdit;
+}
 
 export class InodeOps {
   constructor(private readonly e: EngineParts) {}
@@ -61,22 +72,60 @@ export class InodeOps {
     return this.e.layers[w.layer]!.read(w.handle);
   }
 
-  /** Replace a file's data; a lower file is copied up with the new data in one step. */
-  setContent(w: Walked, make: ContentEdit): void {
+  /**
+   * Change a file's data. A plain upper file is edited in place (`inPlace`), or replaced whole —
+   * which a DirLayer does crash-safely, by a rename; a lower file is copied up with its new data
+   * in one step, so either way the name holds the old data or the new.
+   */
+  setContent(w: Walked, edit: DataEdit | ContentEdit): void {
+    const { inPlace, whole } = typeof edit === 'function' ? { inPlace: undefined, whole: edit } : edit;
     const { table, copyUp, cache } = this.e;
     const id = w.id;
     const reals = table.realsOf(id).slice();
     const old = () => copyUp.contentOf(reals);
     if (reals[0] === 0) {
-      this.e.upper!.writeData(reals[1], make(old));
-      if (reals.length > 2) table.setReals(id, [0, reals[1]]);
-      cache.update(id, T_FILE, 0, 0, 0, reals[1]);
+      const upper = this.e.upper!;
+      const h = reals[1];
+      if (reals.length > 2) {
+        // Metacopy: the data comes up now, whole.
+        upper.writeData(h, whole(old));
+        table.setReals(id, [0, h]);
+        cache.update(id, T_FILE, 0, 0, 0, h);
+      } else if (inPlace !== undefined) {
+        inPlace(upper, h);
+      } else {
+        this.replaceKeepingIno(upper, h, whole(old));
+      }
       return;
     }
-    const data = make(old);
+    const data = whole(old);
     journaled(this.e, (j) => {
       copyUp.copyUpObject(id, w.parent, w.name, j, false, (spec) => { spec.data = data; spec.mtimeMs = undefined; });
     });
+  }
+
+  /**
+   * Open a file: for writing, in the upper with all its data (copied up first); for reading, the
+   * object holding its data. The open object keeps that object across rename and unlink.
+   */
+  open(w: Walked, writable: boolean): OpenObject {
+    const { table, copyUp, layers } = this.e;
+    const ino = this.stat(w).ino;
+    if (writable) {
+      const h = journaled(this.e, (j) => copyUp.wholeUpper(w.id, w.parent, w.name, j));
+      return new OpenObject(this.e.upper!.open(h, true), ino, true);
+    }
+    const reals = table.reals[w.id];
+    const L = reals === undefined ? w.layer : reals[reals.length - 2];
+    const h = reals === undefined ? w.handle : reals[reals.length - 1];
+    return new OpenObject(layers[L]!.open(h, false), ino, false);
+  }
+
+  /** writeData, keeping the file's overlay inode number if the layer made a new object of it. */
+  private replaceKeepingIno(upper: Layer, h: Handle, data: Uint8Array): void {
+    const before = upper.stat(h).ino;
+    upper.writeData(h, data);
+    if (upper.stat(h).ino !== before) this.e.inodes.recordCopyUp(upper, h, 0, h, before);
   }
 
   /**

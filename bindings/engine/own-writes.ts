@@ -3,7 +3,7 @@
 // skips what its layer reports while one of its own layer calls runs (else each write would
 // count as a change underneath it, and under strict fail its next operation with ESTALE).
 // OwnWriter wraps the upper for the write paths only; walks read the layer directly.
-import type { Handle, Layer, LayerListener, NodeSpec, NodeStat } from '../layers/layer.js';
+import type { Handle, Layer, LayerFile, LayerListener, NodeSpec, NodeStat } from '../layers/layer.js';
 
 /** Which layer the overlay is writing to right now (shared with its listeners, not the overlay). */
 export class OwnWrites {
@@ -39,6 +39,34 @@ export class OwnWriter implements Layer {
   writeData(h: Handle, data: Uint8Array): void {
     const was = this.begin();
     try { this.layer.writeData(h, data); } finally { this.own.writing = was; }
+  }
+  writeAt(h: Handle, data: Uint8Array, position: number): void {
+    const was = this.begin();
+    try { this.layer.writeAt(h, data, position); } finally { this.own.writing = was; }
+  }
+  append(h: Handle, data: Uint8Array): void {
+    const was = this.begin();
+    try { this.layer.append(h, data); } finally { this.own.writing = was; }
+  }
+  truncate(h: Handle, len: number): void {
+    const was = this.begin();
+    try { this.layer.truncate(h, len); } finally { this.own.writing = was; }
+  }
+  /** The open file's writes are own writes too, whenever they come. */
+  open(h: Handle, writable: boolean): LayerFile {
+    const file = this.layer.open(h, writable);
+    const own = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
+      const was = this.begin();
+      try { fn(...args); } finally { this.own.writing = was; }
+    };
+    return {
+      read: (buffer, position) => file.read(buffer, position),
+      write: own((data: Uint8Array, position: number) => file.write(data, position)),
+      append: own((data: Uint8Array) => file.append(data)),
+      truncate: own((len: number) => file.truncate(len)),
+      stat: () => file.stat(),
+      close: () => file.close(),
+    };
   }
   setMode(h: Handle, mode: number): void {
     const was = this.begin();

@@ -8,8 +8,9 @@
 import { fsError } from '../errors.js';
 import {
   ABSENT, WHITEOUT,
-  type Handle, type Layer, type LayerChange, type LayerListener, type NodeSpec, type NodeStat, type NodeType,
+  type Handle, type Layer, type LayerChange, type LayerFile, type LayerListener, type NodeSpec, type NodeStat, type NodeType,
 } from './layer.js';
+import { resized, writtenAt } from './file-bytes.js';
 
 import { S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG } from './layer.js';
 
@@ -85,6 +86,14 @@ function components(p: string, syscall: string): string[] {
   return parts;
 }
 
+function statOf(n: MemNode): NodeStat {
+  return {
+    type: n.type, mode: n.mode, size: n.size, nlink: n.nlink, uid: n.uid, gid: n.gid,
+    atimeMs: n.atimeMs, mtimeMs: n.mtimeMs, ctimeMs: n.ctimeMs, birthtimeMs: n.birthtimeMs,
+    ino: n.ino, rdev: n.rdev,
+  };
+}
+
 function joinPath(parts: string[], n: number): string {
   return n === 0 ? '/' : '/' + parts.slice(0, n).join('/');
 }
@@ -123,21 +132,7 @@ export class MemoryLayer implements Layer {
   }
 
   stat(h: Handle): NodeStat {
-    const n = this.live(h, 'stat');
-    return {
-      type: n.type,
-      mode: n.mode,
-      size: n.size,
-      nlink: n.nlink,
-      uid: n.uid,
-      gid: n.gid,
-      atimeMs: n.atimeMs,
-      mtimeMs: n.mtimeMs,
-      ctimeMs: n.ctimeMs,
-      birthtimeMs: n.birthtimeMs,
-      ino: n.ino,
-      rdev: n.rdev,
-    };
+    return statOf(this.live(h, 'stat'));
   }
 
   /** The node is its own stat record (see MemNode.size/nlink): no allocation per call. */
@@ -200,6 +195,47 @@ export class MemoryLayer implements Layer {
     n.metacopy = false;
     n.mtimeMs = n.ctimeMs = this.clock();
     this.notifyNode(h, 'data');
+  }
+
+  writeAt(h: Handle, data: Uint8Array, position: number): void {
+    this.editData(this.fileNode(h, 'write'), h, (old) => writtenAt(old, data, position));
+  }
+
+  append(h: Handle, data: Uint8Array): void {
+    this.editData(this.fileNode(h, 'write'), h, (old) => writtenAt(old, data, old.length));
+  }
+
+  truncate(h: Handle, len: number): void {
+    this.editData(this.fileNode(h, 'truncate'), h, (old) => resized(old, len));
+  }
+
+  /** The node itself is held: it keeps its data after its last name goes (an unlinked open file). */
+  open(h: Handle, writable: boolean): LayerFile {
+    const n = writable ? this.fileNode(h, 'open') : this.live(h, 'open');
+    if (n.type === 'dir') throw fsError('EISDIR', 'open');
+    let closed = false;
+    const use = (syscall: string): MemNode => {
+      if (closed) throw fsError('EBADF', syscall);
+      return n;
+    };
+    const edit = (syscall: string, make: (old: Uint8Array) => Uint8Array): void => {
+      if (!writable) throw fsError('EBADF', syscall);
+      this.editData(use(syscall), h, make);
+    };
+    return {
+      read: (buffer, position) => {
+        const data = use('read').data;
+        const count = Math.max(0, Math.min(buffer.length, data.length - position));
+        if (count > 0) buffer.set(data.subarray(position, position + count));
+        return count;
+      },
+      write: (data, position) => edit('write', (old) => writtenAt(old, data, position)),
+      append: (data) => edit('write', (old) => writtenAt(old, data, old.length)),
+      truncate: (len) => edit('ftruncate', (old) => resized(old, len)),
+      // Unlinked, it has no link left (its node's count is no longer kept once it is dropped).
+      stat: () => { const st = statOf(use('fstat')); if (this.nodes[h] !== n) st.nlink = 0; return st; },
+      close: () => { closed = true; },
+    };
   }
 
   setMode(h: Handle, mode: number): void {
@@ -577,6 +613,23 @@ export class MemoryLayer implements Layer {
       redirect: isDir ? spec.redirect : undefined,
     });
     return h;
+  }
+
+  /** A live regular file of a writable layer. */
+  private fileNode(h: Handle, syscall: string): MemNode {
+    this.checkWritable(syscall);
+    const n = this.live(h, syscall);
+    if (n.type !== 'file') throw fsError(n.type === 'dir' ? 'EISDIR' : 'EINVAL', syscall);
+    return n;
+  }
+
+  /** Change a file's bytes in place; notified at its name while `h` still names node `n`. */
+  private editData(n: MemNode, h: Handle, make: (old: Uint8Array) => Uint8Array): void {
+    n.data = make(n.data);
+    n.size = n.data.length;
+    n.metacopy = false;
+    n.mtimeMs = n.ctimeMs = this.clock();
+    if (this.nodes[h] === n) this.notifyNode(h, 'data');
   }
 
   private live(h: Handle, syscall: string): MemNode {

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fsError } from '../errors.js';
-import type { Handle, Layer, LayerListener, NodeSpec, NodeStat } from './layer.js';
+import type { Handle, Layer, LayerFile, LayerListener, NodeSpec, NodeStat } from './layer.js';
 import { MemoryLayer } from './memory-layer.js';
 import { asArchiveError } from './tar/archive-error.js';
 import { tarBytes } from './tar/decompress.js';
@@ -95,6 +95,13 @@ export class TarLayer implements Layer {
 
   createNode(_dir: Handle, _name: string, _spec: NodeSpec): Handle { throw this.readOnly('open'); }
   writeData(_h: Handle, _data: Uint8Array): void { throw this.readOnly('write'); }
+  writeAt(_h: Handle, _data: Uint8Array, _position: number): void { throw this.readOnly('write'); }
+  append(_h: Handle, _data: Uint8Array): void { throw this.readOnly('write'); }
+  truncate(_h: Handle, _len: number): void { throw this.readOnly('truncate'); }
+  open(h: Handle, writable: boolean): LayerFile {
+    if (writable) throw this.readOnly('open');
+    return this.tree.open(h, false);
+  }
   setMode(_h: Handle, _mode: number): void { throw this.readOnly('chmod'); }
   setOwner(_h: Handle, _uid: number, _gid: number): void { throw this.readOnly('chown'); }
   setTimes(_h: Handle, _atimeMs: number, _mtimeMs: number): void { throw this.readOnly('utime'); }

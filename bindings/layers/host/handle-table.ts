@@ -51,6 +51,21 @@ export class HandleTable {
     return record.handle;
   }
 
+  /**
+   * The file behind `handle` was rebuilt and renamed over its name (a crash-safe rewrite): the
+   * handle names the new object from now on, as it named the old one.
+   */
+  rebind(handle: number, id: HostIdentity): void {
+    const record = this.get(handle);
+    if (record === undefined || record.deleted) return;
+    const oldKey = `${record.dev}:${record.ino}`;
+    if (this.byIno.get(oldKey) === record) this.byIno.delete(oldKey);
+    record.dev = id.dev;
+    record.ino = id.ino;
+    record.birthtimeMs = id.birthtimeMs;
+    this.byIno.set(`${id.dev}:${id.ino}`, record);
+  }
+
   /** Whatever was at `path` (and, for a directory, below it) is gone from there. */
   forgetPath(path: string, subtree: boolean): void {
     const record = this.byPath.get(path);
