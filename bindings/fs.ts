@@ -12,7 +12,7 @@ import { Dir } from './fs/dir.js';
 import { descriptorOps, FdTable } from './fs/fds.js';
 import { idOf } from './fs/fd-args.js';
 import { bytesOf, FileHandle, type HandleOps } from './fs/file-handle.js';
-import { OpenFile, type FileContext } from './fs/open-file.js';
+import { OpenFile, relabel, type FileContext } from './fs/open-file.js';
 import { openModeOf } from './fs/open-flags.js';
 import { PathArgs } from './fs/path-args.js';
 import { pathOps, type FdAccess } from './fs/path-ops.js';
@@ -71,9 +71,8 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
   function fchownSync(fd: unknown, uid: unknown, gid: unknown): void {
     const file = table.get(fd, 'fchown');
     const [u, g] = [idOf(uid, 'uid'), idOf(gid, 'gid')];
-    const st = file.stat();
-    if (!ov.writable) throw fsError('EROFS', 'fchown');
-    if ((u !== -1 && u !== st.uid) || (g !== -1 && g !== st.gid)) throw fsError('EPERM', 'fchown');
+    relabel(() => ov.chown(file.path, u, g), 'fchown');
+    report(file.path, 'change');
   }
 
   const sync = {

@@ -40,6 +40,9 @@ export class WriteJournal {
 }
 
 export class CopyUp {
+  /** Told when a file's data has a complete upper copy (open readers follow it: engine/open-object.ts). */
+  onCopiedUp: ((layer: number, h: Handle, upper: Handle) => void) | undefined;
+
   constructor(
     private readonly layers: LayerStack,
     private readonly cache: DentryCache,
@@ -109,6 +112,7 @@ export class CopyUp {
     this.inodes.recordCopyUp(this.upper, uh, L, h, st.ino);
     // A metacopy keeps reading its data from the lower chain; a full copy stands alone.
     this.table.setReals(id, spec.metacopy ? [0, uh, ...reals] : [0, uh]);
+    if (st.type === 'file' && !spec.metacopy) this.onCopiedUp?.(reals[reals.length - 2], reals[reals.length - 1], uh);
     this.cache.update(id, this.cache.type(id), 0, 0, spec.metacopy ? this.cache.lowest(id) : 0, uh);
     j.touch(id);
     return uh;
@@ -124,6 +128,7 @@ export class CopyUp {
       const st = upper.stat(reals[1]);
       upper.writeData(reals[1], this.contentOf(reals));
       upper.setTimes(reals[1], st.atimeMs, st.mtimeMs);
+      this.onCopiedUp?.(reals[reals.length - 2], reals[reals.length - 1], reals[1]);
       this.table.setReals(id, [0, reals[1]]);
       this.cache.update(id, T_FILE, 0, 0, 0, reals[1]);
     }

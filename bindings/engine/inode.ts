@@ -5,7 +5,7 @@ import { F_MERGED, T_DIR, T_FILE } from '../abi.js';
 import type { DentryCache } from '../cache/dentry-cache.js';
 import type { Handle, Layer, NodeSpec } from '../layers/layer.js';
 import { CopyUp, WriteJournal } from './copy-up.js';
-import { OpenObject } from './open-object.js';
+import { CopyUpFollowers, OpenObject } from './open-object.js';
 import type { EntryTable } from './entry-table.js';
 import type { InodeNumbers } from './inode-numbers.js';
 import type { LayerStack } from './lookup.js';
@@ -39,7 +39,11 @@ export interface DataEdit {
 }
 
 export class InodeOps {
-  constructor(private readonly e: EngineParts) {}
+  private readonly followers = new CopyUpFollowers();
+
+  constructor(private readonly e: EngineParts) {
+    e.copyUp.onCopiedUp = (layer, h, upper) => this.followers.copiedUp(layer, h, upper);
+  }
 
   /** getattr: the layer's attributes, with the stable inode number, a merged dir's nlink, a metacopy file's size. */
   stat(w: Walked): Stats {
@@ -89,6 +93,7 @@ export class InodeOps {
       if (reals.length > 2) {
         // Metacopy: the data comes up now, whole.
         upper.writeData(h, whole(old));
+        copyUp.onCopiedUp?.(reals[reals.length - 2], reals[reals.length - 1], h);
         table.setReals(id, [0, h]);
         cache.update(id, T_FILE, 0, 0, 0, h);
       } else if (inPlace !== undefined) {
@@ -118,7 +123,13 @@ export class InodeOps {
     const reals = table.reals[w.id];
     const L = reals === undefined ? w.layer : reals[reals.length - 2];
     const h = reals === undefined ? w.handle : reals[reals.length - 1];
-    return new OpenObject(layers[L]!.open(h, false), ino, false);
+    const file = layers[L]!.open(h, false);
+    const upper = layers[0];
+    if (L === 0 || upper === undefined) return new OpenObject(file, ino, false);
+    const followers = this.followers;
+    const obj: OpenObject = new OpenObject(file, ino, false, { upper, stop: () => followers.unfollow(L, h, obj) });
+    followers.follow(L, h, obj);
+    return obj;
   }
 
   /** writeData, keeping the file's overlay inode number if the layer made a new object of it. */

@@ -14,17 +14,26 @@ export function ownerIdOf(id: unknown, name: string): number {
   return id;
 }
 
-/** EPERM unless this process may set owner `uid`/`gid` (-1: unchanged) on a file owned as `st`. */
-export function checkOwnerChange(st: { uid: number; gid: number }, uid: number, gid: number, syscall: string, path: string): void {
-  if (uid === -1 && gid === -1) return;
-  const euid = process.geteuid?.() ?? 0;
-  if (euid === 0) return;
-  const owner = euid === st.uid;
-  const uidOk = uid === -1 || (owner && uid === st.uid);
-  const gidOk = gid === -1 || (owner && (gid === st.gid || inGroup(gid)));
-  if (!uidOk || !gidOk) throw fsError('EPERM', syscall, path);
+/** Who is asking: the effective uid and every group the process is in. */
+export interface Credentials {
+  euid: number;
+  groups: readonly number[];
 }
 
-function inGroup(gid: number): boolean {
-  return process.getegid?.() === gid || (process.getgroups?.() ?? []).includes(gid);
+export function processCredentials(): Credentials {
+  const groups = [...(process.getgroups?.() ?? [])];
+  const egid = process.getegid?.();
+  if (egid !== undefined) groups.push(egid);
+  return { euid: process.geteuid?.() ?? 0, groups };
+}
+
+/** EPERM unless `who` may set owner `uid`/`gid` (-1: unchanged) on a file owned as `st`. */
+export function checkOwnerChange(st: { uid: number; gid: number }, uid: number, gid: number, syscall: string, path: string,
+  who: Credentials = processCredentials()): void {
+  if (uid === -1 && gid === -1) return;
+  if (who.euid === 0) return;
+  const owner = who.euid === st.uid;
+  const uidOk = uid === -1 || (owner && uid === st.uid);
+  const gidOk = gid === -1 || (owner && (gid === st.gid || who.groups.includes(gid)));
+  if (!uidOk || !gidOk) throw fsError('EPERM', syscall, path);
 }

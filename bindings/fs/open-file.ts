@@ -1,10 +1,11 @@
-// An open file over the Overlay, which has no open-file objects of its own: the descriptor names
-// the path it was opened at, keeps a position, and turns each read or write into whole-file
-// Overlay calls. A positional write is a read-modify-write (a write at the end is an append),
-// O(file size). Reads keep the file's bytes while nothing says they changed (see content()), so
-// a stream reading a file chunk by chunk copies it once, not once per chunk. The fd table,
-// FileHandle, streams and the node:vfs provider share this.
+// An open file over the Overlay: a descriptor's position and mode around the overlay's open file
+// object (Overlay.openFile), which keeps reaching the same object after the path it was opened
+// at is renamed or unlinked, as a node:fs descriptor does. Reads and writes go to that object at
+// their positions and cost the bytes they move: a write stream of n chunks costs its bytes, not
+// n times the file. Directories and special files have no object: their reads and writes fail
+// as node:fs's do. The fd table, FileHandle, streams and the node:vfs provider share this.
 import { fsError, hasCode } from '../errors.js';
+import type { OpenObject } from '../engine/open-object.js';
 import type { Stats } from '../engine/stats.js';
 import type { Overlay } from '../overlay.js';
 import type { OpenMode } from './open-flags.js';
@@ -24,8 +25,6 @@ const EMPTY = new Uint8Array(0);
 export class OpenFile {
   position = 0;
   closed = false;
-  /** The bytes last read, valid while `writes` and `signature` are unchanged. */
-  private cached: { data: Uint8Array; writes: number; signature: string } | undefined;
   /** The directory this descriptor was opened on, if it is one (reads give EISDIR). */
   readonly isDirectory: boolean;
 
@@ -35,6 +34,8 @@ export class OpenFile {
     readonly mode: OpenMode,
     isDirectory: boolean,
     private readonly ctx: FileContext,
+    /** The file object; undefined for a directory or a special file. */
+    private readonly object: OpenObject | undefined,
   ) {
     this.isDirectory = isDirectory;
   }
@@ -62,17 +63,18 @@ export class OpenFile {
       relabel(() => ov.truncate(path, 0), 'open', path);
       ctx.report(path, 'change');
     }
-    return new OpenFile(ov, path, mode, st.isDirectory(), ctx);
+    const object = st.isFile() ? relabel(() => ov.openFile(path, mode.writable), 'open', path) : undefined;
+    return new OpenFile(ov, path, mode, st.isDirectory(), ctx, object);
   }
 
   /** Copy up to `length` bytes at `position` (null: the descriptor's position, which advances). */
   read(buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number | null): number {
     if (!this.mode.readable) throw fsError('EBADF', 'read');
     if (this.isDirectory) throw fsError('EISDIR', 'read');
-    const data = this.content('read');
     const at = position ?? this.position;
-    const n = Math.max(0, Math.min(length, data.length - at));
-    if (n > 0) new Uint8Array(buffer.buffer, buffer.byteOffset + offset, n).set(data.subarray(at, at + n));
+    const object = this.object;
+    const n = object === undefined ? 0
+      : relabel(() => object.read(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length), at), 'read');
     if (position === null) this.position = at + n;
     return n;
   }
@@ -81,69 +83,51 @@ export class OpenFile {
   readRest(): Buffer {
     if (!this.mode.readable) throw fsError('EBADF', 'read');
     if (this.isDirectory) throw fsError('EISDIR', 'read');
-    const data = this.content('read');
-    const at = Math.min(this.position, data.length);
-    this.position = data.length;
-    return Buffer.from(data.buffer, data.byteOffset + at, data.length - at);
+    const object = this.object;
+    if (object === undefined) return Buffer.alloc(0);
+    const at = this.position;
+    const out = Buffer.alloc(Math.max(0, relabel(() => object.stat(), 'read').size - at));
+    const n = relabel(() => object.read(out, at), 'read');
+    this.position = at + n;
+    return out.subarray(0, n);
   }
 
   /** Write `bytes` at `position` (null: the descriptor's position); O_APPEND always writes at the end. */
   write(bytes: Uint8Array, position: number | null): number {
     if (!this.mode.writable) throw fsError('EBADF', 'write');
-    const size = this.size('write');
-    const at = this.mode.append ? size : position ?? this.position;
-    if (bytes.length > 0) {
-      if (at === size) relabel(() => this.ov.appendFile(this.path, bytes), 'write');
-      else relabel(() => this.ov.writeFile(this.path, spliced(this.content('write'), at, bytes)), 'write');
-      this.ctx.report(this.path, 'change');
+    const object = this.object;
+    if (object === undefined) throw fsError('EINVAL', 'write');
+    let end: number;
+    if (this.mode.append) {
+      if (bytes.length > 0) relabel(() => object.append(bytes), 'write');
+      end = relabel(() => object.stat(), 'write').size;
+    } else {
+      const at = position ?? this.position;
+      if (bytes.length > 0) relabel(() => object.write(bytes, at), 'write');
+      end = at + bytes.length;
     }
-    if (position === null || this.mode.append) this.position = at + bytes.length;
+    if (bytes.length > 0) this.ctx.report(this.path, 'change');
+    if (position === null || this.mode.append) this.position = end;
     return bytes.length;
   }
 
   truncate(len: number): void {
     if (!this.mode.writable) throw fsError('EINVAL', 'ftruncate');
-    relabel(() => this.ov.truncate(this.path, len), 'ftruncate');
+    const object = this.object;
+    if (object === undefined) throw fsError('EINVAL', 'ftruncate');
+    relabel(() => object.truncate(len), 'ftruncate');
     this.ctx.report(this.path, 'change');
   }
 
   stat(): Stats {
-    return relabel(() => this.ov.stat(this.path), 'fstat');
-  }
-
-  private size(syscall: string): number {
-    return relabel(() => this.ov.stat(this.path), syscall).size;
-  }
-
-  /**
-   * The file's bytes. Kept between calls while no write was made through the adapter and the
-   * object's stat signature (inode, size, mtime, ctime) is the same, which a change made
-   * underneath alters — except a same-size rewrite within the same millisecond of a layer clock
-   * that has no finer resolution (docs/fs-adapter.md says so).
-   */
-  private content(syscall: string): Uint8Array {
-    const st = relabel(() => this.ov.stat(this.path), syscall);
-    const signature = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    const writes = this.ctx.writes();
-    const c = this.cached;
-    if (c !== undefined && c.writes === writes && c.signature === signature) return c.data;
-    const data = relabel(() => this.ov.readFile(this.path) as Buffer, syscall);
-    this.cached = { data, writes, signature };
-    return data;
+    const object = this.object;
+    return object === undefined ? relabel(() => this.ov.stat(this.path), 'fstat') : relabel(() => object.stat(), 'fstat');
   }
 
   close(): void {
     this.closed = true;
-    this.cached = undefined;
+    this.object?.close();
   }
-}
-
-/** The file's bytes with `bytes` written at `at` (a hole before it reads as zeros). */
-function spliced(old: Uint8Array, at: number, bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.max(old.length, at + bytes.length));
-  out.set(old.subarray(0, Math.min(old.length, out.length)));
-  out.set(bytes, at);
-  return out;
 }
 
 /**

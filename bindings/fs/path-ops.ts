@@ -257,36 +257,23 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
     report(path, 'change');
   }
 
-  /**
-   * The Overlay has no owner change (engine hook missing): a chown that changes nothing succeeds,
-   * one that would change an owner is EPERM, as for an unprivileged caller — which tools that
-   * preserve owners (graceful-fs, tar extractors) already treat as "not permitted here".
-   */
-  function ownerChange(path: string, st: Stats, uid: number, gid: number, syscall: string): void {
-    if (!ov.writable) throw fsError('EROFS', syscall, path);
-    if ((uid !== -1 && uid !== st.uid) || (gid !== -1 && gid !== st.gid)) throw fsError('EPERM', syscall, path);
-  }
-
+  /** chown(2)'s permission rules for this process (Overlay.chown); the copy-up is metadata-only with metacopy. */
   function chownSync(p: PathLike, uid: number, gid: number): void {
     const path = paths.path(p, 'chown');
-    const [u, g] = [idOf(uid, 'uid'), idOf(gid, 'gid')];
-    ownerChange(path, relabel(() => ov.stat(path), 'chown', path), u, g, 'chown');
+    ov.chown(path, uid, gid);
+    report(path, 'change');
   }
 
   function lchownSync(p: PathLike, uid: number, gid: number): void {
     const path = paths.path(p, 'lchown');
-    const [u, g] = [idOf(uid, 'uid'), idOf(gid, 'gid')];
-    ownerChange(path, relabel(() => ov.lstat(path), 'lchown', path), u, g, 'lchown');
+    ov.lchown(path, uid, gid);
+    report(path, 'change');
   }
 
-  /** lutimes: utimes for anything but a symlink; a symlink's own times need an engine hook (ENOTSUP). */
   function lutimesSync(p: PathLike, atime: unknown, mtime: unknown): void {
     const path = paths.path(p, 'lutime');
     const [a, m] = [timeArg(atime, 'atime'), timeArg(mtime, 'mtime')];
-    const st = relabel(() => ov.lstat(path), 'lutime', path);
-    if (!ov.writable) throw fsError('EROFS', 'lutime', path);
-    if (st.isSymbolicLink()) throw fsError('ENOTSUP', 'lutime', path);
-    relabel(() => ov.utimes(path, new Date(a), new Date(m)), 'lutime', path);
+    ov.lutimes(path, new Date(a), new Date(m));
     report(path, 'change');
   }
 
