@@ -12,8 +12,9 @@ import { coldWarmSuite } from './suites/cold-warm.js';
 import { peersSuite } from './suites/peers.js';
 import { policiesSuite } from './suites/policies.js';
 import { scaleSuite } from './suites/scale.js';
+import { contentSuite } from './suites/content.js';
 
-const SUITES: Suite[] = [cacheSuite, scaleSuite, coldWarmSuite, policiesSuite, peersSuite];
+const SUITES: Suite[] = [cacheSuite, scaleSuite, coldWarmSuite, policiesSuite, peersSuite, contentSuite];
 
 /**
  * Memory per entry needs global.gc, and the 1e6-entry caches of three implementations need more

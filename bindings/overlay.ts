@@ -16,6 +16,7 @@ import {
   checkPath, checkWholePath, concatBytes, encodingOf, isName, lengthOf, modeOf, resizeBytes, timeMs, toBytes,
   tooLong, type Encoding,
 } from './engine/args.js';
+import type { OverlayListener } from './engine/change-feed.js';
 import { Engine, type EngineCounters } from './engine/engine.js';
 import { mkdirp, rm } from './engine/fs-compat.js';
 import type { DataEdit } from './engine/inode.js';
@@ -162,6 +163,16 @@ export class Overlay {
     checkPath(path);
     const { layer, flags } = this.engine.existing(path, false, 'lstat');
     return { layer: layer === 0 ? 'upper' : layer - 1, merged: (flags & F_MERGED) !== 0, opaque: (flags & F_OPAQUE) !== 0 };
+  }
+
+  /**
+   * Listen to changes of the merged view, in overlay paths: changes made underneath (from layers
+   * that notify) and this overlay's own writes, delivered on a microtask after the cache has
+   * taken them in. Returns the unsubscribe function. See docs/engine.md, "Subscribing".
+   */
+  subscribe(listener: OverlayListener): () => void {
+    if (typeof listener !== 'function') throw invalidArgType('listener', 'of type function', listener);
+    return this.engine.subscribe(listener);
   }
 
   stats(): OverlayCounters {

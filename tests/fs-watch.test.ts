@@ -14,7 +14,7 @@ function setup() {
   lower.writeFile('/src/a.js', 'a');
   lower.writeFile('/src/deep/d.js', 'd');
   const ov = new Overlay({ lowers: [lower], upper: new MemoryLayer({ name: 'upper' }) });
-  return { lower, ov, fs: createFs(ov, { watchLayers: [lower] }) };
+  return { lower, ov, fs: createFs(ov) };
 }
 
 /** Resolves once `check()` is true; fails after a generous bound (turns of the event loop, not time). */
@@ -122,7 +122,7 @@ test('watchFile calls listener(curr, prev) on a change, also for a file created 
   assert.equal(calls.length, 1);
 });
 
-test('an adapter subscribes to its watchLayers only while something watches', () => {
+test('an adapter subscribes to the overlay (and deprecated watchLayers) only while something watches', () => {
   const lower = new MemoryLayer({ name: 'lower' });
   lower.mkdir('/src');
   let active = 0;
@@ -133,16 +133,38 @@ test('an adapter subscribes to its watchLayers only while something watches', ()
     return () => { active--; unsubscribe(); };
   };
   const ov = new Overlay({ lowers: [lower], upper: new MemoryLayer({ name: 'upper' }) });
+  let onOverlay = 0;
+  const subscribeOverlay = ov.subscribe.bind(ov);
+  ov.subscribe = (listener) => {
+    onOverlay++;
+    const unsubscribe = subscribeOverlay(listener);
+    return () => { onOverlay--; unsubscribe(); };
+  };
   const before = active; // the overlay's own subscription
   const fs = createFs(ov, { watchLayers: [lower] });
   assert.equal(active, before);
+  assert.equal(onOverlay, 0);
   const w1 = fs.watch('/src');
   const w2 = fs.watch('/src');
   fs.watchFile('/src', () => {});
   assert.equal(active, before + 1);
+  assert.equal(onOverlay, 1);
   w1.close();
   w2.close();
   assert.equal(active, before + 1);
   fs.unwatchFile('/src');
   assert.equal(active, before);
+  assert.equal(onOverlay, 0);
+});
+
+test('watch sees writes made through the Overlay itself and changes underneath without watchLayers', async () => {
+  const { lower, ov, fs } = setup();
+  const seen: string[] = [];
+  const w = fs.watch('/src', (type: string, name: string | Buffer) => seen.push(`${type}:${name}`));
+  ov.writeFile('/src/direct.js', 'd');
+  ov.appendFile('/src/a.js', '+');
+  lower.writeFile('/src/under.js', 'u');
+  await until(() => ['rename:direct.js', 'change:a.js', 'rename:under.js'].every((e) => seen.includes(e)), seen.join());
+  assert.ok(!seen.includes('rename:a.js'), `a copy-up is a change of a visible name: ${seen.join()}`);
+  w.close();
 });

@@ -9,6 +9,7 @@ import { fsError, hasCode } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import type { Policy } from '../policy.js';
 import { checkWholePath, splitPath, type SplitPath } from './args.js';
+import { ChangeFeed, type OverlayListener } from './change-feed.js';
 import { ChangeMapper } from './change-map.js';
 import { CopyUp } from './copy-up.js';
 import { EntryTable } from './entry-table.js';
@@ -64,6 +65,8 @@ export class Engine {
   private readonly inodes = new InodeNumbers();
   /** Held here: the layers' listeners reach it only through a WeakRef (engine/subscriptions.ts). */
   private readonly changes: ChangeMapper;
+  /** Overlay.subscribe's listeners (engine/change-feed.ts). */
+  private readonly feed: ChangeFeed;
   private readonly resources: OverlayResources;
   /** The counters at close(); undefined while open. */
   private closedStats: EngineCounters | undefined;
@@ -87,7 +90,8 @@ export class Engine {
     this.inode = new InodeOps(parts);
     this.namespace = new Namespace({ ...parts, redirects: this.redirects, listings: this.listings, lookups: this, redirectDir: options.redirectDir, metacopy: options.metacopy });
     this.changes = new ChangeMapper(this.cache, this.table, this.redirects, this.resolver);
-    this.resources = subscribeWeakly(owner, this.layers, this.changes, this.cache, own);
+    this.feed = new ChangeFeed(this.cache, this.redirects);
+    this.resources = subscribeWeakly(owner, this.layers, this.changes, this.cache, own, this.feed);
     this.views = [new Walked(this.cache), new Walked(this.cache), new Walked(this.cache)];
   }
 
@@ -99,6 +103,7 @@ export class Engine {
   close(): void {
     if (this.closedStats !== undefined) return;
     this.closedStats = this.stats();
+    this.feed.clear();
     release(this.resources);
   }
 
@@ -168,6 +173,12 @@ export class Engine {
       }
       throw err;
     }
+  }
+
+  /** Listen to changes of the merged view (engine/change-feed.ts); EBADF once closed. */
+  subscribe(listener: OverlayListener): () => void {
+    if (this.closedStats !== undefined) throw fsError('EBADF', 'watch');
+    return this.feed.subscribe(listener);
   }
 
   /** The overlay path of a walked entry (symlinks resolved). */

@@ -6,6 +6,7 @@
 // every layer it ever used. A listener skips the overlay's own writes (engine/own-writes.ts).
 import type { DentryCache } from '../cache/dentry-cache.js';
 import type { Layer, LayerChange } from '../layers/layer.js';
+import type { ChangeFeed } from './change-feed.js';
 import type { ChangeMapper } from './change-map.js';
 import type { LayerStack } from './lookup.js';
 import type { OwnWrites } from './own-writes.js';
@@ -20,11 +21,13 @@ export interface OverlayResources {
 const finalizer = new FinalizationRegistry<OverlayResources>((resources) => release(resources));
 
 /** Subscribe `changes` to every layer of the stack on behalf of `owner` (weakly, see above). */
-export function subscribeWeakly(owner: object, layers: LayerStack, changes: ChangeMapper, cache: DentryCache, own: OwnWrites): OverlayResources {
+export function subscribeWeakly(owner: object, layers: LayerStack, changes: ChangeMapper, cache: DentryCache, own: OwnWrites,
+  feed: ChangeFeed): OverlayResources {
   const ref = new WeakRef(changes);
+  const feedRef = new WeakRef(feed);
   const resources: OverlayResources = { unsubscribe: [], cache, released: false };
   layers.forEach((layer, index) => {
-    if (layer !== undefined) resources.unsubscribe.push(layer.subscribe(listener(ref, index, layer, own)));
+    if (layer !== undefined) resources.unsubscribe.push(layer.subscribe(listener(ref, feedRef, index, layer, own)));
   });
   finalizer.register(owner, resources, resources);
   return resources;
@@ -39,8 +42,11 @@ export function release(resources: OverlayResources): void {
   resources.cache.dispose();
 }
 
-function listener(ref: WeakRef<ChangeMapper>, index: number, layer: Layer, own: OwnWrites): (change: LayerChange) => void {
+function listener(ref: WeakRef<ChangeMapper>, feedRef: WeakRef<ChangeFeed>, index: number, layer: Layer, own: OwnWrites): (change: LayerChange) => void {
   return (change) => {
-    if (own.writing !== layer) ref.deref()?.apply(index, change);
+    const mine = own.writing === layer;
+    if (!mine) ref.deref()?.apply(index, change);
+    // After the cache took it in: the overlay's subscribers (Overlay.subscribe) see own writes too.
+    feedRef.deref()?.layerChanged(index, change, mine);
   };
 }

@@ -17,8 +17,9 @@ export interface CreateFsOptions {
   /** What relative paths are relative to (default '/': the overlay has no process cwd). */
   cwd?: string;
   /**
-   * Layers whose change notifications feed watch()/watchFile(): normally the overlay's lowers
-   * (and its upper, if others write to it). The adapter's own writes are reported without them.
+   * @deprecated Not needed: watch()/watchFile() follow the overlay itself (Overlay.subscribe),
+   * which reports its layers' changes and its own writes in overlay paths. Layers given here are
+   * still listened to, as before (their changes named by layer path).
    */
   watchLayers?: readonly import('../layers/layer.js').Layer[];
 }

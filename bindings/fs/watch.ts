@@ -1,10 +1,11 @@
-// watch/watchFile on the merged view. Two sources feed one queue: the adapter's own writes
-// (reported by each writing call) and the change notifications of the layers given to createFs
-// (`watchLayers`), which is how changes made underneath arrive. Events are delivered on a later
-// turn of the event loop, after the overlay has taken the change in, so a listener that reads
-// the file sees the new state. Duplicates within one turn are merged.
+// watch/watchFile on the merged view. The overlay's own change feed (Overlay.subscribe: changes
+// underneath and every write through the overlay, in overlay paths) and the adapter's reports of
+// its own writes feed one queue; the layers of the deprecated `watchLayers` option still do too.
+// Events are delivered on a later turn of the event loop, after the overlay has taken the change
+// in, so a listener that reads the file sees the new state. Duplicates within one turn are merged.
 import { EventEmitter } from 'node:events';
 import { fsError } from '../errors.js';
+import type { OverlayChange } from '../engine/change-feed.js';
 import type { Layer, LayerChange } from '../layers/layer.js';
 import type { Overlay } from '../overlay.js';
 import { invalidArgType } from './arg-errors.js';
@@ -14,7 +15,7 @@ import { normal, StatWatchers } from './watch-file.js';
 
 export type EventType = 'rename' | 'change';
 
-function kindOf(change: LayerChange): EventType | undefined {
+function kindOf(change: LayerChange | OverlayChange): EventType | undefined {
   switch (change.kind) {
     case 'data': case 'meta': case 'replace': return 'change';
     case 'expire': return undefined;
@@ -142,16 +143,23 @@ export class ChangeHub {
     this.syncSubscriptions();
   }
 
-  /** Listen to the layers only while someone watches: an idle adapter holds no subscription. */
+  /** Listen to the overlay only while someone watches: an idle adapter holds no subscription. */
   private syncSubscriptions(): void {
     const wanted = this.watchers.size > 0 || this.statWatchers.size > 0;
     if (wanted && this.unsubscribers.length === 0) {
-      this.unsubscribers = this.layers.map((layer) => layer.subscribe((change) => {
+      this.unsubscribers = [this.ov.subscribe((change) => {
         const type = kindOf(change);
-        if (type === undefined) return;
-        const dir = normal(change.dir);
-        this.report(change.name === '' ? dir : normal(`${dir}/${change.name}`), type);
-      }));
+        if (type !== undefined) this.report(change.path, type);
+      })];
+      // Deprecated: the overlay already reports its layers' changes, in overlay paths.
+      for (const layer of this.layers) {
+        this.unsubscribers.push(layer.subscribe((change) => {
+          const type = kindOf(change);
+          if (type === undefined) return;
+          const dir = normal(change.dir);
+          this.report(change.name === '' ? dir : normal(`${dir}/${change.name}`), type);
+        }));
+      }
     } else if (!wanted && this.unsubscribers.length > 0) {
       for (const u of this.unsubscribers) u();
       this.unsubscribers = [];
