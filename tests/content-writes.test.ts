@@ -125,8 +125,10 @@ for (const [name, make, skip] of STACKS) {
     it('opening a lower file for writing copies it up whole; a reader of the lower follows the copy', () => {
       const s = make(true);
       try {
+        s.ov.chmod('/d/low', 0o640); // metacopy: attributes in the upper, data below
         const reader = s.ov.openFile('/d/low');
-        assert.equal(s.ov.resolve('/d/low').layer, 0);
+        assert.equal(reader.stat().mode & 0o777, 0o640, 'fstat of a metacopy file: its own attributes');
+        assert.equal(reader.stat().size, 10);
         const writer = s.ov.openFile('/d/low', true);
         assert.equal(s.ov.resolve('/d/low').layer, 'upper');
         writer.write(new TextEncoder().encode('L'), 0);

@@ -127,7 +127,8 @@ export class InodeOps {
     const upper = layers[0];
     if (L === 0 || upper === undefined) return new OpenObject(file, ino, false);
     const followers = this.followers;
-    const obj: OpenObject = new OpenObject(file, ino, false, { upper, stop: () => followers.unfollow(L, h, obj) });
+    const meta = reals === undefined ? undefined : { layer: layers[w.layer]!, h: w.handle };
+    const obj: OpenObject = new OpenObject(file, ino, false, { upper, stop: () => followers.unfollow(L, h, obj) }, meta);
     followers.follow(L, h, obj);
     return obj;
   }

@@ -44,6 +44,8 @@ export class OpenObject {
     readonly writable: boolean,
     /** For a reader of a lower object: the upper to reopen in, and how to stop following. */
     private readonly follow?: { upper: Layer; stop(): void },
+    /** A metacopy file's own object (its attributes), when the data is read from below. */
+    private meta?: { layer: Layer; h: Handle },
   ) {}
 
   /** Called by CopyUpFollowers. */
@@ -74,6 +76,12 @@ export class OpenObject {
   stat(): Stats {
     this.switchIfCopied();
     const st = this.file.stat();
+    const meta = this.meta;
+    if (meta !== undefined && meta.layer.alive(meta.h)) {
+      // Attributes from the metacopy file itself, the size from the data it reads.
+      const own = meta.layer.stat(meta.h);
+      return new Stats(own, this.ino, own.nlink, st.size);
+    }
     return new Stats(st, this.ino, st.nlink, st.size);
   }
 
@@ -95,6 +103,7 @@ export class OpenObject {
     }
     this.file.close();
     this.file = next;
+    this.meta = undefined;
     this.follow.stop();
   }
 }
