@@ -163,3 +163,49 @@ for (const [name, make, skip] of STACKS) {
     });
   });
 }
+
+describe('content writes: refusals and containment', () => {
+  it('a read-only layer refuses every content write with EROFS, and opens for reading only', () => {
+    const layer = new MemoryLayer({ name: 'ro', readonly: true });
+    layer.writeFile('/f', 'data');
+    const h = layer.handleAt('/f');
+    const bytes = new Uint8Array([1]);
+    for (const write of [() => layer.append(h, bytes), () => layer.truncate(h, 0), () => layer.writeAt(h, bytes, 0), () => layer.open(h, true)]) {
+      assert.throws(write, { code: 'EROFS' });
+    }
+    const file = layer.open(h, false);
+    assert.throws(() => file.write(bytes, 0), { code: 'EBADF' });
+    const buf = new Uint8Array(4);
+    assert.equal(file.read(buf, 0), 4);
+    assert.equal(new TextDecoder().decode(layer.read(h)), 'data');
+  });
+
+  it('DirLayer: an upper file swapped for a symlink on the host is never written through', { skip: isRoot() ? false : 'needs root (the kernel format)' }, () => {
+    const s = dirStack();
+    const base = scratchDir('content-outside');
+    try {
+      const canary = path.join(base, 'canary');
+      fs.writeFileSync(canary, 'untouched');
+      s.ov.writeFile('/f', 'inside');
+      const upper = s.upper as DirLayer;
+      const h = upper.lookup(upper.root(), 'f');
+      const layerPath = upper.hostRoot + '/f';
+      fs.rmSync(layerPath);
+      fs.symlinkSync(canary, layerPath);
+      // By handle: the object is gone from its name (a symlink is there now): stale, not followed.
+      const bytes = new Uint8Array([33]);
+      for (const write of [() => upper.append(h, bytes), () => upper.truncate(h, 0), () => upper.writeAt(h, bytes, 0), () => upper.writeData(h, bytes), () => upper.open(h, true)]) {
+        assert.throws(write, { code: 'ESTALE' });
+      }
+      // The overlay sees a symlink now (relaxed: looked up again) and resolves it inside the overlay.
+      try { s.ov.appendFile('/f', ' appended'); } catch { /* an error is fine; writing outside is not */ }
+      try { s.ov.truncate('/f', 0); } catch { /* idem */ }
+      try { s.ov.writeFile('/f', 'replaced'); } catch { /* idem */ }
+      assert.equal(fs.readFileSync(canary, 'utf8'), 'untouched');
+      assert.equal(fs.lstatSync(layerPath).isSymbolicLink(), true, 'the planted link itself is left alone');
+    } finally {
+      s.done();
+      removeTree(base);
+    }
+  });
+});
