@@ -146,6 +146,23 @@ for (const [name, make, skip] of STACKS) {
       } finally { s.done(); }
     });
 
+    it('an in-place edit by handle clears a metacopy mark (the layer contract)', () => {
+      const s = make();
+      try {
+        const root = s.upper.root();
+        for (const [name, edit] of [
+          ['a', (h: number) => s.upper.append(h, new Uint8Array([1]))],
+          ['t', (h: number) => s.upper.truncate(h, 0)],
+          ['w', (h: number) => s.upper.writeAt(h, new Uint8Array([1]), 3)],
+        ] as const) {
+          const h = s.upper.createNode(root, name, { type: 'file', mode: 0o644, metacopy: true });
+          assert.equal(s.upper.isMetacopy(h), true);
+          edit(h);
+          assert.equal(s.upper.isMetacopy(h), false, name);
+        }
+      } finally { s.done(); }
+    });
+
     it('every in-place write is reported to other overlays on the upper as a data change', () => {
       const s = make();
       try {

@@ -32,7 +32,12 @@ export function editFile(e: FileEntry, flags: number, metacopyKey: string, edit:
   } finally {
     fs.closeSync(fd);
   }
-  hostCall('write', e.path, () => removeXattr(procPath(e.parentFd, e.name), metacopyKey));
+  clearMark(procPath(e.parentFd, e.name), metacopyKey, e.path);
+}
+
+/** Remove xattr `key` if set: listing first, since a failed removal costs a thrown error. */
+export function clearMark(at: string, key: string, layerPath: string): void {
+  hostCall('write', layerPath, () => { if (listXattrs(at).includes(key)) removeXattr(at, key); });
 }
 
 /**
