@@ -10,6 +10,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
     summary: "compare Strata with the kernel's overlayfs on random operations (needs root)",
     load: async () => (await import('./commands/diff-kernel.js')).runDiffKernel,
   },
+  demo: {
+    summary: 'write a small demo stack (a tar layer, directory layers with a whiteout and an opaque dir)',
+    load: async () => (await import('./commands/demo.js')).runDemo,
+  },
   ls: {
     summary: 'list a directory of the merged view of host directories and tar layers',
     load: async () => (await import('./commands/inspect.js')).runLs,
@@ -50,6 +54,12 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return (await command.load())(rest);
+}
+
+// `npm run strata -- …` runs in the package root; the user's relative paths mean the directory
+// they typed the command in, which npm passes as INIT_CWD.
+if (process.env.npm_lifecycle_event === 'strata' && process.env.npm_package_name === 'strata' && process.env.INIT_CWD) {
+  process.chdir(process.env.INIT_CWD);
 }
 
 main(process.argv.slice(2)).then(

@@ -74,8 +74,14 @@ test('strata stress: JSON summary, exit codes, option errors', async () => {
   const table = run('--ops', '2000', '--seed', '5');
   assert.equal(table.status, 0, table.stderr);
   assert.match(table.stdout, /wrong answers\s+0/);
+  // Usage errors exit 2, as in every command; 1 is kept for "a wrong answer was found".
   const bad = run('--policy', 'lenient');
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--policy must be one of strict, relaxed, strict-legacy/);
-  assert.match(run('--ops=-3').stderr, /--ops must be a number/);
+  const negative = run('--ops=-3');
+  assert.equal(negative.status, 2);
+  assert.match(negative.stderr, /--ops must be a number/);
+  const unknown = run('--bogus');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /Unknown option '--bogus'/);
 });

@@ -5,7 +5,8 @@ import type { PolicyName } from '../policy.js';
 const HELP = `usage: strata stress [options]
 
 Runs seeded random overlay operations while the layers change underneath, and checks every answer
-against a fresh, uncached overlay (the reference model). Exits 1 on the first wrong answer.
+against a fresh, uncached overlay (the reference model). Exit codes: 0 no wrong answer; 1 a wrong
+answer was found (printed with its seed and a replay); 2 a usage error.
 
   --policy P         strict | relaxed | strict-legacy (default relaxed)
   --ops N            events to run, changes included (default 100000)
@@ -32,7 +33,10 @@ function numberOption(value: string | undefined, name: string, fallback: number,
   return n;
 }
 
-export async function runStress(argv: string[]): Promise<number> {
+type Options = Omit<StressOptions, 'onProgress' | 'progressEvery'>;
+
+/** The command line as stress options; 'help'; or a usage error (thrown, exit 2). */
+function parse(argv: string[]): { options: Options; json: boolean; sweep: boolean } | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -42,7 +46,7 @@ export async function runStress(argv: string[]): Promise<number> {
       json: { type: 'boolean' }, sweep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) { console.log(HELP); return 0; }
+  if (values.help) return 'help';
   const policy = (values.policy ?? 'relaxed') as PolicyName;
   if (!POLICY_NAMES.includes(policy)) throw new Error(`--policy must be one of ${POLICY_NAMES.join(', ')}, got '${values.policy}'`);
   const cache = values.cache;
@@ -60,18 +64,32 @@ export async function runStress(argv: string[]): Promise<number> {
     capacity: values.capacity === undefined ? undefined : Math.floor(numberOption(values.capacity, 'capacity', 0, 16, 1e8)),
     cacheImpl: cache as 'wasm' | 'ts' | undefined,
   };
+  return { options, json: values.json === true, sweep: values.sweep === true };
+}
+
+export async function runStress(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    console.error(`strata stress: ${(err as Error).message}\nusage: strata stress [options]\n'strata stress --help' for the options.`);
+    return 2;
+  }
+  if (parsed === 'help') { console.log(HELP); return 0; }
+  const { options, json } = parsed;
+  const policy = options.policy;
   // The stress tester and its oracle (verify/) are loaded only when this command runs.
   const { runStress: stress } = await import('../verify/stress/stress.js');
   const { progressReporter } = await import('./progress.js');
-  if (values.sweep) return sweep(stress, options, values.json === true);
-  const progress = values.json ? undefined : progressReporter(`stress ${policy}`, options.ops);
+  if (parsed.sweep) return sweep(stress, options, json);
+  const progress = json ? undefined : progressReporter(`stress ${policy}`, options.ops);
   let summary;
   try {
     summary = stress({ ...options, onProgress: progress?.update, progressEvery: 5_000 });
   } finally {
     progress?.stop();
   }
-  if (values.json) {
+  if (json) {
     console.log(JSON.stringify(summary, null, 2));
   } else {
     const rows: [string, string][] = [
