@@ -70,11 +70,17 @@ describe('strata demo', () => {
     assert.equal(strata(demo, ['cat', '--lower', './layer2.tar', '/etc/motd']).status, 0, 'the tar layer alone has motd');
   });
 
-  it('refuses a directory that is not empty (exit 1) and a missing argument (exit 2)', () => {
+  it('refuses a directory that is not empty or a symlink (exit 1), and a missing argument (exit 2)', () => {
     const again = strata(scratch, ['demo', './demo']);
     assert.equal(again.status, 1);
     assert.match(again.stderr, /^strata: ENOTEMPTY: directory not empty, mkdir '\.\/demo'/);
     assert.deepEqual(fs.readdirSync(demo).sort(), ['base', 'layer2.tar', 'upper']);
+    fs.symlinkSync(path.join(scratch, 'elsewhere'), path.join(scratch, 'planted'));
+    fs.mkdirSync(path.join(scratch, 'elsewhere'));
+    const planted = strata(scratch, ['demo', './planted']);
+    assert.equal(planted.status, 1);
+    assert.match(planted.stderr, /^strata: EEXIST: file already exists, mkdir '\.\/planted'/);
+    assert.deepEqual(fs.readdirSync(path.join(scratch, 'elsewhere')), [], 'nothing written through the symlink');
     const none = strata(scratch, ['demo']);
     assert.equal(none.status, 2);
     assert.match(none.stderr, /^strata demo: one directory is required/);

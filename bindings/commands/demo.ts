@@ -69,11 +69,11 @@ export async function runDemo(argv: string[]): Promise<number> {
 
 /** The two directory layers; true if the opaque mark had to go in the user.* namespace. */
 function writeDemo(dir: string): boolean {
-  // Never write into a tree that holds something already: mkdir fails if DIR exists and is not empty.
-  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
-    throw fsError('ENOTEMPTY', 'mkdir', dir);
-  }
-  fs.mkdirSync(dir, { recursive: true });
+  // Never write into a tree that holds something already, nor through a symlink planted at DIR.
+  const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  if (st !== undefined && !st.isDirectory()) throw fsError('EEXIST', 'mkdir', dir);
+  if (st !== undefined && fs.readdirSync(dir).length > 0) throw fsError('ENOTEMPTY', 'mkdir', dir);
+  if (st === undefined) fs.mkdirSync(dir, { recursive: true });
   writeTree(path.join(dir, 'base'), BASE);
   const upper = path.join(dir, 'upper');
   writeTree(upper, UPPER);
