@@ -16,8 +16,8 @@ Writes a demo stack into DIR (which must not exist, or be empty):
   base/        a directory layer: etc/{hosts,passwd,ssl/cert.pem}, usr/bin/{sh,bash -> sh}, var/cache/old
   upper/       a directory layer in the kernel's format: etc/hosts, a whiteout at etc/motd,
                and var/cache/ made opaque (it hides base's var/cache/old) holding var/cache/new
-then prints the options that name it. Without the privilege for trusted.* xattrs the opaque mark
-is written as user.overlay.opaque: read the stack with --userxattr then (the note says so).
+then prints the options that name it. The opaque mark is trusted.overlay.opaque when this process
+may write trusted.* xattrs, else user.overlay.opaque — the namespace the CLI then reads by default.
 
   -h, --help`;
 
@@ -58,8 +58,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     fs.writeFileSync(path.join(dir, 'layer2.tar'), await tarLayer(), { flag: 'wx' });
     fs.utimesSync(path.join(dir, 'layer2.tar'), MTIME, MTIME);
     console.log(`wrote a demo stack in ${dir}: layer2.tar (OCI tar layer), base/ and upper/ (directory layers)`);
-    console.log(`cd ${dir} and try:\n  strata tree --lower ./layer2.tar --lower ./base --upper ./upper${userxattr ? ' --userxattr' : ''} /`);
-    if (userxattr) console.log('note: no privilege for trusted.* xattrs here, so the opaque mark is user.overlay.opaque: pass --userxattr');
+    console.log(`cd ${dir} and try:\n  strata tree --lower ./layer2.tar --lower ./base --upper ./upper /`);
+    if (userxattr) console.log('note: no privilege for trusted.* xattrs here: the opaque mark is user.overlay.opaque (read by default here)');
     return 0;
   } catch (err) {
     console.error(`strata: ${(err as Error).message}`);

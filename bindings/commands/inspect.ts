@@ -25,7 +25,8 @@ const COMMON_HELP = `  --lower DIR|FILE   a lower layer: a host directory or an 
                      repeatable, the first one is the topmost (at least one)
   --upper DIR        the upper layer (optional; read, never written)
   --policy P         strict | relaxed | strict-legacy (default relaxed)
-  --userxattr        directory layers keep their marks in user.overlay.* xattrs
+  --userxattr        directory layers keep their marks in user.overlay.* xattrs (default:
+                     trusted.overlay.* when this process may use them, else user.overlay.*)
   --oci-whiteouts    directory layers hold OCI whiteouts (.wh.<name>), e.g. an unpacked image layer
   --json             print JSON instead of text
   -h, --help`;
