@@ -20,7 +20,9 @@ function received(value: unknown): string {
 
 /** ERR_INVALID_ARG_TYPE, e.g. `The "path" argument must be of type string … Received type number (1)`. */
 export function invalidArgType(name: string, expected: string, value: unknown): CodedError<TypeError> {
-  const err = new TypeError(`The "${name}" argument must be ${expected}. ${received(value)}`) as CodedError<TypeError>;
+  // Node calls a dotted name (`options.recursive`) a property.
+  const what = name.includes('.') ? 'property' : 'argument';
+  const err = new TypeError(`The "${name}" ${what} must be ${expected}. ${received(value)}`) as CodedError<TypeError>;
   err.code = 'ERR_INVALID_ARG_TYPE';
   return err;
 }
@@ -42,4 +44,11 @@ export function outOfRange(name: string, range: string, value: unknown): CodedEr
 /** ERR_INVALID_ARG_VALUE for an option that takes one of a few names, e.g. `policy`. */
 export function invalidChoice(name: string, choices: readonly string[], value: unknown): CodedError<TypeError> {
   return invalidArgValue(name, value, `must be one of ${choices.map((c) => `'${c}'`).join(', ')}`);
+}
+
+/** ERR_FS_INVALID_SYMLINK_TYPE: a symlink type string other than 'dir', 'file', 'junction'. */
+export function invalidSymlinkType(value: string): CodedError<Error> {
+  const err = new Error(`Symlink type must be one of "dir", "file", or "junction". Received "${value}"`) as CodedError<Error>;
+  err.code = 'ERR_FS_INVALID_SYMLINK_TYPE';
+  return err;
 }

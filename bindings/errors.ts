@@ -19,6 +19,7 @@ const DESCRIPTIONS: Record<string, string> = {
   EBUSY: 'resource busy or locked',
   EAGAIN: 'resource temporarily unavailable',
   EIO: 'i/o error',
+  EFBIG: 'file too large',
   ENOSPC: 'no space left on device',
   EBADF: 'bad file descriptor',
   ENOTSUP: 'operation not supported on socket',

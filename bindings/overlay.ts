@@ -8,15 +8,18 @@
 // Error order follows the kernel's VFS (settled against it by the reference model): whole-path
 // errors, then the parent directory's lookup, then EEXIST/EISDIR-style checks on the last name,
 // then EROFS — except unlink, rmdir and rename, which check EROFS right after the parent lookup.
+import { constants as bufferConstants } from 'node:buffer';
 import { F_MERGED, F_OPAQUE, T_DIR, T_FILE, T_SYMLINK } from './abi.js';
 import { invalidArgType, outOfRange } from './arg-errors.js';
 import type { CacheImpl } from './cache/create-cache.js';
 import type { CacheCapacity } from './cache/dentry-cache.js';
 import {
-  checkPath, checkWholePath, concatBytes, encodingOf, isName, lengthOf, modeOf, resizeBytes, timeMs, toBytes,
-  tooLong, type Encoding,
+  checkPath, checkWholePath, concatBytes, isName, lengthOf, modeOf, resizeBytes, timeMs, toBytes, tooLong,
 } from './engine/args.js';
 import type { OverlayListener } from './engine/change-feed.js';
+import {
+  checkBoolean, checkSymlinkType, encodingOf, fsOptions, mkdirOptions, rmOptions, statOptions, type FsOptions,
+} from './engine/fs-options.js';
 import { Engine, type EngineCounters } from './engine/engine.js';
 import { mkdirp, rm } from './engine/fs-compat.js';
 import type { DataEdit } from './engine/inode.js';
@@ -56,15 +59,25 @@ export interface StatOptions {
   throwIfNoEntry?: boolean;
 }
 
+/** Options of readFile, writeFile, readdir, …: an encoding name or an object (engine/fs-options.ts). */
+export type Options = BufferEncoding | null | { encoding?: BufferEncoding | null; flag?: string; mode?: number | string };
+
 export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIR_MODE = 0o755;
 const MAX_LAYERS = 255;
+/** The longest file a layer can hold (files are held whole, in one buffer). */
+const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 const EMPTY = new Uint8Array(0);
 /** View slots of the two paths of rename and link. */
 const SRC = 0;
 const DST = 1;
 
 type Fail = (code: string) => StrataError;
+
+/** A new file's mode: node:fs checks it before opening, and takes `mode ?? 0o666` (null too). */
+function fileMode(o: FsOptions): number {
+  return o.mode === undefined || o.mode === null ? DEFAULT_FILE_MODE : modeOf(o.mode);
+}
 
 export class Overlay {
   readonly policy: PolicyName;
@@ -128,32 +141,37 @@ export class Overlay {
   readdir(path: string, options?: { withFileTypes?: false; encoding?: string } | string): string[];
   readdir(path: string, options: { withFileTypes: true }): Dirent[];
   readdir(path: string, options?: { withFileTypes?: boolean; encoding?: string } | string): string[] | Dirent[] {
+    const o = fsOptions(options);
     checkPath(path);
+    if (o.recursive !== undefined && o.recursive !== null) checkBoolean(o.recursive, 'options.recursive');
     const w = this.engine.existing(path, true, 'scandir');
     if (w.type !== T_DIR) throw fsError('ENOTDIR', 'scandir', path);
-    const withFileTypes = typeof options === 'object' && options !== null && options.withFileTypes === true;
+    const withFileTypes = Boolean(o.withFileTypes);
     return this.engine.listings.readdir(w.id, path, withFileTypes);
   }
 
-  readFile(path: string, options?: Encoding | { encoding?: Encoding; flag?: string }): Buffer | string {
+  readFile(path: string, options?: Options): Buffer | string {
+    const o = fsOptions(options);
     checkPath(path);
     const w = this.engine.existing(path, true, 'open');
     // node:fs opens a directory fine and fails the read, without a path.
     if (w.type === T_DIR) throw fsError('EISDIR', 'read');
     const data = this.engine.inode.content(w);
     const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const encoding = encodingOf(options);
+    const encoding = encodingOf(o);
     return encoding ? buffer.toString(encoding) : buffer;
   }
 
-  readlink(path: string): string {
+  readlink(path: string, options?: Options): string {
+    fsOptions(options);
     checkPath(path);
     const w = this.engine.existing(path, false, 'readlink');
     if (w.type !== T_SYMLINK) throw fsError('EINVAL', 'readlink', path);
     return this.engine.readlink(w);
   }
 
-  realpath(path: string): string {
+  realpath(path: string, options?: Options): string {
+    fsOptions(options);
     checkPath(path);
     return this.engine.pathOf(this.engine.existing(path, true, 'realpath'));
   }
@@ -187,16 +205,18 @@ export class Overlay {
 
   // ---------------------------------------------------------------- writes
 
-  writeFile(path: string, data: string | Uint8Array, options?: Encoding | { encoding?: Encoding; mode?: number }): void {
+  writeFile(path: string, data: string | Uint8Array, options?: Options): void {
+    const o = fsOptions(options);
+    const bytes = toBytes(data, encodingOf(o));
     checkPath(path);
-    const bytes = toBytes(data, options);
-    this.writeContent(path, options, { whole: () => bytes });
+    this.writeContent(path, fileMode(o), { whole: () => bytes });
   }
 
-  appendFile(path: string, data: string | Uint8Array, options?: Encoding | { encoding?: Encoding; mode?: number }): void {
+  appendFile(path: string, data: string | Uint8Array, options?: Options): void {
+    const o = fsOptions(options);
+    const bytes = toBytes(data, encodingOf(o));
     checkPath(path);
-    const bytes = toBytes(data, options);
-    this.writeContent(path, options, { inPlace: (upper, h) => upper.append(h, bytes), whole: (old) => concatBytes(old(), bytes) });
+    this.writeContent(path, fileMode(o), { inPlace: (upper, h) => upper.append(h, bytes), whole: (old) => concatBytes(old(), bytes) });
   }
 
   truncate(path: string, len = 0): void {
@@ -205,10 +225,17 @@ export class Overlay {
     const w = this.engine.existing(path, true, 'open');
     if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
     this.requireUpper('open', path);
-    this.engine.inode.setContent(w, {
-      inPlace: (upper, h) => upper.truncate(h, size),
-      whole: (old) => size === 0 ? EMPTY : resizeBytes(old(), size),
-    });
+    // Layers hold files whole: a length no buffer can hold is the kernel's "file too large".
+    if (size > MAX_LENGTH) throw fsError('EFBIG', 'ftruncate', path);
+    try {
+      this.engine.inode.setContent(w, {
+        inPlace: (upper, h) => upper.truncate(h, size),
+        whole: (old) => size === 0 ? EMPTY : resizeBytes(old(), size),
+      });
+    } catch (err) {
+      if (err instanceof RangeError && !('code' in err)) throw fsError('EFBIG', 'ftruncate', path);
+      throw err;
+    }
   }
 
   /**
@@ -270,24 +297,31 @@ export class Overlay {
     const a = timeMs(atime, 'atime');
     const m = timeMs(mtime, 'mtime');
     const w = this.engine.existing(path, follow, syscall);
+    // An invalid Date, or seconds past a timespec: utimes(2) refuses them once the path is found.
+    if (Number.isNaN(a) || Number.isNaN(m)) throw fsError('EINVAL', syscall, path);
     this.requireUpper(syscall, path);
     this.engine.inode.setattr(w, (upper, h) => upper.setTimes(h, a, m), (spec) => { spec.atimeMs = a; spec.mtimeMs = m; });
   }
 
   mkdir(path: string, options?: { recursive?: boolean; mode?: number | string } | number | string): string | undefined {
     checkPath(path);
-    const opts = typeof options === 'object' && options !== null ? options : { mode: options };
+    const opts = mkdirOptions(options);
     const mode = opts.mode === undefined ? DEFAULT_DIR_MODE : modeOf(opts.mode);
     checkWholePath(path, 'mkdir');
-    if (opts.recursive === true) {
+    if (opts.recursive) {
       return mkdirp({ mkdirOne: (p, whole) => this.mkdirOne(p, mode, whole), stat: (p) => this.stat(p) }, path);
     }
     this.mkdirOne(path, mode, path);
     return undefined;
   }
 
-  rmdir(path: string): void {
+  /** rmdir(2); with `{ recursive: true }` (deprecated in node:fs) a directory is removed as rm -r does. */
+  rmdir(path: string, options?: { recursive?: boolean }): void {
     checkPath(path);
+    if (rmOptions(options, false).recursive && this.lstat(path).isDirectory()) {
+      rm(this, path, { recursive: true });
+      return;
+    }
     const fail: Fail = (code) => fsError(code, 'rmdir', path);
     const sp = this.engine.parentOf(path, 'rmdir');
     if (sp.last === null) throw fail('EBUSY');
@@ -316,7 +350,7 @@ export class Overlay {
   /** node:fs rmSync as Node 20 does it (engine/fs-compat.ts). */
   rm(path: string, options?: { recursive?: boolean; force?: boolean }): void {
     checkPath(path);
-    rm(this, path, options);
+    rm(this, path, rmOptions(options, true));
   }
 
   rename(from: string, to: string): void {
@@ -334,9 +368,11 @@ export class Overlay {
     });
   }
 
-  symlink(target: string, path: string): void {
+  /** `type` matters only on Windows; node:fs still refuses a string it does not know. */
+  symlink(target: string, path: string, type?: string | null): void {
     checkPath(target, 'target');
     checkPath(path);
+    checkSymlinkType(type);
     const fail: Fail = (code) => fsError(code, 'symlink', target, path);
     if (target.includes('\0')) throw fail('EINVAL');
     // A link body is a path: it must fit PATH_MAX with its NUL, as symlink(2) requires.
@@ -385,8 +421,9 @@ export class Overlay {
 
   // ---------------------------------------------------------------- helpers
 
-  private statCommon(path: string, follow: boolean, syscall: string, options: StatOptions | undefined): Stats | undefined {
+  private statCommon(path: string, follow: boolean, syscall: string, opts: StatOptions | undefined): Stats | undefined {
     checkPath(path);
+    const options = statOptions(opts);
     if (options !== undefined && options.throwIfNoEntry === false) {
       let w;
       try {
@@ -427,7 +464,7 @@ export class Overlay {
   }
 
   /** writeFile/appendFile: open(O_CREAT) semantics, through symlinks (a dangling one creates). */
-  private writeContent(path: string, options: unknown, edit: DataEdit): void {
+  private writeContent(path: string, mode: number, edit: DataEdit): void {
     const fail: Fail = (code) => fsError(code, 'open', path);
     const sp = this.engine.parentOf(path, 'open');
     if (sp.trailingSlash || !isName(sp.last)) throw fail('EISDIR');
@@ -435,8 +472,6 @@ export class Overlay {
     if (!w.found) {
       if (!w.last) throw fail('ENOENT');
       this.requireUpper('open', path);
-      const mode = typeof options === 'object' && options !== null && (options as { mode?: unknown }).mode !== undefined
-        ? modeOf((options as { mode?: unknown }).mode) : DEFAULT_FILE_MODE;
       this.engine.namespace.create(w.parent, w.name, { type: 'file', mode, data: edit.whole(() => EMPTY) });
       return;
     }

@@ -53,16 +53,9 @@ export function isName(last: string | null): last is string {
   return last !== null && last !== '.' && last !== '..';
 }
 
-export type Encoding = BufferEncoding | null | undefined;
-
-export function encodingOf(options: unknown): Encoding {
-  if (typeof options === 'string') return options as BufferEncoding;
-  if (typeof options === 'object' && options !== null) return (options as { encoding?: Encoding }).encoding;
-  return undefined;
-}
-
-export function toBytes(data: unknown, options: unknown): Uint8Array {
-  if (typeof data === 'string') return new Uint8Array(Buffer.from(data, encodingOf(options) ?? 'utf8'));
+/** writeFile's data in the given encoding (decoded options: engine/fs-options.ts). */
+export function toBytes(data: unknown, encoding: BufferEncoding | undefined): Uint8Array {
+  if (typeof data === 'string') return new Uint8Array(Buffer.from(data, encoding ?? 'utf8'));
   if (data instanceof Uint8Array) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
   throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
@@ -84,18 +77,31 @@ export function modeOf(mode: unknown, name = 'mode'): number {
   throw invalidArgType(name, 'a 32-bit unsigned integer or an octal string', mode);
 }
 
+/** The latest time a Date can show (ms): stored times are clamped to it, as a file system clamps to its own range. */
+const DATE_MAX_MS = 8.64e15;
+/** Seconds from here on do not fit the kernel's timespec: utimes(2) fails with EINVAL. */
+const TIMESPEC_MAX_S = 2 ** 63;
+
 /**
  * fs.utimes times, as node:fs reads them: seconds as a finite number or numeric string (a
- * negative number means now), or a Date. NaN and Infinity are type errors: stored, they would
- * make every later stat of the file report an invalid date.
+ * negative number means now), or a Date. NaN and Infinity numbers are type errors. NaN (an
+ * invalid Date, or seconds past the kernel's range) is what utimes(2) refuses with EINVAL once
+ * the path is found; any other time is clamped to what a Date can show, so no later stat
+ * reports an invalid date.
  */
 export function timeMs(t: unknown, name: string): number {
-  if (t instanceof Date) return t.getTime();
+  let ms: number;
+  if (t instanceof Date) ms = t.getTime();
   // node:fs takes a string that equals its number loosely ('' and ' ' are 0).
   // eslint-disable-next-line eqeqeq
-  if (typeof t === 'string' && Number(t) == (t as unknown as number) && Number.isFinite(Number(t))) return Number(t) * 1000;
-  if (typeof t === 'number' && Number.isFinite(t)) return t < 0 ? Date.now() : t * 1000;
-  throw invalidArgType(name, 'of type number, string or an instance of Date', t);
+  else if (typeof t === 'string' && Number(t) == (t as unknown as number) && Number.isFinite(Number(t))) ms = seconds(Number(t));
+  else if (typeof t === 'number' && Number.isFinite(t)) ms = t < 0 ? Date.now() : seconds(t);
+  else throw invalidArgType(name, 'of type number, string or an instance of Date', t);
+  return Math.max(-DATE_MAX_MS, Math.min(DATE_MAX_MS, ms));
+}
+
+function seconds(s: number): number {
+  return s >= TIMESPEC_MAX_S || s <= -TIMESPEC_MAX_S ? NaN : s * 1000;
 }
 
 /**
