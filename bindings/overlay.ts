@@ -18,7 +18,7 @@ import {
 } from './engine/args.js';
 import type { OverlayListener } from './engine/change-feed.js';
 import {
-  checkBoolean, checkSymlinkType, encodingOf, fsOptions, mkdirOptions, rmOptions, statOptions, type FsOptions,
+  checkBoolean, checkSymlinkType, encodingOf, fileMode, fsOptions, mkdirOptions, rmOptions, statOptions,
 } from './engine/fs-options.js';
 import { Engine, type EngineCounters } from './engine/engine.js';
 import { mkdirp, rm } from './engine/fs-compat.js';
@@ -73,11 +73,6 @@ const SRC = 0;
 const DST = 1;
 
 type Fail = (code: string) => StrataError;
-
-/** A new file's mode: node:fs checks it before opening, and takes `mode ?? 0o666` (null too). */
-function fileMode(o: FsOptions): number {
-  return o.mode === undefined || o.mode === null ? DEFAULT_FILE_MODE : modeOf(o.mode);
-}
 
 export class Overlay {
   readonly policy: PolicyName;
@@ -144,19 +139,23 @@ export class Overlay {
     const o = fsOptions(options);
     checkPath(path);
     if (o.recursive !== undefined && o.recursive !== null) checkBoolean(o.recursive, 'options.recursive');
-    const w = this.engine.existing(path, true, 'scandir');
-    if (w.type !== T_DIR) throw fsError('ENOTDIR', 'scandir', path);
     const withFileTypes = Boolean(o.withFileTypes);
-    return this.engine.listings.readdir(w.id, path, withFileTypes);
+    return this.engine.reading('scandir', path, () => {
+      const w = this.engine.existing(path, true, 'scandir');
+      if (w.type !== T_DIR) throw fsError('ENOTDIR', 'scandir', path);
+      return this.engine.listings.readdir(w.id, path, withFileTypes);
+    });
   }
 
   readFile(path: string, options?: Options): Buffer | string {
     const o = fsOptions(options);
     checkPath(path);
-    const w = this.engine.existing(path, true, 'open');
-    // node:fs opens a directory fine and fails the read, without a path.
-    if (w.type === T_DIR) throw fsError('EISDIR', 'read');
-    const data = this.engine.inode.content(w);
+    const data = this.engine.reading('open', path, () => {
+      const w = this.engine.existing(path, true, 'open');
+      // node:fs opens a directory fine and fails the read, without a path.
+      if (w.type === T_DIR) throw fsError('EISDIR', 'read');
+      return this.engine.inode.content(w);
+    });
     const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const encoding = encodingOf(o);
     return encoding ? buffer.toString(encoding) : buffer;
@@ -165,21 +164,23 @@ export class Overlay {
   readlink(path: string, options?: Options): string {
     fsOptions(options);
     checkPath(path);
-    const w = this.engine.existing(path, false, 'readlink');
-    if (w.type !== T_SYMLINK) throw fsError('EINVAL', 'readlink', path);
-    return this.engine.readlink(w);
+    return this.engine.reading('readlink', path, () => {
+      const w = this.engine.existing(path, false, 'readlink');
+      if (w.type !== T_SYMLINK) throw fsError('EINVAL', 'readlink', path);
+      return this.engine.readlink(w);
+    });
   }
 
   realpath(path: string, options?: Options): string {
     fsOptions(options);
     checkPath(path);
-    return this.engine.pathOf(this.engine.existing(path, true, 'realpath'));
+    return this.engine.reading('realpath', path, () => this.engine.pathOf(this.engine.existing(path, true, 'realpath')));
   }
 
   /** Which layer answers for `path` (a symlink in the last component is not followed). */
   resolve(path: string): ResolveInfo {
     checkPath(path);
-    const { layer, flags } = this.engine.existing(path, false, 'lstat');
+    const { layer, flags } = this.engine.reading('lstat', path, () => this.engine.existing(path, false, 'lstat'));
     return { layer: layer === 0 ? 'upper' : layer - 1, merged: (flags & F_MERGED) !== 0, opaque: (flags & F_OPAQUE) !== 0 };
   }
 
@@ -209,33 +210,38 @@ export class Overlay {
     const o = fsOptions(options);
     const bytes = toBytes(data, encodingOf(o));
     checkPath(path);
-    this.writeContent(path, fileMode(o), { whole: () => bytes });
+    this.engine.writing('open', path, undefined, () => this.writeContent(path, fileMode(o, DEFAULT_FILE_MODE), { whole: () => bytes }));
   }
 
   appendFile(path: string, data: string | Uint8Array, options?: Options): void {
     const o = fsOptions(options);
     const bytes = toBytes(data, encodingOf(o));
     checkPath(path);
-    this.writeContent(path, fileMode(o), { inPlace: (upper, h) => upper.append(h, bytes), whole: (old) => concatBytes(old(), bytes) });
+    this.engine.writing('open', path, undefined, () => this.writeContent(path, fileMode(o, DEFAULT_FILE_MODE), {
+      inPlace: (upper, h) => upper.append(h, bytes),
+      whole: (old) => concatBytes(old(), bytes),
+    }));
   }
 
   truncate(path: string, len = 0): void {
     checkPath(path);
     const size = lengthOf(len);
-    const w = this.engine.existing(path, true, 'open');
-    if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
-    this.requireUpper('open', path);
-    // Layers hold files whole: a length no buffer can hold is the kernel's "file too large".
-    if (size > MAX_LENGTH) throw fsError('EFBIG', 'ftruncate', path);
-    try {
-      this.engine.inode.setContent(w, {
-        inPlace: (upper, h) => upper.truncate(h, size),
-        whole: (old) => size === 0 ? EMPTY : resizeBytes(old(), size),
-      });
-    } catch (err) {
-      if (err instanceof RangeError && !('code' in err)) throw fsError('EFBIG', 'ftruncate', path);
-      throw err;
-    }
+    this.engine.writing('open', path, undefined, () => {
+      const w = this.engine.existing(path, true, 'open');
+      if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
+      this.requireUpper('open', path);
+      // Layers hold files whole: a length no buffer can hold is the kernel's "file too large".
+      if (size > MAX_LENGTH) throw fsError('EFBIG', 'ftruncate', path);
+      try {
+        this.engine.inode.setContent(w, {
+          inPlace: (upper, h) => upper.truncate(h, size),
+          whole: (old) => size === 0 ? EMPTY : resizeBytes(old(), size),
+        });
+      } catch (err) {
+        if (err instanceof RangeError && !('code' in err)) throw fsError('EFBIG', 'ftruncate', path);
+        throw err;
+      }
+    });
   }
 
   /**
@@ -245,19 +251,23 @@ export class Overlay {
    */
   openFile(path: string, writable = false): OpenObject {
     checkPath(path);
-    const w = this.engine.existing(path, true, 'open');
-    if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
-    if (w.type !== T_FILE) throw fsError('EINVAL', 'open', path);
-    if (writable) this.requireUpper('open', path);
-    return this.engine.inode.open(w, writable);
+    return this.engine.writing('open', path, undefined, () => {
+      const w = this.engine.existing(path, true, 'open');
+      if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
+      if (w.type !== T_FILE) throw fsError('EINVAL', 'open', path);
+      if (writable) this.requireUpper('open', path);
+      return this.engine.inode.open(w, writable);
+    });
   }
 
   chmod(path: string, mode: number | string): void {
     checkPath(path);
     const bits = modeOf(mode);
-    const w = this.engine.existing(path, true, 'chmod');
-    this.requireUpper('chmod', path);
-    this.engine.inode.setattr(w, (upper, h) => upper.setMode(h, bits), (spec) => { spec.mode = bits; });
+    this.engine.writing('chmod', path, undefined, () => {
+      const w = this.engine.existing(path, true, 'chmod');
+      this.requireUpper('chmod', path);
+      this.engine.inode.setattr(w, (upper, h) => upper.setMode(h, bits), (spec) => { spec.mode = bits; });
+    });
   }
 
   utimes(path: string, atime: number | string | Date, mtime: number | string | Date): void {
@@ -283,24 +293,28 @@ export class Overlay {
     checkPath(path);
     const u = ownerIdOf(uid, 'uid');
     const g = ownerIdOf(gid, 'gid');
-    const w = this.engine.existing(path, follow, syscall);
-    this.requireUpper(syscall, path);
-    const st = this.engine.inode.stat(w);
-    checkOwnerChange(st, u, g, syscall, path);
-    const nu = u === -1 ? st.uid : u;
-    const ng = g === -1 ? st.gid : g;
-    this.engine.inode.setattr(w, (upper, h) => upper.setOwner(h, nu, ng), (spec) => { spec.uid = nu; spec.gid = ng; });
+    this.engine.writing(syscall, path, undefined, () => {
+      const w = this.engine.existing(path, follow, syscall);
+      this.requireUpper(syscall, path);
+      const st = this.engine.inode.stat(w);
+      checkOwnerChange(st, u, g, syscall, path);
+      const nu = u === -1 ? st.uid : u;
+      const ng = g === -1 ? st.gid : g;
+      this.engine.inode.setattr(w, (upper, h) => upper.setOwner(h, nu, ng), (spec) => { spec.uid = nu; spec.gid = ng; });
+    });
   }
 
   private setTimes(path: string, atime: number | string | Date, mtime: number | string | Date, follow: boolean, syscall: string): void {
     checkPath(path);
     const a = timeMs(atime, 'atime');
     const m = timeMs(mtime, 'mtime');
-    const w = this.engine.existing(path, follow, syscall);
-    // An invalid Date, or seconds past a timespec: utimes(2) refuses them once the path is found.
-    if (Number.isNaN(a) || Number.isNaN(m)) throw fsError('EINVAL', syscall, path);
-    this.requireUpper(syscall, path);
-    this.engine.inode.setattr(w, (upper, h) => upper.setTimes(h, a, m), (spec) => { spec.atimeMs = a; spec.mtimeMs = m; });
+    this.engine.writing(syscall, path, undefined, () => {
+      const w = this.engine.existing(path, follow, syscall);
+      // An invalid Date, or seconds past a timespec: utimes(2) refuses them once the path is found.
+      if (Number.isNaN(a) || Number.isNaN(m)) throw fsError('EINVAL', syscall, path);
+      this.requireUpper(syscall, path);
+      this.engine.inode.setattr(w, (upper, h) => upper.setTimes(h, a, m), (spec) => { spec.atimeMs = a; spec.mtimeMs = m; });
+    });
   }
 
   mkdir(path: string, options?: { recursive?: boolean; mode?: number | string } | number | string): string | undefined {
@@ -323,28 +337,32 @@ export class Overlay {
       return;
     }
     const fail: Fail = (code) => fsError(code, 'rmdir', path);
-    const sp = this.engine.parentOf(path, 'rmdir');
-    if (sp.last === null) throw fail('EBUSY');
-    if (sp.last === '.') throw fail('EINVAL');
-    if (sp.last === '..') throw fail('ENOTEMPTY');
-    this.requireUpper('rmdir', path);
-    const w = this.engine.lookupLast(sp, 'rmdir', path);
-    if (!w.found) throw fail('ENOENT');
-    if (w.type !== T_DIR) throw fail('ENOTDIR');
-    this.engine.namespace.rmdir(w, sp.last, fail);
+    this.engine.writing('rmdir', path, undefined, () => {
+      const sp = this.engine.parentOf(path, 'rmdir');
+      if (sp.last === null) throw fail('EBUSY');
+      if (sp.last === '.') throw fail('EINVAL');
+      if (sp.last === '..') throw fail('ENOTEMPTY');
+      this.requireUpper('rmdir', path);
+      const w = this.engine.lookupLast(sp, 'rmdir', path);
+      if (!w.found) throw fail('ENOENT');
+      if (w.type !== T_DIR) throw fail('ENOTDIR');
+      this.engine.namespace.rmdir(w, sp.last, fail);
+    });
   }
 
   unlink(path: string): void {
     checkPath(path);
     const fail: Fail = (code) => fsError(code, 'unlink', path);
-    const sp = this.engine.parentOf(path, 'unlink');
-    if (!isName(sp.last)) throw fail('EISDIR');
-    this.requireUpper('unlink', path);
-    const w = this.engine.lookupLast(sp, 'unlink', path);
-    if (!w.found) throw fail('ENOENT');
-    if (w.type === T_DIR) throw fail('EISDIR');
-    if (sp.trailingSlash) throw fail('ENOTDIR');
-    this.engine.namespace.unlink(w, sp.last);
+    this.engine.writing('unlink', path, undefined, () => {
+      const sp = this.engine.parentOf(path, 'unlink');
+      if (!isName(sp.last)) throw fail('EISDIR');
+      this.requireUpper('unlink', path);
+      const w = this.engine.lookupLast(sp, 'unlink', path);
+      if (!w.found) throw fail('ENOENT');
+      if (w.type === T_DIR) throw fail('EISDIR');
+      if (sp.trailingSlash) throw fail('ENOTDIR');
+      this.engine.namespace.unlink(w, sp.last);
+    });
   }
 
   /** node:fs rmSync as Node 20 does it (engine/fs-compat.ts). */
@@ -356,7 +374,7 @@ export class Overlay {
   rename(from: string, to: string): void {
     checkPath(from, 'oldPath');
     checkPath(to, 'newPath');
-    this.engine.onBothPaths(from, to, () => {
+    this.engine.writing('rename', from, to, () => this.engine.onBothPaths(from, to, () => {
       const fail: Fail = (code) => fsError(code, 'rename', from, to);
       checkWholePath(from, 'rename', from, to);
       checkWholePath(to, 'rename', from, to);
@@ -365,7 +383,7 @@ export class Overlay {
       if (!isName(sp.last) || !isName(dp.last)) throw fail('EBUSY');
       this.requireUpper('rename', from, to);
       this.engine.namespace.rename(sp, dp, from, to, fail);
-    });
+    }));
   }
 
   /** `type` matters only on Windows; node:fs still refuses a string it does not know. */
@@ -377,15 +395,17 @@ export class Overlay {
     if (target.includes('\0')) throw fail('EINVAL');
     // A link body is a path: it must fit PATH_MAX with its NUL, as symlink(2) requires.
     if (tooLong(target)) throw fail('ENAMETOOLONG');
-    const w = this.freeName(path, 'symlink', target, path);
-    if (target === '') throw fail('ENOENT');
-    this.engine.namespace.create(w.parent, w.name, { type: 'symlink', mode: 0o777, target });
+    this.engine.writing('symlink', target, path, () => {
+      const w = this.freeName(path, 'symlink', target, path);
+      if (target === '') throw fail('ENOENT');
+      this.engine.namespace.create(w.parent, w.name, { type: 'symlink', mode: 0o777, target });
+    });
   }
 
   link(existingPath: string, newPath: string): void {
     checkPath(existingPath, 'existingPath');
     checkPath(newPath, 'newPath');
-    this.engine.onBothPaths(existingPath, newPath, () => {
+    this.engine.writing('link', existingPath, newPath, () => this.engine.onBothPaths(existingPath, newPath, () => {
       const fail: Fail = (code) => fsError(code, 'link', existingPath, newPath);
       checkWholePath(existingPath, 'link', existingPath, newPath);
       checkWholePath(newPath, 'link', existingPath, newPath);
@@ -397,7 +417,7 @@ export class Overlay {
       this.requireUpper('link', existingPath, newPath);
       if (srcIsDir) throw fail('EPERM');
       this.engine.namespace.link(existingPath, dp, newPath);
-    });
+    }));
   }
 
   /**
@@ -409,21 +429,35 @@ export class Overlay {
     const fail: Fail = (code) => fsError(code, 'mknod', path);
     if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0) throw invalidArgType('mode', 'an integer', mode);
     if (typeof rdev !== 'number' || !Number.isInteger(rdev) || rdev < 0) throw invalidArgType('rdev', 'a non-negative integer', rdev);
-    const w = this.freeName(path, 'mknod', path);
     const type = mode & S_IFMT;
-    if (type === S_IFCHR && rdev === 0) throw fail('EPERM');
-    if (type === S_IFDIR || type === S_IFLNK) throw fail('EINVAL');
     const spec: NodeSpec = type === 0 || type === S_IFREG
       ? { type: 'file', mode: S_IFREG | (mode & 0o7777) }
       : { type: 'other', mode: (type === S_IFCHR || type === S_IFBLK || type === S_IFIFO || type === S_IFSOCK ? type : S_IFIFO) | (mode & 0o7777), rdev };
-    this.engine.namespace.create(w.parent, w.name, spec);
+    this.engine.writing('mknod', path, undefined, () => {
+      const w = this.freeName(path, 'mknod', path);
+      if (type === S_IFCHR && rdev === 0) throw fail('EPERM');
+      if (type === S_IFDIR || type === S_IFLNK) throw fail('EINVAL');
+      this.engine.namespace.create(w.parent, w.name, spec);
+    });
   }
 
   // ---------------------------------------------------------------- helpers
 
+  /** stat and lstat; a layer object replaced under the call is walked to again (engine.reading). */
   private statCommon(path: string, follow: boolean, syscall: string, opts: StatOptions | undefined): Stats | undefined {
     checkPath(path);
     const options = statOptions(opts);
+    // The loop of engine.reading, inline: no closure on the hottest call.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.statOnce(path, follow, syscall, options);
+      } catch (err) {
+        this.engine.retryRead(err, attempt, syscall, path);
+      }
+    }
+  }
+
+  private statOnce(path: string, follow: boolean, syscall: string, options: { throwIfNoEntry?: unknown } | undefined): Stats | undefined {
     if (options !== undefined && options.throwIfNoEntry === false) {
       let w;
       try {
@@ -459,8 +493,10 @@ export class Overlay {
 
   /** mkdir of one directory; errors name `ePath` (mkdir -p reports the whole path). */
   private mkdirOne(path: string, mode: number, ePath: string): void {
-    const w = this.freeName(path, 'mkdir', ePath, undefined, true);
-    this.engine.namespace.mkdir(w, w.name, mode);
+    this.engine.writing('mkdir', ePath, undefined, () => {
+      const w = this.freeName(path, 'mkdir', ePath, undefined, true);
+      this.engine.namespace.mkdir(w, w.name, mode);
+    });
   }
 
   /** writeFile/appendFile: open(O_CREAT) semantics, through symlinks (a dangling one creates). */

@@ -72,6 +72,8 @@ export class Engine {
   private closedStats: EngineCounters | undefined;
   /** The views lookups fill: one per path an operation holds at once, and parentOf's. */
   private readonly views: [Walked, Walked, Walked];
+  /** The view a read walks into (slot 0), for retryRead. */
+  private readonly readViews: readonly Walked[];
 
   constructor(owner: object, options: EngineOptions) {
     this.layers = options.layers;
@@ -93,6 +95,41 @@ export class Engine {
     this.feed = new ChangeFeed(this.cache, this.redirects);
     this.resources = subscribeWeakly(owner, this.layers, this.changes, this.cache, own, this.feed);
     this.views = [new Walked(this.cache), new Walked(this.cache), new Walked(this.cache)];
+    this.readViews = [this.views[0]];
+  }
+
+  /**
+   * After a read failed: rethrows `err` unless it is a layer's ESTALE (an object replaced between
+   * the walk and the layer call) and the read is to run again — relaxed never fails on it; strict
+   * fails with ESTALE naming `ePath`. `attempt` counts the runs so far (Resolver.afterLayerStale).
+   */
+  retryRead(err: unknown, attempt: number, syscall: string, ePath: string): void {
+    this.resolver.afterLayerStale(err, attempt, this.readViews, syscall, ePath);
+  }
+
+  /** A read, run again (or ESTALE under strict) after a layer's ESTALE: see retryRead. */
+  reading<T>(syscall: string, path: string, op: () => T): T {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return op();
+      } catch (err) {
+        this.retryRead(err, attempt, syscall, path);
+      }
+    }
+  }
+
+  /**
+   * reading() for a write: every view it walked (both paths, the parent) is suspect. A write a
+   * layer refused that way changed nothing (its journal undid its steps).
+   */
+  writing<T>(syscall: string, path: string, dest: string | undefined, op: () => T): T {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return op();
+      } catch (err) {
+        this.resolver.afterLayerStale(err, attempt, this.views, syscall, path, dest);
+      }
+    }
   }
 
   get closed(): boolean {

@@ -3,6 +3,7 @@
 // one, an unknown encoding or flag, a non-boolean `recursive`, an unknown symlink type, rm's
 // retry counts. What node:fs accepts and ignores is accepted and ignored here too.
 import { invalidArgType, invalidArgValue, invalidSymlinkType, outOfRange } from '../arg-errors.js';
+import { modeOf } from './args.js';
 
 /** The options a read or write call understands (readFile, writeFile, readdir, readlink, …). */
 export interface FsOptions {
@@ -109,4 +110,9 @@ export function checkSymlinkType(type: unknown): void {
   if (typeof type === 'string' && type !== 'dir' && type !== 'file' && type !== 'junction') {
     throw invalidSymlinkType(type);
   }
+}
+
+/** A new file's mode: node:fs checks it before opening, and takes `mode ?? 0o666` (null too). */
+export function fileMode(o: FsOptions, fallback: number): number {
+  return o.mode === undefined || o.mode === null ? fallback : modeOf(o.mode);
 }

@@ -3,7 +3,7 @@
 // meet the policy here — the one place it is applied — so every operation revalidates the same
 // way. The answer leaves as a Walked view; the cache's raw result slots never leave this file.
 import {
-  MAX_SYMLINKS, NO_ENTRY, RES_FLAGS, RES_HANDLE, RES_ID, RES_LAST, RES_LAYER, RES_PARENT, RES_TYPE,
+  MAX_SYMLINKS, NO_ENTRY, RES_FLAGS, ROOT_ID, RES_HANDLE, RES_ID, RES_LAST, RES_LAYER, RES_PARENT, RES_TYPE,
   T_NONE, WALK_CHANGED, WALK_ENAMETOOLONG, WALK_EXPIRED, WALK_FOLLOW, WALK_FOUND, WALK_MISS,
   WALK_NEGATIVE, WALK_NOTDIR, WALK_SYMLINK,
 } from '../abi.js';
@@ -25,6 +25,18 @@ export const MAX_RESTARTS = 8;
 const RESTART = -2;
 /** revalidate() outcome: the expired entry's objects changed; the policy treats it as changed. */
 const DIFFERENT = -3;
+/**
+ * fill()/…/readlink outcome: a layer found the object behind a cached entry dead (ESTALE: it was
+ * replaced or removed under us). The entry is dropped; the walk starts again, as after a change.
+ */
+const DEAD = -4;
+/** guarded()'s answer when the layer call failed with ESTALE of its own. */
+const LAYER_STALE: unique symbol = Symbol('layer object dead');
+/**
+ * An operation whose layer calls meet dead objects this many times in a row gives up with EAGAIN
+ * (relaxed; strict fails the first time with ESTALE): see Resolver.afterLayerStale.
+ */
+export const MAX_STALE_RETRIES = 16;
 
 /** The engine's own counters; the cache counts hits, misses, expired, changed, evictions. */
 export interface EngineCounters {
@@ -48,6 +60,8 @@ export class Resolver {
    * one is stopped in a layer call (re-entrancy: the cache's walk state is shared), a clear().
    */
   private events = 0;
+  /** The ESTALE errors the policy made (a layer's own ESTALE is not one of them). */
+  private readonly policyErrors = new WeakSet<object>();
 
   constructor(
     readonly cache: DentryCache,
@@ -183,7 +197,41 @@ export class Resolver {
   /** A stale entry was met and replaced: the operation fails with ESTALE (counted once). */
   private estale(syscall: string, ePath: string, eDest?: string): Error {
     this.counters.estale++;
-    return fsError('ESTALE', syscall, ePath, eDest);
+    const err = fsError('ESTALE', syscall, ePath, eDest);
+    this.policyErrors.add(err);
+    return err;
+  }
+
+  /** A layer's ESTALE: one of its objects died under an operation (not the policy's error). */
+  isLayerStale(err: unknown): boolean {
+    return hasCode(err, 'ESTALE') && !this.policyErrors.has(err as object);
+  }
+
+  /**
+   * An operation failed because a layer found an object dead between the walk and the layer
+   * call (a host process replaced a file). `err` is rethrown unless it is such an ESTALE; then
+   * the entries the operation walked are dropped — the entry, on a repeat its parent, then the
+   * whole cache — and under relaxed the caller runs the operation again (EAGAIN after
+   * MAX_STALE_RETRIES in a row); under strict it fails once with ESTALE naming its own path.
+   */
+  afterLayerStale(err: unknown, attempt: number, views: readonly Walked[], syscall: string, ePath: string, eDest?: string): void {
+    if (!this.isLayerStale(err)) throw err;
+    this.counters.relookups++;
+    const strict = this.policy.onChanged === 'estale';
+    const level = strict ? 1 : attempt;
+    if (level >= 2 || !views.every((w) => this.dropWalked(w, level))) this.clearAll();
+    if (strict) throw this.estale(syscall, ePath, eDest);
+    if (attempt >= MAX_STALE_RETRIES) throw fsError('EAGAIN', syscall, ePath, eDest);
+  }
+
+  /** Drop a walked entry (level 0) or its parent (1); false when the view no longer names it. */
+  private dropWalked(w: Walked, level: number): boolean {
+    if (w.id === NO_ENTRY || !this.table.same(w.id, w.gen) || this.cache.parent(w.id) !== w.parent) return false;
+    const id = level === 0 ? w.id : w.parent;
+    if (id === ROOT_ID || id === NO_ENTRY) return false;
+    this.cache.remove(id);
+    this.disturbed();
+    return true;
   }
 
   /**
@@ -211,9 +259,12 @@ export class Resolver {
               throw this.estale(syscall, ePath, eDest);
             }
             return status;
+          case DEAD:
           case RESTART:
-            // A layer call let something in: walk again from the top (stale entries the
-            // interruption marked meet the policy like any others).
+            // A layer object died under the walk (a change like any other: strict fails at the
+            // end), or a layer call let something in: walk again from the top (stale entries
+            // the interruption marked meet the policy like any others).
+            if (status === DEAD && policy.onChanged === 'estale') stale = true;
             if (++restarts > MAX_RESTARTS) throw fsError('EAGAIN', syscall, ePath, eDest);
             this.events++;
             mark = this.events;
@@ -244,6 +295,7 @@ export class Resolver {
             const r = cache.result;
             const target = this.guarded(mark, () => this.layers[r[RES_LAYER]]!.readlink(r[RES_HANDLE]));
             if (target === undefined) { status = RESTART; break; }
+            if (target === LAYER_STALE) { status = this.dead(r[RES_ID]); break; }
             if (target === '') throw fsError('ENOENT', syscall, ePath, eDest);
             status = cache.follow(target, now);
             break;
@@ -282,23 +334,32 @@ export class Resolver {
    * Run a layer call; undefined when something got in meanwhile (see `events`), in which case
    * its answer — or its error, which may come from state changed under it — is not to be used.
    */
-  private guarded<T>(mark: number, call: () => T): T | undefined {
+  private guarded<T>(mark: number, call: () => T): T | undefined | typeof LAYER_STALE {
     let value: T;
     try {
       value = call();
     } catch (err) {
       if (this.events !== mark) return undefined;
+      if (this.isLayerStale(err)) return LAYER_STALE;
       throw err;
     }
     return this.events === mark ? value : undefined;
+  }
+
+  /** A layer found the object behind entry `id` dead: drop it (the root: everything); walk again. */
+  private dead(id: number): number {
+    this.counters.relookups++;
+    if (id === ROOT_ID) this.clearAll();
+    else this.cache.remove(id);
+    return DEAD;
   }
 
   /** Look `name` up again in `parent` and cache the fresh answer (after the overlay wrote it). */
   relookup(parent: number, name: string): number {
     const mark = this.events;
     const d = this.guarded(mark, () => this.lookupChild(parent, name));
-    // Disturbed: the answer may be older than a change. Caching nothing is always right.
-    if (d === undefined) { this.forget(parent, name); return NO_ENTRY; }
+    // Disturbed (or the parent died): the answer may be older than a change. Caching nothing is always right.
+    if (d === undefined || d === LAYER_STALE) { this.forget(parent, name); return NO_ENTRY; }
     if (d.broken) { this.forget(parent, name); return NO_ENTRY; }
     const id = this.cache.insert(parent, name, d.type, d.flags, d.layer, d.lowest, d.handle, this.deadline(d.lowest, this.clock.now()));
     if (id !== NO_ENTRY) this.noteInsert(id, d);
@@ -332,6 +393,7 @@ export class Resolver {
     const name = cache.stoppedName();
     const d = this.guarded(mark, () => this.lookupChild(parent, name));
     if (d === undefined) return RESTART;
+    if (d === LAYER_STALE) return this.dead(parent);
     // A metacopy file without its data is not cached: every walk to it fails, as in the kernel.
     if (d.broken) throw fsError('EIO', syscall, ePath, eDest);
     const id = cache.insertStopped(d.type, d.flags, d.layer, d.lowest, d.handle, this.deadline(d.lowest, now));
@@ -348,6 +410,7 @@ export class Resolver {
     const name = cache.stoppedName();
     const d = this.guarded(mark, () => this.lookupChild(parent, name));
     if (d === undefined) return RESTART;
+    if (d === LAYER_STALE) return this.dead(parent);
     if (this.sameAnswer(id, d)) {
       // Same objects: the entry stays. A directory's listing is re-read, though: the layer no
       // longer vouched for it either.
