@@ -8,7 +8,6 @@
 // Error order follows the kernel's VFS (settled against it by the reference model): whole-path
 // errors, then the parent directory's lookup, then EEXIST/EISDIR-style checks on the last name,
 // then EROFS — except unlink, rmdir and rename, which check EROFS right after the parent lookup.
-import { constants as bufferConstants } from 'node:buffer';
 import { F_MERGED, F_OPAQUE, T_DIR, T_FILE, T_SYMLINK } from './abi.js';
 import { invalidArgType, outOfRange } from './arg-errors.js';
 import type { CacheImpl } from './cache/create-cache.js';
@@ -19,10 +18,12 @@ import {
 import type { OverlayListener } from './engine/change-feed.js';
 import {
   checkBoolean, checkSymlinkType, encodingOf, fileMode, fsOptions, mkdirOptions, rmOptions, statOptions,
+  type Options, type StatOptions,
 } from './engine/fs-options.js';
 import { Engine, type EngineCounters } from './engine/engine.js';
 import { mkdirp, rm } from './engine/fs-compat.js';
 import type { DataEdit } from './engine/inode.js';
+import { MountPoint } from './engine/mount-point.js';
 import type { OpenObject } from './engine/open-object.js';
 import { checkOwnerChange, ownerIdOf } from './engine/owner-rules.js';
 import type { Dirent, Stats } from './engine/stats.js';
@@ -44,6 +45,11 @@ export interface OverlayOptions {
   cache?: { capacity?: Partial<CacheCapacity> | number; impl?: CacheImpl };
   /** Time source in milliseconds (default performance.now); only differences are used. */
   clock?: () => number;
+  /**
+   * The host path the overlay stands for (e.g. the project directory): absolute symlinks into
+   * it resolve inside the overlay, as on a kernel mount there (docs/engine.md, "Mount point").
+   */
+  mountPoint?: string;
 }
 
 export interface ResolveInfo {
@@ -55,18 +61,11 @@ export interface ResolveInfo {
 
 export type OverlayCounters = EngineCounters;
 
-export interface StatOptions {
-  throwIfNoEntry?: boolean;
-}
-
-/** Options of readFile, writeFile, readdir, …: an encoding name or an object (engine/fs-options.ts). */
-export type Options = BufferEncoding | null | { encoding?: BufferEncoding | null; flag?: string; mode?: number | string };
+export type { Options, StatOptions };
 
 export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIR_MODE = 0o755;
 const MAX_LAYERS = 255;
-/** The longest file a layer can hold (files are held whole, in one buffer). */
-const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 const EMPTY = new Uint8Array(0);
 /** View slots of the two paths of rename and link. */
 const SRC = 0;
@@ -78,6 +77,8 @@ export class Overlay {
   readonly policy: PolicyName;
   readonly redirectDir: boolean;
   readonly metacopy: boolean;
+  /** The mount point, normalized; undefined when not given. */
+  readonly mountPoint: string | undefined;
   private readonly engine: Engine;
 
   constructor(options: OverlayOptions) {
@@ -89,9 +90,11 @@ export class Overlay {
     this.policy = policy.name;
     this.redirectDir = options.redirectDir === true;
     this.metacopy = options.metacopy === true;
+    const mountPoint = MountPoint.of(options.mountPoint);
+    this.mountPoint = mountPoint?.path;
     this.engine = new Engine(this, {
       layers: [upper, ...lowers], policy, redirectDir: this.redirectDir, metacopy: this.metacopy,
-      cache: options.cache, clock: options.clock,
+      cache: options.cache, clock: options.clock, mountPoint,
     });
   }
 
@@ -225,19 +228,18 @@ export class Overlay {
 
   truncate(path: string, len = 0): void {
     checkPath(path);
-    const size = lengthOf(len);
+    const size = lengthOf(len, path);
     this.engine.writing('open', path, undefined, () => {
       const w = this.engine.existing(path, true, 'open');
       if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
       this.requireUpper('open', path);
-      // Layers hold files whole: a length no buffer can hold is the kernel's "file too large".
-      if (size > MAX_LENGTH) throw fsError('EFBIG', 'ftruncate', path);
       try {
         this.engine.inode.setContent(w, {
           inPlace: (upper, h) => upper.truncate(h, size),
-          whole: (old) => size === 0 ? EMPTY : resizeBytes(old(), size),
+          whole: (old) => size === 0 ? EMPTY : resizeBytes(old(), size, path),
         });
       } catch (err) {
+        // A layer that cannot allocate the length: the kernel's "file too large" too.
         if (err instanceof RangeError && !('code' in err)) throw fsError('EFBIG', 'ftruncate', path);
         throw err;
       }

@@ -1,6 +1,7 @@
 // Checking and decoding the arguments of the public API, as node:fs does: a wrong type is a
 // TypeError with an ERR_INVALID_ARG_TYPE code (built in arg-errors.ts); a bad path string is an
 // errno-style error.
+import { constants as bufferConstants } from 'node:buffer';
 import { PATH_MAX } from '../abi.js';
 import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
 import { fsError } from '../errors.js';
@@ -107,11 +108,13 @@ function seconds(s: number): number {
 /**
  * truncate's length, as node:fs checks it: undefined is 0, a negative length is 0, anything but
  * a safe integer is an argument error (not a length of 0: truncate(path, {}) must not empty a file).
+ * Layers hold files whole: a length no buffer can hold is the kernel's "file too large".
  */
-export function lengthOf(len: unknown): number {
+export function lengthOf(len: unknown, path: string): number {
   if (len === undefined) return 0;
   if (typeof len !== 'number') throw invalidArgType('len', 'of type number', len);
   if (!Number.isSafeInteger(len)) throw outOfRange('len', 'an integer', len);
+  if (len > bufferConstants.MAX_LENGTH) throw fsError('EFBIG', 'ftruncate', path);
   return Math.max(0, len);
 }
 
@@ -122,8 +125,14 @@ export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-export function resizeBytes(a: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(size);
+/** `a` cut or zero-filled to `size`; EFBIG when the memory for it cannot be had. */
+export function resizeBytes(a: Uint8Array, size: number, path: string): Uint8Array {
+  let out: Uint8Array;
+  try {
+    out = new Uint8Array(size);
+  } catch {
+    throw fsError('EFBIG', 'ftruncate', path);
+  }
   out.set(a.subarray(0, Math.min(size, a.length)));
   return out;
 }

@@ -17,6 +17,7 @@ import { InodeOps } from './inode.js';
 import { InodeNumbers } from './inode-numbers.js';
 import { Namespace } from './namespace.js';
 import { OwnWriter, OwnWrites } from './own-writes.js';
+import type { MountPoint } from './mount-point.js';
 import { Listings } from './readdir.js';
 import { entryPath, RedirectIndex } from './redirects.js';
 import { Resolver } from './resolver.js';
@@ -33,6 +34,7 @@ export interface EngineOptions {
   metacopy: boolean;
   cache?: { capacity?: Partial<CacheCapacity> | number; impl?: CacheImpl };
   clock?: () => number;
+  mountPoint?: MountPoint;
 }
 
 /** The cache's counters and the engine's (see docs/engine.md). */
@@ -85,7 +87,7 @@ export class Engine {
     this.table = new EntryTable(this.cache);
     this.redirects = new RedirectIndex(this.cache, this.table);
     const clock = options.clock ?? (() => performance.now());
-    this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, options.policy, options.redirectDir, clock);
+    this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, options.policy, options.redirectDir, clock, options.mountPoint);
     const copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, options.metacopy, this.upper);
     this.listings = new Listings(this.layers, this.cache, this.table, this.resolver);
     const parts = { layers: this.layers, upper: this.upper, cache: this.cache, table: this.table, resolver: this.resolver, copyUp, inodes: this.inodes };

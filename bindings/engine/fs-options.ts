@@ -17,6 +17,13 @@ export interface FsOptions {
 
 const EMPTY: FsOptions = Object.freeze({});
 
+export interface StatOptions {
+  throwIfNoEntry?: boolean;
+}
+
+/** Options of readFile, writeFile, readdir, …: an encoding name or an object. */
+export type Options = BufferEncoding | null | { encoding?: BufferEncoding | null; flag?: string; mode?: number | string };
+
 /** The open(2) flag strings node:fs knows (lib/internal/fs/utils stringToFlags). */
 const FLAGS = new Set([
   'r', 'rs', 'sr', 'r+', 'rs+', 'sr+', 'w', 'wx', 'xw', 'w+', 'wx+', 'xw+',

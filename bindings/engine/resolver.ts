@@ -14,6 +14,7 @@ import type { Walked } from './walked.js';
 import { CacheClock } from './cache-clock.js';
 import type { EntryTable } from './entry-table.js';
 import { LookupData, lookupName, lookupRoot, type LayerStack } from './lookup.js';
+import type { MountPoint } from './mount-point.js';
 import type { RedirectIndex } from './redirects.js';
 
 /**
@@ -71,6 +72,8 @@ export class Resolver {
     readonly policy: Policy,
     readonly followRedirects: boolean,
     source: () => number,
+    /** Absolute link targets under it resolve inside the overlay (engine/mount-point.ts). */
+    private readonly mount?: MountPoint,
   ) {
     this.clock = new CacheClock(source, () => this.clearAll());
     this.installRoot();
@@ -297,7 +300,7 @@ export class Resolver {
             if (target === undefined) { status = RESTART; break; }
             if (target === LAYER_STALE) { status = this.dead(r[RES_ID]); break; }
             if (target === '') throw fsError('ENOENT', syscall, ePath, eDest);
-            status = cache.follow(target, now);
+            status = cache.follow(this.mount === undefined ? target : this.mount.map(target), now);
             break;
           }
           case WALK_NOTDIR:
