@@ -130,7 +130,7 @@ forEachCache((impl) => {
     { what: 'link: the copy-up of the source', method: 'createNode', name: 'f', op: (ov) => ov.link('/a/b/f', '/a/h') },
     { what: 'rename: the rename itself', method: 'renameName', name: 'moved', op: (ov) => ov.rename('/a/b/f', '/moved') },
     { what: 'rename: the whiteout left behind', method: 'putWhiteout', name: 'f', op: (ov) => ov.rename('/a/b/f', '/moved') },
-    { what: 'rmdir: cleaning the child whiteouts', method: 'removeName', name: 'l', setup: emptyB, op: (ov) => ov.rmdir('/a/b') },
+    { what: 'rmdir: announcing its last steps (engine/intent.ts)', method: 'setXattr', setup: emptyB, op: (ov) => ov.rmdir('/a/b') },
     { what: 'rmdir: the whiteout', method: 'putWhiteout', name: 'b', setup: emptyB, op: (ov) => ov.rmdir('/a/b') },
     { what: 'rename over a merged directory: its whiteouts cleaned', method: 'removeName', name: 'f', setup: (ov) => { emptyB(ov); ov.mkdir('/c'); }, op: (ov) => ov.rename('/c', '/a/b') },
   ];

@@ -15,6 +15,7 @@ import { CopyUp } from './copy-up.js';
 import { EntryTable } from './entry-table.js';
 import { InodeOps } from './inode.js';
 import { InodeNumbers } from './inode-numbers.js';
+import { finishIntent } from './intent.js';
 import { Namespace } from './namespace.js';
 import { OwnWriter, OwnWrites } from './own-writes.js';
 import type { MountPoint } from './mount-point.js';
@@ -83,6 +84,8 @@ export class Engine {
     // Writes go through OwnWriter, so that this engine's listeners skip what they notify.
     const own = new OwnWrites();
     this.upper = upper !== undefined && upper.writable ? new OwnWriter(upper, own) : undefined;
+    // A change a killed writer left half done is finished before anything is looked up.
+    if (this.upper !== undefined) finishIntentQuietly(this.upper);
     this.cache = createCache({ impl: options.cache?.impl, capacity: options.cache?.capacity });
     this.table = new EntryTable(this.cache);
     this.redirects = new RedirectIndex(this.cache, this.table);
@@ -254,5 +257,17 @@ export class Engine {
     const parent = this.cache.parent(id);
     this.cache.remove(id);
     this.table.dropListing(parent);
+  }
+}
+
+/**
+ * finishIntent, never failing the open: a layer that cannot be written now (another writer holds
+ * it) keeps the record, and the next open finishes it.
+ */
+function finishIntentQuietly(upper: Layer): void {
+  try {
+    finishIntent(upper);
+  } catch {
+    // Left for the next open.
   }
 }

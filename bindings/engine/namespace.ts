@@ -7,6 +7,7 @@ import type { StrataError } from '../errors.js';
 import { ABSENT, WHITEOUT, type Handle, type NodeSpec } from '../layers/layer.js';
 import type { SplitPath } from './args.js';
 import { WriteJournal } from './copy-up.js';
+import { clearIntent, recordIntent, type Intent } from './intent.js';
 import { journaled, type EngineParts } from './inode.js';
 import { listingWithName, type Listings } from './readdir.js';
 import { entryPath, type RedirectIndex } from './redirects.js';
@@ -89,12 +90,18 @@ export class Namespace {
     const parent = w.parent;
     const whiteout = this.lowerPositive(parent, name, w.layer);
     const upperPart = this.upperPartOf(w.id);
+    // A directory replaced by a whiteout is two host steps (engine/intent.ts): announced first.
+    const announce = whiteout && upperPart !== 0;
     journaled(this.e, (j) => {
       const dir = this.e.copyUp.upperDir(parent, j);
-      if (upperPart !== 0) this.clearWhiteouts(upperPart, j);
+      // Replaced by a whiteout, the directory goes whole, its whiteouts with it (one host step
+      // more, covered by the intent); removed, its whiteouts go first (they hide nothing below).
+      if (announce) this.announce(j, { dir: entryPath(this.e.cache, parent), name, whiteout });
+      else if (upperPart !== 0) this.clearWhiteouts(upperPart, j, false);
       if (whiteout) upper.putWhiteout(dir, name);
       else if (upperPart !== 0) upper.removeName(dir, name);
     });
+    if (announce) clearIntent(upper);
     this.nameChanged(parent, name);
   }
 
@@ -126,8 +133,9 @@ export class Namespace {
     if (dst.found && !srcIsDir && dstType === T_DIR) throw fail('EISDIR');
     if (srcIsDir && srcHasLower && !this.e.redirectDir) throw fail('EXDEV');
     const dstUpperDir = dstType === T_DIR ? this.upperPartOf(dst.id) : 0;
+    const dstHasLower = dstType === T_DIR && hasLower(table.realsOf(dst.id));
     if (dstType === T_DIR && !this.e.listings.isEmpty(dst.id)) throw fail('ENOTEMPTY');
-    this.move(sp, dp, from, to, { srcIsDir, srcHasLower, srcLayer, srcReals, dstUpperDir });
+    this.move(sp, dp, from, to, { srcIsDir, srcHasLower, srcLayer, srcReals, dstUpperDir, dstHasLower });
   }
 
   private move(sp: SplitPath, dp: SplitPath, from: string, to: string, plan: MovePlan): void {
@@ -135,7 +143,7 @@ export class Namespace {
     const upper = this.e.upper!;
     const srcName = sp.last!;
     const dstName = dp.last!;
-    let srcParent = NO_ENTRY, srcParentGen = 0, dstParent = NO_ENTRY;
+    let srcParent = NO_ENTRY, srcParentGen = 0, dstParent = NO_ENTRY, announced = false;
     journaled(this.e, (j) => {
       // The source side: walk it again (pinning its chain) and bring it into the upper.
       const src = lookups.lookupLast(sp, 'rename', from, to, SRC);
@@ -152,11 +160,19 @@ export class Namespace {
         if (redirect !== undefined) this.mark(j, srcUpper, 'redirect', redirect);
         else if (!upper.isOpaque(srcUpper) && hasLower(table.realsOf(dstParent))) this.mark(j, srcUpper, 'opaque', true);
       }
-      if (plan.dstUpperDir !== 0) this.clearWhiteouts(plan.dstUpperDir, j);
+      // The destination's whiteouts going, the rename, the whiteout it leaves (or one it
+      // replaces: removed, then the rename) are separate host steps (engine/intent.ts): announced first.
+      if (whiteoutAtSource || plan.dstUpperDir !== 0 || (plan.srcIsDir && upper.lookup(dstDir, dstName) === WHITEOUT)) {
+        const paths = { dir: entryPath(this.e.cache, srcParent), to: entryPath(this.e.cache, dstParent) };
+        this.announce(j, { dir: paths.dir, name: srcName, to: { dir: paths.to, name: dstName }, whiteout: whiteoutAtSource });
+        announced = true;
+      }
+      if (plan.dstUpperDir !== 0) this.clearWhiteouts(plan.dstUpperDir, j, plan.dstHasLower);
       upper.renameName(srcDir, srcName, dstDir, dstName);
       j.onUndo(() => upper.renameName(dstDir, dstName, srcDir, srcName));
       if (whiteoutAtSource) upper.putWhiteout(srcDir, srcName);
     });
+    if (announced) clearIntent(upper);
     this.nameChanged(dstParent, dstName);
     if (table.same(srcParent, srcParentGen)) this.nameChanged(srcParent, srcName);
   }
@@ -215,14 +231,27 @@ export class Namespace {
     return reals[0] === 0 ? reals[1] : 0;
   }
 
-  /** Remove the whiteouts an upper directory holds (all it holds, once it looks empty). */
-  private clearWhiteouts(dir: Handle, j: WriteJournal): void {
+  /**
+   * Remove the whiteouts an upper directory holds (all it holds, once it looks empty). When they
+   * hide a lower directory's names (`hidesLower`) the directory is made opaque first: it then
+   * looks empty without them, so a writer killed halfway shows none of the names they hid.
+   */
+  private clearWhiteouts(dir: Handle, j: WriteJournal, hidesLower: boolean): void {
     const upper = this.e.upper!;
-    for (const name of upper.list(dir)) {
+    const names = upper.list(dir);
+    if (hidesLower && names.length > 0 && !upper.isOpaque(dir)) this.mark(j, dir, 'opaque', true);
+    for (const name of names) {
       if (upper.lookup(dir, name) !== WHITEOUT) continue;
       upper.removeName(dir, name);
       j.onUndo(() => upper.putWhiteout(dir, name));
     }
+  }
+
+  /** Record the last steps of a change before taking them (engine/intent.ts), undoable. */
+  private announce(j: WriteJournal, intent: Intent): void {
+    const upper = this.e.upper!;
+    recordIntent(upper, intent);
+    j.onUndo(() => clearIntent(upper));
   }
 
   /** Set an opaque or redirect mark on an upper directory, undoable. */
@@ -248,6 +277,8 @@ interface MovePlan {
   srcReals: number[];
   /** The destination directory's upper part, whose whiteouts go (0: none). */
   dstUpperDir: Handle;
+  /** The destination is a directory with lower parts (its whiteouts hide names). */
+  dstHasLower: boolean;
 }
 
 function hasLower(reals: readonly number[]): boolean {

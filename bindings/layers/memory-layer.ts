@@ -310,7 +310,8 @@ export class MemoryLayer implements Layer {
     const d = this.liveDir(dir, 'mknod');
     const old = d.children!.get(name);
     const n = old !== undefined && old > 0 ? this.nodes[old]! : undefined;
-    if (n?.children !== undefined && n.children.size > 0) throw fsError('ENOTEMPTY', 'mknod', name);
+    // A directory holding only whiteouts may be replaced whole (an rmdir'ed merged directory).
+    if (n?.children !== undefined && [...n.children.values()].some((c) => c !== WHITEOUT)) throw fsError('ENOTEMPTY', 'mknod', name);
     this.setChild(d, name, WHITEOUT);
     if (n !== undefined) this.dropLink(old!);
     this.touchDir(d);

@@ -241,11 +241,34 @@ export abstract class HostLayerBase {
   protected removeAt(dirFd: number, name: string, childPath: string, st: fs.Stats): void {
     if (st.isDirectory()) {
       host('rmdir', childPath, () => this.format.beforeRemoveDir(dirFd, name));
-      host('rmdir', childPath, () => fs.rmdirSync(procPath(dirFd, name)));
+      try {
+        host('rmdir', childPath, () => fs.rmdirSync(procPath(dirFd, name)));
+      } catch (err) {
+        if (hostCode(err) !== 'ENOTEMPTY' && hostCode(err) !== 'EEXIST') throw err;
+        this.removeAside(dirFd, name, childPath);
+      }
     } else {
       host('unlink', childPath, () => fs.unlinkSync(procPath(dirFd, name)));
     }
     this.forget(childPath, st);
+  }
+
+  /**
+   * A directory that holds only whiteouts (an rmdir'ed merged directory) goes in one step: renamed
+   * into the work directory, then removed there — the kernel exchanges it with the whiteout. Any
+   * other entry in it is ENOTEMPTY, as rmdir(2) says.
+   */
+  private removeAside(dirFd: number, name: string, childPath: string): void {
+    const at = procPath(dirFd, name);
+    for (const child of fs.readdirSync(at)) {
+      const st = fs.lstatSync(`${at}/${child}`);
+      if (!this.format.isWhiteoutDevice(st) && !this.format.isReservedName(child)) throw fsError('ENOTEMPTY', 'rmdir', displayPath(childPath));
+    }
+    const work = this.workdir();
+    const temp = work.tempName();
+    host('rename', childPath, () => fs.renameSync(at, procPath(work.fd, temp)));
+    // A writer killed before this leaves a temp name, removed at the next open (host/work-dir.ts).
+    fs.rmSync(procPath(work.fd, temp), { recursive: true, force: true });
   }
 
   protected forget(childPath: string, st: fs.Stats): void {
