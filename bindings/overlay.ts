@@ -448,7 +448,7 @@ export class Overlay {
   /** stat and lstat; a layer object replaced under the call is walked to again (engine.reading). */
   private statCommon(path: string, follow: boolean, syscall: string, opts: StatOptions | undefined): Stats | undefined {
     checkPath(path);
-    const options = statOptions(opts);
+    const options = opts === undefined ? undefined : statOptions(opts);
     // The loop of engine.reading, inline: no closure on the hottest call.
     for (let attempt = 0; ; attempt++) {
       try {
