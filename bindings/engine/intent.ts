@@ -6,6 +6,7 @@
 // first in an intent record on the upper's root directory, and removed after. An overlay opened
 // on an upper that still carries one (the writer was killed in between) finishes those steps
 // before anything else: it rolls the change forward, so the view is the old state or the new.
+import { hasCode } from '../errors.js';
 import { ABSENT, WHITEOUT, type Handle, type Layer } from '../layers/layer.js';
 
 /** The xattr on the upper's root that holds the unfinished change (JSON). */
@@ -21,9 +22,19 @@ export interface Intent {
   whiteout: boolean;
 }
 
-/** Announce the last steps of a change (every step before them already done). */
-export function recordIntent(upper: Layer, intent: Intent): void {
-  upper.setXattr(upper.root(), INTENT_XATTR, Buffer.from(JSON.stringify(intent)));
+/**
+ * Announce the last steps of a change (every step before them already done). False when the
+ * upper's file system takes no user xattrs (tmpfs before Linux 6.6): the change then goes
+ * unannounced, as before (docs/known-limitations.md); any other failure fails the change.
+ */
+export function recordIntent(upper: Layer, intent: Intent): boolean {
+  try {
+    upper.setXattr(upper.root(), INTENT_XATTR, Buffer.from(JSON.stringify(intent)));
+    return true;
+  } catch (err) {
+    if (hasCode(err, 'ENOTSUP') || hasCode(err, 'EOPNOTSUPP')) return false;
+    throw err;
+  }
 }
 
 /** The change is complete (or undone): forget it. A leftover record is harmless (see finish). */

@@ -250,8 +250,7 @@ export class Namespace {
   /** Record the last steps of a change before taking them (engine/intent.ts), undoable. */
   private announce(j: WriteJournal, intent: Intent): void {
     const upper = this.e.upper!;
-    recordIntent(upper, intent);
-    j.onUndo(() => clearIntent(upper));
+    if (recordIntent(upper, intent)) j.onUndo(() => clearIntent(upper));
   }
 
   /** Set an opaque or redirect mark on an upper directory, undoable. */
