@@ -145,7 +145,8 @@ function kernelView(root: string): string {
 }
 
 describe('crash atomicity: SIGKILL at every kind of point', () => {
-  const base = scratchDir('kdiff-crash');
+  // Not a 'kdiff' scratch dir: the kernel differential's leftover sweep would unmount ours under us.
+  const base = scratchDir('crash');
   after(() => removeTree(base));
 
   for (const sc of SCENARIOS) {

@@ -118,7 +118,8 @@ const skip = support.ok ? false : `overlayfs cannot be mounted here: ${support.r
 
 describe('mountPoint against a kernel mount at that path', { skip }, () => {
   test('the same answers for every link of a pnpm tree', () => {
-    const dir = scratchDir('kdiff');
+    // Not a 'kdiff' scratch dir: the kernel differential's leftover sweep would unmount it under us.
+    const dir = scratchDir('mount-point');
     const mnt = path.join(dir, 'mnt');
     const lowerDir = path.join(dir, 'lower');
     for (const d of [mnt, lowerDir, path.join(dir, 'upper'), path.join(dir, 'work')]) fs.mkdirSync(d);
