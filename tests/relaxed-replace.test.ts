@@ -121,6 +121,29 @@ test('strict: a layer object dead mid-operation is ESTALE naming the operation a
   assert.equal(ov.stats().estale, failures.length, 'each counted once');
 });
 
+test('writes too: a lower file replaced while it is copied up', () => {
+  for (const policy of ['relaxed', 'strict'] as const) {
+    const lower = new ReplacingLayer(rng(7));
+    lower.mkdir('/d');
+    lower.writeFile('/d/f', 'v0');
+    const ov = new Overlay({ lowers: [lower], upper: new MemoryLayer(), policy });
+    let appended: string | undefined;
+    for (let i = 0; i < 20 && appended === undefined; i++) {
+      try {
+        ov.appendFile('/d/f', '+');
+        appended = ov.readFile('/d/f', 'utf8') as string;
+      } catch (err) {
+        const e = err as Failure;
+        assert.equal(policy, 'strict', `relaxed failed: ${e.code}`);
+        assert.deepEqual([e.code, e.syscall, e.path], ['ESTALE', 'open', '/d/f']);
+      }
+    }
+    // The copy carries the lower file as it was when read, and the append once.
+    assert.match(appended ?? '', /^v\d+\+$/, policy);
+    assert.ok(lower.replaces > 0 && ov.stats().relookups > 0, 'objects died under the write');
+  }
+});
+
 test('relaxed: a persistently dying object ends in EAGAIN naming the path, not a hang or a wrong answer', () => {
   const lower = new (class extends MemoryLayer {
     override read(h: Handle): Uint8Array {
