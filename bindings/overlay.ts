@@ -13,7 +13,7 @@ import { invalidArgType, outOfRange } from './arg-errors.js';
 import type { CacheImpl } from './cache/create-cache.js';
 import type { CacheCapacity } from './cache/dentry-cache.js';
 import {
-  checkPath, checkWholePath, concatBytes, isName, lengthOf, modeOf, resizeBytes, timeMs, toBytes, tooLong,
+  checkPath, checkWholePath, concatBytes, isName, lengthOf, mknodSpec, modeOf, timeMs, toBytes, tooLong,
 } from './engine/args.js';
 import type { OverlayListener } from './engine/change-feed.js';
 import {
@@ -22,14 +22,13 @@ import {
 } from './engine/fs-options.js';
 import { Engine, type EngineCounters } from './engine/engine.js';
 import { mkdirp, rm } from './engine/fs-compat.js';
-import type { DataEdit } from './engine/inode.js';
 import { MountPoint } from './engine/mount-point.js';
+import { freeName, requireUpper, statPath, truncatePath, writeContent } from './engine/path-ops.js';
 import type { OpenObject } from './engine/open-object.js';
 import { checkOwnerChange, ownerIdOf } from './engine/owner-rules.js';
 import type { Dirent, Stats } from './engine/stats.js';
-import { fsError, hasCode, type StrataError } from './errors.js';
-import type { Layer, NodeSpec } from './layers/layer.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from './layers/memory-layer.js';
+import { fsError, type StrataError } from './errors.js';
+import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, type Layer } from './layers/layer.js';
 import { policyFor, type PolicyName } from './policy.js';
 
 export interface OverlayOptions {
@@ -66,7 +65,6 @@ export type { Options, StatOptions };
 export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIR_MODE = 0o755;
 const MAX_LAYERS = 255;
-const EMPTY = new Uint8Array(0);
 /** View slots of the two paths of rename and link. */
 const SRC = 0;
 const DST = 1;
@@ -213,14 +211,14 @@ export class Overlay {
     const o = fsOptions(options);
     const bytes = toBytes(data, encodingOf(o));
     checkPath(path);
-    this.engine.writing('open', path, undefined, () => this.writeContent(path, fileMode(o, DEFAULT_FILE_MODE), { whole: () => bytes }));
+    this.engine.writing('open', path, undefined, () => writeContent(this.engine, path, fileMode(o, DEFAULT_FILE_MODE), { whole: () => bytes }));
   }
 
   appendFile(path: string, data: string | Uint8Array, options?: Options): void {
     const o = fsOptions(options);
     const bytes = toBytes(data, encodingOf(o));
     checkPath(path);
-    this.engine.writing('open', path, undefined, () => this.writeContent(path, fileMode(o, DEFAULT_FILE_MODE), {
+    this.engine.writing('open', path, undefined, () => writeContent(this.engine, path, fileMode(o, DEFAULT_FILE_MODE), {
       inPlace: (upper, h) => upper.append(h, bytes),
       whole: (old) => concatBytes(old(), bytes),
     }));
@@ -229,21 +227,7 @@ export class Overlay {
   truncate(path: string, len = 0): void {
     checkPath(path);
     const size = lengthOf(len, path);
-    this.engine.writing('open', path, undefined, () => {
-      const w = this.engine.existing(path, true, 'open');
-      if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
-      this.requireUpper('open', path);
-      try {
-        this.engine.inode.setContent(w, {
-          inPlace: (upper, h) => upper.truncate(h, size),
-          whole: (old) => size === 0 ? EMPTY : resizeBytes(old(), size, path),
-        });
-      } catch (err) {
-        // A layer that cannot allocate the length: the kernel's "file too large" too.
-        if (err instanceof RangeError && !('code' in err)) throw fsError('EFBIG', 'ftruncate', path);
-        throw err;
-      }
-    });
+    this.engine.writing('open', path, undefined, () => truncatePath(this.engine, path, size));
   }
 
   /**
@@ -398,7 +382,7 @@ export class Overlay {
     // A link body is a path: it must fit PATH_MAX with its NUL, as symlink(2) requires.
     if (tooLong(target)) throw fail('ENAMETOOLONG');
     this.engine.writing('symlink', target, path, () => {
-      const w = this.freeName(path, 'symlink', target, path);
+      const w = freeName(this.engine, path, 'symlink', target, path);
       if (target === '') throw fail('ENOENT');
       this.engine.namespace.create(w.parent, w.name, { type: 'symlink', mode: 0o777, target });
     });
@@ -432,11 +416,9 @@ export class Overlay {
     if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0) throw invalidArgType('mode', 'an integer', mode);
     if (typeof rdev !== 'number' || !Number.isInteger(rdev) || rdev < 0) throw invalidArgType('rdev', 'a non-negative integer', rdev);
     const type = mode & S_IFMT;
-    const spec: NodeSpec = type === 0 || type === S_IFREG
-      ? { type: 'file', mode: S_IFREG | (mode & 0o7777) }
-      : { type: 'other', mode: (type === S_IFCHR || type === S_IFBLK || type === S_IFIFO || type === S_IFSOCK ? type : S_IFIFO) | (mode & 0o7777), rdev };
+    const spec = mknodSpec(mode, rdev);
     this.engine.writing('mknod', path, undefined, () => {
-      const w = this.freeName(path, 'mknod', path);
+      const w = freeName(this.engine, path, 'mknod', path);
       if (type === S_IFCHR && rdev === 0) throw fail('EPERM');
       if (type === S_IFDIR || type === S_IFLNK) throw fail('EINVAL');
       this.engine.namespace.create(w.parent, w.name, spec);
@@ -445,77 +427,22 @@ export class Overlay {
 
   // ---------------------------------------------------------------- helpers
 
-  /** stat and lstat; a layer object replaced under the call is walked to again (engine.reading). */
+  /** stat and lstat (engine/path-ops.ts). */
   private statCommon(path: string, follow: boolean, syscall: string, opts: StatOptions | undefined): Stats | undefined {
     checkPath(path);
     const options = opts === undefined ? undefined : statOptions(opts);
-    // The loop of engine.reading, inline: no closure on the hottest call.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return this.statOnce(path, follow, syscall, options);
-      } catch (err) {
-        this.engine.retryRead(err, attempt, syscall, path);
-      }
-    }
-  }
-
-  private statOnce(path: string, follow: boolean, syscall: string, options: { throwIfNoEntry?: unknown } | undefined): Stats | undefined {
-    if (options !== undefined && options.throwIfNoEntry === false) {
-      let w;
-      try {
-        w = this.engine.lookup(path, follow, syscall);
-      } catch (err) {
-        if (hasCode(err, 'ENOENT')) return undefined;
-        throw err;
-      }
-      // The negative answer costs no allocation at all.
-      return w.found ? this.engine.inode.stat(w) : undefined;
-    }
-    return this.engine.inode.stat(this.engine.existing(path, follow, syscall));
+    return statPath(this.engine, path, follow, syscall, options !== undefined && options.throwIfNoEntry === false);
   }
 
   private requireUpper(syscall: string, path: string, dest?: string): void {
-    if (this.engine.upper === undefined) throw fsError('EROFS', syscall, path, dest);
-  }
-
-  /**
-   * The checks of every create-a-name operation (symlink, mknod, mkdir): the parent walked, a real
-   * name that does not exist yet, no trailing slash, a writable overlay. The name's negative view.
-   */
-  private freeName(path: string, syscall: string, ePath: string, eDest?: string, trailingSlashOk = false) {
-    const fail: Fail = (code) => fsError(code, syscall, ePath, eDest);
-    const sp = this.engine.parentOf(path, syscall, ePath, eDest);
-    if (!isName(sp.last)) throw fail('EEXIST');
-    const w = this.engine.lookupLast(sp, syscall, ePath, eDest);
-    if (w.found) throw fail('EEXIST');
-    if (sp.trailingSlash && !trailingSlashOk) throw fail('ENOENT');
-    this.requireUpper(syscall, ePath, eDest);
-    return w;
+    requireUpper(this.engine, syscall, path, dest);
   }
 
   /** mkdir of one directory; errors name `ePath` (mkdir -p reports the whole path). */
   private mkdirOne(path: string, mode: number, ePath: string): void {
     this.engine.writing('mkdir', ePath, undefined, () => {
-      const w = this.freeName(path, 'mkdir', ePath, undefined, true);
+      const w = freeName(this.engine, path, 'mkdir', ePath, undefined, true);
       this.engine.namespace.mkdir(w, w.name, mode);
     });
-  }
-
-  /** writeFile/appendFile: open(O_CREAT) semantics, through symlinks (a dangling one creates). */
-  private writeContent(path: string, mode: number, edit: DataEdit): void {
-    const fail: Fail = (code) => fsError(code, 'open', path);
-    const sp = this.engine.parentOf(path, 'open');
-    if (sp.trailingSlash || !isName(sp.last)) throw fail('EISDIR');
-    const w = this.engine.lookup(path, true, 'open');
-    if (!w.found) {
-      if (!w.last) throw fail('ENOENT');
-      this.requireUpper('open', path);
-      this.engine.namespace.create(w.parent, w.name, { type: 'file', mode, data: edit.whole(() => EMPTY) });
-      return;
-    }
-    if (w.type === T_DIR) throw fail('EISDIR');
-    this.requireUpper('open', path);
-    if (w.type !== T_FILE) throw fsError('EINVAL', 'write');
-    this.engine.inode.setContent(w, edit);
   }
 }

@@ -5,6 +5,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { PATH_MAX } from '../abi.js';
 import { invalidArgType, invalidArgValue, outOfRange } from '../arg-errors.js';
 import { fsError } from '../errors.js';
+import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, type NodeSpec } from '../layers/layer.js';
 
 export function checkPath(path: unknown, name = 'path'): asserts path is string {
   if (typeof path !== 'string') throw invalidArgType(name, 'of type string', path);
@@ -135,4 +136,12 @@ export function resizeBytes(a: Uint8Array, size: number, path: string): Uint8Arr
   }
   out.set(a.subarray(0, Math.min(size, a.length)));
   return out;
+}
+
+/** What mknod(2) makes for a mode's type bits: a regular file, or a special file (an unknown type: a FIFO). */
+export function mknodSpec(mode: number, rdev: number): NodeSpec {
+  const type = mode & S_IFMT;
+  if (type === 0 || type === S_IFREG) return { type: 'file', mode: S_IFREG | (mode & 0o7777) };
+  const special = type === S_IFCHR || type === S_IFBLK || type === S_IFIFO || type === S_IFSOCK ? type : S_IFIFO;
+  return { type: 'other', mode: special | (mode & 0o7777), rdev };
 }
