@@ -3,6 +3,7 @@
 // level is chosen so the directories above the leaves number ≈ N/10, and leaves are visited in
 // a seeded random order so walks touch memory the way a big cache does (no hot prefix).
 import { createRng } from '../bindings/verify/prng.js';
+import { flatCopy } from './flat-string.js';
 
 export const TREE_DEPTH = 9;
 
@@ -72,8 +73,9 @@ export function makeCacheTree(entries: number, seed: number): CacheTree {
     for (const d of chain) dirs.add(d);
     leaves.add(key);
     total += newDirs + 1;
-    leafDir.push(dir);
-    leafName.push(name);
+    // Flat pieces: `dir` is a 9-deep cons-string here (see flat-string.ts).
+    leafDir.push(flatCopy(dir));
+    leafName.push(flatCopy(name));
     negative.push(isNegative ? 1 : 0);
   }
   return { entries, leafDir, leafName, leafNegative: Uint8Array.from(negative), count: leafDir.length };

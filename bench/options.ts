@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 
-export const SUITE_NAMES = ['cache', 'scale', 'cold-warm', 'policies', 'peers', 'content'] as const;
+export const SUITE_NAMES = ['cache', 'scale', 'cold-warm', 'policies', 'peers', 'content', 'resolver'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 export interface BenchOptions {

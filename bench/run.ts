@@ -11,10 +11,11 @@ import { cacheSuite } from './suites/cache.js';
 import { coldWarmSuite } from './suites/cold-warm.js';
 import { peersSuite } from './suites/peers.js';
 import { policiesSuite } from './suites/policies.js';
+import { resolverSuite } from './suites/resolver.js';
 import { scaleSuite } from './suites/scale.js';
 import { contentSuite } from './suites/content.js';
 
-const SUITES: Suite[] = [cacheSuite, scaleSuite, coldWarmSuite, policiesSuite, peersSuite, contentSuite];
+const SUITES: Suite[] = [cacheSuite, scaleSuite, coldWarmSuite, policiesSuite, peersSuite, contentSuite, resolverSuite];
 
 /**
  * Memory per entry needs global.gc, and the 1e6-entry caches of three implementations need more

@@ -3,6 +3,7 @@
 // set says are right (the expected checksums), and a cycling one-operation function.
 import { Checksum, hashNameSet, KIND_DIR, KIND_FILE, KIND_MISSING, KIND_OTHER } from './checksum.js';
 import type { Dataset } from './dataset.js';
+import { flatCopy } from './flat-string.js';
 
 export class PathSet {
   readonly dirs: string[] = [];
@@ -11,8 +12,8 @@ export class PathSet {
   constructor(paths: readonly string[]) {
     for (const p of paths) {
       const i = p.lastIndexOf('/');
-      this.dirs.push(i === 0 ? '' : p.slice(0, i));
-      this.names.push(p.slice(i + 1));
+      this.dirs.push(i === 0 ? '' : flatCopy(p.slice(0, i)));
+      this.names.push(flatCopy(p.slice(i + 1)));
     }
   }
 
@@ -20,7 +21,7 @@ export class PathSet {
     return this.dirs.length;
   }
 
-  /** A new string object each call (concatenation), like a path a caller just joined. */
+  /** A new string each call, one concatenation of flat parts, like a path a caller just joined. */
   path(i: number, prefix = ''): string {
     return prefix + this.dirs[i] + '/' + this.names[i];
   }

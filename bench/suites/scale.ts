@@ -1,11 +1,20 @@
 // Cached lookups through the Overlay as the cache grows: stat() of 9-level paths and negative
-// stat()s at 1e4, 1e5, 1e6 cached entries, on the WASM cache and on the pure-TS cache. The cache
-// holds the measured paths plus resolver-style misses (".probe-N" in real directories) up to the
-// size: what a long-running build's cache looks like — mostly "does not exist" answers.
+// stat()s at 1e4, 1e5, 1e6 cached entries, on the WASM cache and on the pure-TS cache, with peers
+// holding the same paths: a bare Map<string, object> with a fresh key per call, and
+// enhanced-resolve's CachedInputFileSystem over node:fs on a kernel overlay mount of the data set.
+// The cache holds the measured paths plus resolver-style misses (".probe-N" in real directories)
+// up to the size: what a long-running build's cache looks like — mostly "does not exist" answers.
+// At the smallest size, Strata over DirLayers of the on-disk copy (watching on) vs fs.statSync /
+// fs.readFileSync on the kernel mount of the same directories.
+import * as fs from 'node:fs';
 import { statAnswer } from '../checksum.js';
 import type { Suite, SuiteContext } from '../context.js';
+import type { OverlayLike } from '../engine.js';
+import { mountOverlay } from '../kernel-mount.js';
+import { writeDiskTree } from '../materialize/disk.js';
 import type { BenchOptions } from '../options.js';
 import { cachedEntries, disposeOverlay, makeOverlay, type CacheImpl } from '../overlays.js';
+import { enhancedResolvePeer, hostStatPeer, mapPeer, type ScalePeer, type StatLike } from '../scale-peers.js';
 import { cycle, expectedChecksum, PathSet, truthStat, verifyAll } from '../workload.js';
 
 const IMPLS: CacheImpl[] = ['wasm', 'ts'];
@@ -14,11 +23,16 @@ function scaleSizes(options: BenchOptions): number[] {
   return options.quick ? [1e4, 1e5] : [1e4, 1e5, 1e6];
 }
 
+function strataPeer(impl: string, ov: OverlayLike): ScalePeer {
+  return { impl, prefix: '', stat: (p) => ov.stat(p), statMissing: (p) => ov.stat(p, { throwIfNoEntry: false }) };
+}
+
 export const scaleSuite: Suite = {
   name: 'scale',
   description: 'Cached stat() of 9-level paths and cached negative stat() through the Overlay at 1e4, 1e5, 1e6 cached entries, ' +
-    'WASM cache vs the pure-TS cache. The cache is filled with the measured paths plus resolver-style misses up to the size.',
-  planned: (o) => scaleSizes(o).length * IMPLS.length * 2,
+    'WASM cache vs the pure-TS cache vs a bare Map (fresh key) vs enhanced-resolve\'s CachedInputFileSystem (kernel mount). The cache is filled with the measured ' +
+    'paths plus resolver-style misses up to the size. At 1e4: Strata over DirLayers (watching) vs fs.statSync/readFileSync on the kernel mount of the same directories.',
+  planned: (o) => scaleSizes(o).length * (IMPLS.length + 2) * 2 + 5,
   async run(ctx: SuiteContext) {
     const { h, options } = ctx;
     const api = await ctx.strata();
@@ -26,7 +40,14 @@ export const scaleSuite: Suite = {
     const ds = ctx.dataset();
     const stack = ctx.memoryStack(api);
     const dirs = ds.workload.dirs;
-    for (const entries of scaleSizes(options)) {
+    h.progress.step('scale: writing the data set to disk and mounting a kernel overlay');
+    const tree = writeDiskTree(ds);
+    ctx.onCleanup(() => tree.remove());
+    const mount = options.noKernel ? 'disabled by --no-kernel' : mountOverlay(tree);
+    if (typeof mount !== 'string') ctx.onCleanup(() => mount.unmount());
+    else h.note(`scale: enhanced-resolve and fs.statSync peers skipped: ${mount}`);
+
+    for (const [sizeIndex, entries] of scaleSizes(options).entries()) {
       // Both implementations are filled first, then measured interleaved (Harness.compare).
       const filled = IMPLS.map((impl) => {
         h.progress.step(`scale: filling the ${impl} cache to ${entries} entries`);
@@ -39,9 +60,10 @@ export const scaleSuite: Suite = {
         // Measured paths first (half the cache for 9-level files, a fifth for negatives), then
         // misses until the cache holds `entries`.
         const deep: string[] = [];
+        const deepStats: StatLike[] = [];
         for (const p of ds.workload.deepFiles) {
           if ((deep.length & 63) === 0 && size() >= entries * 0.5) break;
-          ov.stat(p);
+          deepStats.push(ov.stat(p)!);
           deep.push(p);
         }
         const negatives: string[] = [];
@@ -50,39 +72,99 @@ export const scaleSuite: Suite = {
           ov.stat(p, { throwIfNoEntry: false });
           negatives.push(p);
         }
-        let probes = 0;
+        const probes: string[] = [];
         while (size() < entries) {
-          for (let i = 0; i < 256; i++, probes++) {
-            const d = dirs[probes % dirs.length];
-            ov.stat(`${d === '/' ? '' : d}/.probe-${probes}`, { throwIfNoEntry: false });
+          for (let i = 0; i < 256; i++) {
+            const d = dirs[probes.length % dirs.length];
+            const p = `${d === '/' ? '' : d}/.probe-${probes.length}`;
+            ov.stat(p, { throwIfNoEntry: false });
+            probes.push(p);
           }
         }
         const held = size();
-        h.measure({ suite: 'scale', name: `cached entries (${impl})`, params: { entries, deepPaths: deep.length, negatives: negatives.length, probes }, value: held, unit: '' });
-        return { impl, ov, held, size, deep: new PathSet(deep), negatives: new PathSet(negatives), deepList: deep, negList: negatives };
+        h.measure({ suite: 'scale', name: `cached entries (${impl})`, params: { entries, deepPaths: deep.length, negatives: negatives.length, probes: probes.length }, value: held, unit: '' });
+        return { impl, ov, held, size, deep: new PathSet(deep), negatives: new PathSet(negatives), deepList: deep, deepStats, negList: negatives, probes };
       });
-      const deepExpected = expectedChecksum(filled[0].deepList, (p) => truthStat(ds, p));
-      const negExpected = expectedChecksum(filled[0].negList, () => 0);
-      await h.compare(filled.map((f) => {
-        const stat = (i: number) => statAnswer(f.ov.stat(f.deep.path(i)));
+      // The peers hold the paths of the WASM fill (the TS fill is the same sequence).
+      const f0 = filled[0];
+      const peers: ScalePeer[] = filled.map((f) => strataPeer(`strata-${f.impl}`, f.ov));
+      h.progress.step(`scale: filling the Map${typeof mount === 'string' ? '' : ' and enhanced-resolve'} with the same ${f0.held} paths`);
+      peers.push(mapPeer(f0.deepList.map((p, i) => [p, f0.deepStats[i]] as [string, StatLike]), [...f0.negList, ...f0.probes]));
+      if (typeof mount !== 'string') peers.push(enhancedResolvePeer(mount.path, [...f0.deepList, ...f0.negList, ...f0.probes]));
+
+      const deepExpected = expectedChecksum(f0.deepList, (p) => truthStat(ds, p));
+      const negExpected = expectedChecksum(f0.negList, () => 0);
+      await h.compare(peers.map((peer) => {
+        const stat = (i: number) => statAnswer(peer.stat(f0.deep.path(i, peer.prefix)));
         return {
-          meta: { suite: 'scale', name: 'stat 9-level (cached)', impl: `strata-${f.impl}`, params: { entries }, group: `scale-stat-${entries}` },
-          op: cycle(f.deep.length, stat), verify: () => verifyAll(f.deep.length, stat), expected: deepExpected,
+          meta: { suite: 'scale', name: 'stat 9-level (cached)', impl: peer.impl, params: { entries }, group: `scale-stat-${entries}` },
+          op: cycle(f0.deep.length, stat), verify: () => verifyAll(f0.deep.length, stat), expected: deepExpected,
         };
       }));
-      await h.compare(filled.map((f) => {
-        const neg = (i: number) => statAnswer(f.ov.stat(f.negatives.path(i), { throwIfNoEntry: false }));
+      await h.compare(peers.map((peer) => {
+        const neg = (i: number) => statAnswer(peer.statMissing(f0.negatives.path(i, peer.prefix)));
         return {
-          meta: { suite: 'scale', name: 'negative stat (cached)', impl: `strata-${f.impl}`, params: { entries }, group: `scale-neg-${entries}` },
-          op: cycle(f.negatives.length, neg), verify: () => verifyAll(f.negatives.length, neg), expected: negExpected,
+          meta: { suite: 'scale', name: 'negative stat (cached)', impl: peer.impl, params: { entries }, group: `scale-neg-${entries}` },
+          op: cycle(f0.negatives.length, neg), verify: () => verifyAll(f0.negatives.length, neg), expected: negExpected,
         };
       }));
+      if (sizeIndex === 0) await hostComparison(ctx, api, tree, mount, f0.ov, f0.deep, f0.deepList, deepExpected);
       for (const f of filled) {
         const after = f.size();
         if (after < f.held) h.note(`scale: the ${f.impl} cache dropped from ${f.held} to ${after} entries while measuring (evictions?)`);
         disposeOverlay(f.ov);
       }
+      peers.length = 0;
       h.gc();
     }
   },
 };
+
+/**
+ * Strata over DirLayers of the on-disk copy, watching (a cached stat needs no syscall to be
+ * right), vs the same engine over MemoryLayers and fs.statSync / fs.readFileSync on the kernel
+ * overlay mount of the same directories.
+ */
+async function hostComparison(
+  ctx: SuiteContext, api: Exclude<Awaited<ReturnType<SuiteContext['strata']>>, string>,
+  tree: ReturnType<typeof writeDiskTree>, mount: ReturnType<typeof mountOverlay> | string,
+  memoryOverlay: OverlayLike, deep: PathSet, deepList: string[], deepExpected: string,
+): Promise<void> {
+  const { h } = ctx;
+  if (!api.DirLayer || typeof mount === 'string') {
+    h.skip('scale', 'DirLayer vs fs.statSync', typeof mount === 'string' ? mount : 'the engine exports no DirLayer', 5);
+    return;
+  }
+  const DirLayer = api.DirLayer;
+  const upper = new DirLayer(tree.upper, { readOnly: true, watch: true });
+  const lowers = tree.lowers.map((d) => new DirLayer(d, { readOnly: true, watch: true }));
+  const closeLayers = ctx.onCleanup(() => { for (const l of [upper, ...lowers]) (l as { close?: () => void }).close?.(); });
+  const ov = makeOverlay(api, { upper, lowers }, { impl: 'wasm' });
+  try {
+    const peers: ScalePeer[] = [
+      strataPeer('strata-wasm on DirLayer (watch)', ov),
+      strataPeer('strata-wasm', memoryOverlay),
+      hostStatPeer('fs.statSync (kernel mount)', mount.path),
+    ];
+    for (const p of deepList) ov.stat(p);
+    await h.compare(peers.map((peer) => {
+      const stat = (i: number) => statAnswer(peer.stat(deep.path(i, peer.prefix)));
+      return {
+        meta: { suite: 'scale', name: 'stat 9-level, host dirs', impl: peer.impl, params: { entries: deepList.length }, group: 'scale-host-stat' },
+        op: cycle(deep.length, stat), verify: () => verifyAll(deep.length, stat), expected: deepExpected,
+      };
+    }));
+    const ovRead = ov as unknown as { readFile(p: string): Buffer };
+    const readers = [
+      { impl: 'strata-wasm on DirLayer (watch)', read: (i: number) => ovRead.readFile(deep.path(i)).length },
+      { impl: 'fs.readFileSync (kernel mount)', read: (i: number) => fs.readFileSync(deep.path(i, mount.path)).length },
+    ];
+    await h.compare(readers.map((r) => ({
+      meta: { suite: 'scale', name: 'readFile 9-level, host dirs', impl: r.impl, params: { entries: deepList.length }, group: 'scale-host-read' },
+      op: cycle(deep.length, r.read), verify: () => verifyAll(deep.length, r.read),
+    })));
+  } finally {
+    disposeOverlay(ov);
+    closeLayers();
+  }
+}
