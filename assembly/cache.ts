@@ -12,6 +12,7 @@ import { evictUntilFits, resetEpoch, resetHand } from './evict';
 import { hashKey } from './hash';
 import { linkedToParent, reachable } from './revalidate';
 import { tableFind } from './table';
+import { frontChanged, initFront, releaseFront } from './front';
 
 let ready = false;
 
@@ -22,12 +23,14 @@ export function initCache(capacityEntries: f64, capacityBytes: f64): void {
   initEntries();
   resetHand();
   resetEpoch();
+  initFront();
   ready = true;
 }
 
 /** Give every block back to the heap (a spec's teardown; RTRACE then shows no leak). */
 export function releaseCache(): void {
   if (ready) releaseEntries();
+  releaseFront();
   ready = false;
 }
 
@@ -86,6 +89,7 @@ export function clearCache(): void {
 /** Rewrite the fields of a live entry in place; the root stays a directory. */
 export function updateEntry(id: i32, type: i32, flags: i32, layer: i32, lowest: i32, handle: i32): void {
   if (!isLive(<u32>id)) return;
+  frontChanged();
   let r = rec(<u32>id);
   if (id != ROOT_ID) store<u8>(r, <u8>type, O_TYPE);
   let kept = <u32>load<u16>(r, O_FLAGS) & ~(<u32>F_PUBLIC_MASK);
@@ -98,6 +102,7 @@ export function updateEntry(id: i32, type: i32, flags: i32, layer: i32, lowest: 
 /** Set a bookkeeping bit on a live entry other than the root. */
 function markEntry(id: i32, bit: u32): void {
   if (id == ROOT_ID || !isLive(<u32>id)) return;
+  frontChanged();
   let r = rec(<u32>id);
   store<u16>(r, <u16>(<u32>load<u16>(r, O_FLAGS) | bit), O_FLAGS);
 }
@@ -113,6 +118,7 @@ export function expireEntry(id: i32): void {
 /** The overlay re-validated the entry: clear changed and expired, set the new deadline. */
 export function refreshEntry(id: i32, deadline: u32): void {
   if (!isLive(<u32>id)) return;
+  frontChanged();
   let r = rec(<u32>id);
   store<u16>(r, <u16>(<u32>load<u16>(r, O_FLAGS) & ~(F_CHANGED | F_EXPIRED)), O_FLAGS);
   store<u32>(r, deadline, O_DEADLINE);

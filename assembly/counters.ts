@@ -37,6 +37,8 @@ export function resetCounters(entriesBound: f64, bytesBound: f64): void {
 // @ts-ignore: decorator
 @inline export function countHit(): void { hits++; }
 // @ts-ignore: decorator
+@inline export function countHits(n: u64): void { hits += n; }
+// @ts-ignore: decorator
 @inline export function countMiss(): void { misses++; }
 // @ts-ignore: decorator
 @inline export function countNegativeHit(): void { negativeHits++; }

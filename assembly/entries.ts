@@ -9,6 +9,7 @@ import {
 import { accountAdd, accountRemove, accountReset } from './counters';
 import { nameBlockBytes, releaseNames } from './names';
 import { initTable, releaseTable, tableLink, tableUnlink } from './table';
+import { frontChanged } from './front';
 
 /** Accounted bytes of an entry whose name has `len` bytes. */
 // @ts-ignore: decorator
@@ -37,6 +38,7 @@ export function clearEntries(): void {
   releaseNames();
   resetSlots();
   initTable();
+  frontChanged();
   accountReset(1, <u64>ENTRY_BYTES);
 }
 
@@ -58,6 +60,8 @@ export function createEntry(
 /** Free a live entry other than the root. Its descendants become unreachable. */
 export function freeEntry(id: u32): void {
   assert(id != ROOT_ID && id != NONE);
+  // Whatever was found through this entry is gone or unreachable now.
+  frontChanged();
   let r = rec(id);
   let len = <i32>load<u8>(r, O_NAME_LEN);
   tableUnlink(id);

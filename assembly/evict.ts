@@ -6,6 +6,7 @@ import { rec, isLive, slotTop, F_REFERENCED, O_FLAGS, O_PIN_EPOCH } from './dent
 import { countEviction, overCapacity } from './counters';
 import { freeEntry } from './entries';
 import { linkedToParent } from './revalidate';
+import { frontChanged } from './front';
 
 let hand: u32 = 1;
 /** The current walk's epoch: a slot whose pin epoch equals it is pinned. Starts at 1. */
@@ -49,6 +50,8 @@ export function evictUntilFits(need: u64, keep: u32): void {
     if (load<u32>(r, O_PIN_EPOCH) == epoch) continue;
     let flags = <u32>load<u16>(r, O_FLAGS);
     if (flags & F_REFERENCED) {
+      // A front-table hit re-sets no reference bits: it may only be trusted while all are still set.
+      frontChanged();
       store<u16>(r, <u16>(flags & ~F_REFERENCED), O_FLAGS);
       continue;
     }

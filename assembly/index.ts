@@ -11,6 +11,7 @@ import {
 import { fillCounters } from './counters';
 import { recordStoreBytes } from './dentry';
 import { nameArenaBytes } from './names';
+import { frontBytes, frontHitCount, setFrontEnabled } from './front';
 import { bucketCount } from './table';
 import {
   initInput, inputAddress as inputAt, inputCapacity as inputRoom, releaseInput,
@@ -18,7 +19,7 @@ import {
 } from './transfer';
 import {
   followLink, initWalk, insertStopped as insertStoppedComponent, lookupInputPath, pathAddress as pathAt,
-  releaseWalk, resumeWalk, stoppedNameAddress as stoppedAt, stoppedNameLength as stoppedLength, walkPath,
+  releaseWalk, resumeWalk, settleFrontHit, stoppedNameAddress as stoppedAt, stoppedNameLength as stoppedLength, walkPath,
 } from './walk';
 
 /** (Re)create the cache: only the root, these bounds, counters at zero. */
@@ -51,7 +52,9 @@ export function follow(len: usize, now: u32): i32 { return followLink(len, now);
 export function insertStopped(type: i32, flags: i32, layer: i32, lowest: i32, handle: i32, deadline: u32): i32 {
   return insertStoppedComponent(type, flags, layer, lowest, handle, deadline);
 }
+// Calls that may free entries or evict first settle a front-table hit's walk stack (walk.ts).
 export function insert(parent: i32, len: i32, type: i32, flags: i32, layer: i32, lowest: i32, handle: i32, deadline: u32): i32 {
+  settleFrontHit();
   return insertKey(parent, inputAt(), len, type, flags, layer, lowest, handle, deadline);
 }
 export function lookup(parent: i32, len: i32): i32 { return lookupKey(parent, inputAt(), len); }
@@ -65,8 +68,8 @@ export function setRoot(flags: i32, layer: i32, lowest: i32, handle: i32): void 
 export function invalidate(id: i32): void { invalidateEntry(id); }
 export function expire(id: i32): void { expireEntry(id); }
 export function refresh(id: i32, deadline: u32): void { refreshEntry(id, deadline); }
-export function remove(id: i32): void { removeEntry(id); }
-export function clear(): void { clearCache(); }
+export function remove(id: i32): void { settleFrontHit(); removeEntry(id); }
+export function clear(): void { settleFrontHit(); clearCache(); }
 
 export function type(id: i32): i32 { return entryType(id); }
 export function flags(id: i32): i32 { return entryFlags(id); }
@@ -80,8 +83,13 @@ export function alive(id: i32): bool { return entryAlive(id); }
 
 export function counters(): usize { return fillCounters(); }
 
+/** The whole-path front table on or off (on by default; answers are the same either way). */
+export function frontTable(on: bool): void { setFrontEnabled(on); }
+/** Walks answered by the front table since init. */
+export function frontHits(): f64 { return <f64>frontHitCount(); }
+
 /** Bytes the cache's structures hold on the heap (records, name arena, buckets). */
 export function structureBytes(): f64 {
-  return <f64>recordStoreBytes() + <f64>nameArenaBytes() + <f64>bucketCount() * 4;
+  return <f64>recordStoreBytes() + <f64>nameArenaBytes() + <f64>bucketCount() * 4 + <f64>frontBytes();
 }
 

@@ -14,16 +14,23 @@ import {
   RES_NAME_LEN, RES_NAME_OFF, RES_PARENT, RES_SLOTS, RES_STATUS, RES_TYPE,
 } from './abi';
 import {
-  rec, isLive, F_REFERENCED, NONE, O_FLAGS, O_HANDLE, O_LAYER, O_LOWEST, O_TYPE,
+  rec, isLive, F_REFERENCED, NONE, O_DEADLINE, O_FLAGS, O_HANDLE, O_LAYER, O_LOWEST, O_PARENT, O_TYPE,
 } from './dentry';
-import { countChanged, countEviction, countExpired, countHit, countMiss, countNegativeHit } from './counters';
+import {
+  countChanged, countEviction, countExpired, countHit, countHits, countMiss, countNegativeHit, entryCount,
+} from './counters';
+import {
+  frontFind, frontHash, frontStore, FRONT_PATH_MAX, O_BITS, O_ID, O_INDEX, O_MIN_DEADLINE, O_NAME_LENGTH,
+  O_NAME_OFF, O_PARENT_ID, O_STATUS,
+} from './front';
 import { freeEntry } from './entries';
 import { beginEpoch, pin } from './evict';
 import { hashKey } from './hash';
-import { judgeStamps, linkedToParent, V_CHANGED, V_EXPIRED } from './revalidate';
+import { judgeStamps, linkedToParent, V_CHANGED, V_EXPIRED, V_VALID } from './revalidate';
 import { tableFind } from './table';
 import { inputAddress, getResult, resultRecord, setResult } from './transfer';
 import { insertKey, lookupKey } from './cache';
+
 
 // @ts-ignore: decorator
 @inline const SLASH: u8 = 0x2f;
@@ -52,6 +59,13 @@ let stopEnd: usize = 0;
 let stack: usize = 0;
 let stackCap: u32 = 0;
 let depth: u32 = 0;
+// The front table (front.ts): whether this walk's answer may be stored (one walk of the path as
+// given: no "." or "..", no symlink followed), the path's hash, and the smallest deadline met.
+let storable = false;
+let walkHash: u32 = 0;
+let chainDeadline: u32 = 0;
+/** A front-table hit left the stack and its pins unbuilt: settleFrontHit() builds them. */
+let stackPending = false;
 
 export function initWalk(): void {
   if (!path) {
@@ -69,6 +83,8 @@ export function initWalk(): void {
   depth = 1;
   store<u32>(stack, ROOT_ID);
   memory.fill(resultRecord, 0, RES_SLOTS * 4);
+  storable = false;
+  stackPending = false;
 }
 
 export function releaseWalk(): void {
@@ -232,10 +248,12 @@ function run(now: u32): i32 {
     let len = end - start;
     if (byteAt(start) == DOT) {
       if (len == 1) {
+        storable = false;
         index++;
         continue;
       }
       if (len == 2 && byteAt(start + 1) == DOT) {
+        storable = false;
         if (depth == 1) return stopComponent(WALK_EINVAL, NO_ENTRY);
         depth--;
         index++;
@@ -269,6 +287,7 @@ function run(now: u32): i32 {
     }
     let flags = <u32>load<u16>(r, O_FLAGS);
     store<u16>(r, <u16>(flags | F_REFERENCED), O_FLAGS);
+    noteDeadline(r);
     if (<i32>load<u8>(r, O_TYPE) == T_NONE) countNegativeHit();
     else countHit();
     let status = judge(id);
@@ -281,6 +300,14 @@ function run(now: u32): i32 {
 export function walkPath(len: usize, now: u32, options: i32): i32 {
   beginEpoch();
   opts = options;
+  storable = len <= FRONT_PATH_MAX;
+  if (storable) {
+    walkHash = frontHash(inputAddress(), len);
+    let slot = frontFind(inputAddress(), len, walkHash, options, now);
+    if (slot) return frontHit(slot, len);
+  }
+  stackPending = false;
+  chainDeadline = 0;
   depth = 1;
   store<u32>(stack, ROOT_ID);
   pin(ROOT_ID);
@@ -290,17 +317,89 @@ export function walkPath(len: usize, now: u32, options: i32): i32 {
   let whole = checkPath(len);
   if (whole != WALK_FOUND) return whole;
   if (len == 0 || byteAt(0) != SLASH) return stopWhole(WALK_EINVAL);
-  return run(now);
+  return keep(run(now));
+}
+
+// @ts-ignore: decorator
+@inline function noteDeadline(r: usize): void {
+  let d = load<u32>(r, O_DEADLINE);
+  if (d != 0 && (chainDeadline == 0 || d < chainDeadline)) chainDeadline = d;
+}
+
+/** A complete walk ended: keep a FOUND/NEGATIVE answer on a named component in the front table. */
+function keep(status: i32): i32 {
+  if (storable && (status == WALK_FOUND || status == WALK_NEGATIVE) && stopEnd > stopStart) {
+    frontStore(
+      path, pathLen, walkHash, opts, entryCount, status, getResult(RES_LAST) != 0, getResult(RES_ID),
+      getResult(RES_PARENT), getResult(RES_INDEX), <i32>stopStart, <i32>(stopEnd - stopStart), chainDeadline,
+    );
+  }
+  return status;
+}
+
+/**
+ * The walk's effects from a front-table slot: the path buffer, the stop, the result record and the
+ * counters a component walk would give (every component a hit; reference bits are all still set,
+ * or the slot would be stale). The stack and its pins wait for settleFrontHit().
+ */
+function frontHit(slot: usize, len: usize): i32 {
+  reservePath(len);
+  memory.copy(path, inputAddress(), len);
+  pathLen = len;
+  let status = <i32>load<u8>(slot, O_STATUS);
+  let at = load<i32>(slot, O_INDEX);
+  let parent = load<i32>(slot, O_PARENT_ID);
+  stopStart = <usize>load<u16>(slot, O_NAME_OFF);
+  stopEnd = stopStart + <usize>load<u16>(slot, O_NAME_LENGTH);
+  pos = stopEnd;
+  index = at;
+  chainDeadline = load<u32>(slot, O_MIN_DEADLINE);
+  if (status == WALK_FOUND) countHits(<u64>(at + 1));
+  else {
+    countHits(<u64>at);
+    countNegativeHit();
+  }
+  stackPending = true;
+  return stop(status, load<i32>(slot, O_ID), parent, at, (load<u8>(slot, O_BITS) & 1) != 0, false);
+}
+
+/**
+ * Build the stack a component walk would have left after the last front-table hit (root ..
+ * RES_PARENT, each pinned), before anything uses it or could evict. Parent links are intact:
+ * anything that frees an entry settles first.
+ */
+export function settleFrontHit(): void {
+  if (!stackPending) return;
+  stackPending = false;
+  let n: u32 = 1;
+  for (let id = <u32>getResult(RES_PARENT); id != ROOT_ID && isLive(id); id = load<u32>(rec(id), O_PARENT)) n++;
+  while (n > stackCap) {
+    stackCap <<= 1;
+    stack = heap.realloc(stack, <usize>stackCap << 2);
+  }
+  depth = n;
+  let id = <u32>getResult(RES_PARENT);
+  for (let k = n; k > 0; k--) {
+    store<u32>(stack + (<usize>(k - 1) << 2), id);
+    pin(id);
+    if (id != ROOT_ID) id = load<u32>(rec(id), O_PARENT);
+  }
 }
 
 /** Go on after the stopped component, which the caller resolved as entry `id`. */
 export function resumeWalk(id: i32, now: u32): i32 {
   if (!isLive(<u32>id)) return NOT_AN_ENTRY;
+  settleFrontHit();
   let r = rec(<u32>id);
+  // The answer may be kept only if a fresh walk would meet this same entry there, valid.
+  if (storable) {
+    storable = lookupKey(<i32>top(), path + stopStart, <i32>(stopEnd - stopStart)) == id && judgeStamps(r, now) == V_VALID;
+  }
   store<u16>(r, <u16>(<u32>load<u16>(r, O_FLAGS) | F_REFERENCED), O_FLAGS);
+  noteDeadline(r);
   let status = judge(<u32>id);
-  if (status != GO_ON) return status;
-  return run(now);
+  if (status != GO_ON) return keep(status);
+  return keep(run(now));
 }
 
 /**
@@ -310,6 +409,8 @@ export function resumeWalk(id: i32, now: u32): i32 {
  * link's body and the rest of the path separately, so an expanded path may be longer.
  */
 export function followLink(len: usize, now: u32): i32 {
+  settleFrontHit();
+  storable = false;
   let rest = pathLen - stopEnd;
   reservePath(len + rest);
   memory.copy(path + len, path + stopEnd, rest);
@@ -324,6 +425,7 @@ export function followLink(len: usize, now: u32): i32 {
 
 /** Insert the stopped component under RES_PARENT (see insertKey). */
 export function insertStopped(type: i32, flags: i32, layer: i32, lowest: i32, handle: i32, deadline: u32): i32 {
+  settleFrontHit();
   return insertKey(getResult(RES_PARENT), path + stopStart, <i32>(stopEnd - stopStart), type, flags, layer, lowest, handle, deadline);
 }
 

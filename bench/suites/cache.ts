@@ -30,7 +30,8 @@ export interface CacheSubject {
 }
 
 interface WasmCacheModule {
-  WasmDentryCache: new (capacity?: { entries?: number; bytes?: number }) => DentryCache & { memoryBytes(): number; structureBytes(): number };
+  WasmDentryCache: new (capacity?: { entries?: number; bytes?: number }, options?: { frontTable?: boolean }) =>
+    DentryCache & { memoryBytes(): number; structureBytes(): number };
 }
 
 export function cacheSizes(options: BenchOptions): number[] {
@@ -135,7 +136,7 @@ function checksumOf(order: Uint32Array, f: (i: number) => number, limit = 100_00
 export const cacheSuite: Suite = {
   name: 'cache',
   description: 'The dentry cache alone: WASM vs the pure-TS twin vs a Map keyed by full path (walk, negative, revalidate; memory per entry).',
-  planned: (o) => cacheSizes(o).length * 12,
+  planned: (o) => cacheSizes(o).length * 16,
   async run(ctx: SuiteContext) {
     const { h, options } = ctx;
     let wasm: WasmCacheModule | undefined;
@@ -177,6 +178,10 @@ export const cacheSuite: Suite = {
         h.measure({ ...base, name: 'name bytes per entry (8-aligned)', value: nameBytes / counters.entries, unit: 'B' });
         h.measure({ ...base, name: 'entries', value: counters.entries, unit: '' });
         subjects.push(subject);
+        // The same cache without its whole-path front table: the component walk on every call.
+        const bare = dentrySubject('wasm (no front table)', new wasm.WasmDentryCache(capacityFor(entries), { frontTable: false }), tree);
+        for (let i = 0; i < tree.count; i++) bare.resolve(i);
+        subjects.push(bare);
       }
       {
         const before = heapUsed();
@@ -194,7 +199,7 @@ export const cacheSuite: Suite = {
         h.measure({ ...base, name: 'map heap growth per entry', value: (heapUsed() - before) / map.size, unit: 'B' });
         subjects.push(subject);
       }
-      if (!wasm) h.skip('cache', `wasm at ${sizeLabel}`, wasmMissing, 4);
+      if (!wasm) h.skip('cache', `wasm at ${sizeLabel}`, wasmMissing, 8);
 
       const walks = await h.compare(subjects.map((s) => ({
         meta: { ...base, name: 'walk 9-level', impl: s.impl, group: `walk-${entries}` },

@@ -27,6 +27,11 @@ import { DEFAULT_CAPACITY, type CacheCapacity, type DentryCache } from './dentry
 export interface WasmCacheOptions {
   /** Use build/strata.debug.wasm (assertions on) instead of build/strata.wasm. */
   debug?: boolean;
+  /**
+   * The whole-path front table (assembly/front.ts): a repeated walk answered from one slot while
+   * nothing changed. Default on; off only to measure it — the answers are the same either way.
+   */
+  frontTable?: boolean;
 }
 
 /** The module's exports (assembly/index.ts). Addresses and lengths are byte offsets. */
@@ -65,6 +70,8 @@ interface StrataExports {
   nameLength(id: number): number;
   alive(id: number): number;
   counters(): number;
+  frontTable(on: number): void;
+  frontHits(): number;
   structureBytes(): number;
 }
 
@@ -171,6 +178,7 @@ export class WasmDentryCache implements DentryCache {
     this.wasm = takeIdle(this.file) ?? instantiate(this.file);
     this.memory = this.wasm.memory;
     this.wasm.init(this.capacity.entries, this.capacity.bytes);
+    this.wasm.frontTable(options.frontTable === false ? 0 : 1);
     this.resultAt = this.wasm.resultAddress();
     this.counterAt = this.wasm.counters();
     this.inputAt = this.wasm.inputAddress();
@@ -222,6 +230,11 @@ export class WasmDentryCache implements DentryCache {
   /** Bytes the cache's own structures hold (records, name arena, hash buckets). */
   structureBytes(): number {
     return this.wasm.structureBytes();
+  }
+
+  /** Walks the whole-path front table answered since this cache was made (not in the contract). */
+  frontHits(): number {
+    return this.wasm.frontHits();
   }
 
   /** Copy `s` into the input buffer as UTF-8; returns its byte length. */

@@ -1,0 +1,183 @@
+// The whole-path front table: path bytes → the answer of the last full walk of that path (FOUND or
+// NEGATIVE), so a repeated walk costs one hash of the path and one slot (two cache lines) instead
+// of a probe and a record per component. It is invisible in the contract: a hit reproduces what
+// the component walk would do — the result record, the counters, the walk's state (the stack and
+// its pins are rebuilt only if something asks for them, see walk.ts) — and is trusted only while
+// nothing that could change that answer has happened since it was stored:
+// - every such change (invalidate, expire, refresh, update, any freed entry, CLOCK clearing a
+//   reference bit) bumps one global stamp, so a slot is valid iff its stamp is the current one:
+//   a hit compares one word whatever the depth, invalidation stays O(1), and only a stale stamp
+//   pays the component walk, which stores the answer again under the current stamp;
+// - a new entry changes no stored answer (every component of a stored path was cached), so
+//   inserts keep the table; deadlines are kept as the smallest on the path and compared to `now`.
+// Direct-mapped, 256-byte slots holding the path itself (compared byte for byte: no false hit),
+// paths up to FRONT_PATH_MAX bytes; the table grows with the cache up to FRONT_MAX_SLOTS.
+//
+// Slot layout (little-endian):
+//  0 u32 stamp     the global stamp when stored (0 = empty)
+//  4 u32 hash      hash of the path bytes
+//  8 u16 len       path length in bytes
+// 10 u8  status    WALK_FOUND or WALK_NEGATIVE
+// 11 u8  bits      bit 0: RES_LAST; bits 1..: the walk options it was stored under
+// 12 u32 id        RES_ID
+// 16 u32 parent    RES_PARENT
+// 20 i32 index     RES_INDEX
+// 24 u16 nameOff   RES_NAME_OFF
+// 26 u16 nameLen   RES_NAME_LEN
+// 28 u32 deadline  smallest non-zero deadline on the path (0 = none)
+// 32 ..  path      the path bytes
+import { allocPages, freePages, pagesFor } from './pages';
+import { hashKey } from './hash';
+
+// @ts-ignore: decorator
+@inline const SLOT_BYTES: usize = 256;
+// @ts-ignore: decorator
+@inline const SLOT_SHIFT: u32 = 8;
+// @ts-ignore: decorator
+@inline export const O_STAMP: usize = 0;
+// @ts-ignore: decorator
+@inline export const O_PHASH: usize = 4;
+// @ts-ignore: decorator
+@inline export const O_PLEN: usize = 8;
+// @ts-ignore: decorator
+@inline export const O_STATUS: usize = 10;
+// @ts-ignore: decorator
+@inline export const O_BITS: usize = 11;
+// @ts-ignore: decorator
+@inline export const O_ID: usize = 12;
+// @ts-ignore: decorator
+@inline export const O_PARENT_ID: usize = 16;
+// @ts-ignore: decorator
+@inline export const O_INDEX: usize = 20;
+// @ts-ignore: decorator
+@inline export const O_NAME_OFF: usize = 24;
+// @ts-ignore: decorator
+@inline export const O_NAME_LENGTH: usize = 26;
+// @ts-ignore: decorator
+@inline export const O_MIN_DEADLINE: usize = 28;
+// @ts-ignore: decorator
+@inline const O_PATH: usize = 32;
+/** Longer paths are always walked. */
+// @ts-ignore: decorator
+@inline export const FRONT_PATH_MAX: usize = SLOT_BYTES - O_PATH;
+// @ts-ignore: decorator
+@inline const FRONT_MIN_SLOTS: u32 = 256;
+/** 8 MiB: a working set of ~3e4 paths; beyond it the table keeps the most recently walked. */
+// @ts-ignore: decorator
+@inline const FRONT_MAX_SLOTS: u32 = 32768;
+/** The path hash is hashKey's with a parent no entry can have. */
+// @ts-ignore: decorator
+@inline const PATH_SEED: u32 = 0xfffffffe;
+
+let slots: usize = 0;
+let slotCount: u32 = 0;
+let stamp: u32 = 1;
+let enabled = true;
+/** Walks answered from the table since init (specs and benchmarks check it is used). */
+let hitCount: u64 = 0;
+
+export function frontHitCount(): u64 {
+  return hitCount;
+}
+
+export function initFront(): void {
+  if (!slots) allocSlots(FRONT_MIN_SLOTS);
+  else memory.fill(slots, 0, <usize>slotCount << SLOT_SHIFT);
+  stamp = 1;
+  hitCount = 0;
+}
+
+export function releaseFront(): void {
+  if (slots) freePages(slots, pagesFor(<usize>slotCount << SLOT_SHIFT));
+  slots = 0;
+  slotCount = 0;
+}
+
+function allocSlots(count: u32): void {
+  let bytes = <usize>count << SLOT_SHIFT;
+  slots = allocPages(pagesFor(bytes));
+  memory.fill(slots, 0, bytes);
+  slotCount = count;
+}
+
+export function frontBytes(): usize {
+  return <usize>slotCount << SLOT_SHIFT;
+}
+
+/** Off: every walk is a component walk (benchmarks compare the two; answers are the same). */
+export function setFrontEnabled(on: bool): void {
+  enabled = on;
+  frontChanged();
+}
+
+/** Something that may change a stored answer happened: every slot is stale at once. */
+// @ts-ignore: decorator
+@inline export function frontChanged(): void {
+  stamp++;
+  if (stamp == 0) {
+    // 2^32 changes later an old slot's stamp could come back: start from empty instead.
+    memory.fill(slots, 0, <usize>slotCount << SLOT_SHIFT);
+    stamp = 1;
+  }
+}
+
+// @ts-ignore: decorator
+@inline export function frontHash(p: usize, len: usize): u32 {
+  return hashKey(PATH_SEED, p, <i32>len);
+}
+
+function bytesEqual(a: usize, b: usize, len: usize): bool {
+  let i: usize = 0;
+  while (i + 8 <= len) {
+    if (load<u64>(a + i) != load<u64>(b + i)) return false;
+    i += 8;
+  }
+  while (i < len) {
+    if (load<u8>(a + i) != load<u8>(b + i)) return false;
+    i++;
+  }
+  return true;
+}
+
+/** The valid slot holding this path's answer under these options at `now`, or 0. */
+export function frontFind(p: usize, len: usize, hash: u32, opts: i32, now: u32): usize {
+  if (!enabled || len > FRONT_PATH_MAX) return 0;
+  let s = slots + (<usize>(hash & (slotCount - 1)) << SLOT_SHIFT);
+  if (load<u32>(s, O_STAMP) != stamp || load<u32>(s, O_PHASH) != hash || <usize>load<u16>(s, O_PLEN) != len) return 0;
+  if ((<i32>load<u8>(s, O_BITS) >> 1) != opts) return 0;
+  let deadline = load<u32>(s, O_MIN_DEADLINE);
+  if (deadline != 0 && now >= deadline) return 0;
+  if (!bytesEqual(s + O_PATH, p, len)) return 0;
+  hitCount++;
+  return s;
+}
+
+/**
+ * Keep the answer of a complete component walk of the `len`-byte path at `p`. The table grows
+ * (empty) with the cache: `entries` live entries want as many slots, up to FRONT_MAX_SLOTS.
+ */
+export function frontStore(
+  p: usize, len: usize, hash: u32, opts: i32, entries: u64,
+  status: i32, last: bool, id: i32, parent: i32, index: i32, nameOff: i32, nameLen: i32, minDeadline: u32,
+): void {
+  if (!enabled || len > FRONT_PATH_MAX) return;
+  if (<u64>slotCount < entries && slotCount < FRONT_MAX_SLOTS) {
+    let count = slotCount;
+    while (<u64>count < entries && count < FRONT_MAX_SLOTS) count <<= 1;
+    releaseFront();
+    allocSlots(count);
+  }
+  let s = slots + (<usize>(hash & (slotCount - 1)) << SLOT_SHIFT);
+  store<u32>(s, stamp, O_STAMP);
+  store<u32>(s, hash, O_PHASH);
+  store<u16>(s, <u16>len, O_PLEN);
+  store<u8>(s, <u8>status, O_STATUS);
+  store<u8>(s, <u8>((opts << 1) | (last ? 1 : 0)), O_BITS);
+  store<i32>(s, id, O_ID);
+  store<i32>(s, parent, O_PARENT_ID);
+  store<i32>(s, index, O_INDEX);
+  store<u16>(s, <u16>nameOff, O_NAME_OFF);
+  store<u16>(s, <u16>nameLen, O_NAME_LENGTH);
+  store<u32>(s, minDeadline, O_MIN_DEADLINE);
+  memory.copy(s + O_PATH, p, len);
+}
