@@ -81,6 +81,7 @@ export const BOUND_FUNCTIONS = {
   stoppedNameAddress: 0, stoppedNameLength: 0, walk: 3, resume: 2, follow: 2, insertStopped: 6, insert: 8, lookup: 2,
   lookupPath: 1, update: 6, setRoot: 4, invalidate: 1, expire: 1, refresh: 2, remove: 1, clear: 0, type: 1, flags: 1,
   layer: 1, lowest: 1, handle: 1, parent: 1, nameAddress: 1, nameLength: 1, alive: 1, counters: 0, structureBytes: 0,
+  frontTable: 1, frontHits: 0,
 } as const satisfies { [K in Exclude<keyof StrataExports, 'memory'>]: Parameters<StrataExports[K]>['length'] };
 
 // Strings up to this many UTF-16 units are copied with a charCodeAt loop; longer ones (or any
