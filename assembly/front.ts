@@ -10,8 +10,10 @@
 //   pays the component walk, which stores the answer again under the current stamp;
 // - a new entry changes no stored answer (every component of a stored path was cached), so
 //   inserts keep the table; deadlines are kept as the smallest on the path and compared to `now`.
-// Direct-mapped, 256-byte slots holding the path itself (compared byte for byte: no false hit),
-// paths up to FRONT_PATH_MAX bytes; the table grows with the cache up to FRONT_MAX_SLOTS.
+// Two-way sets of 256-byte slots holding the path itself (compared byte for byte: no false hit),
+// paths up to FRONT_PATH_MAX bytes (direct-mapped, a cycle over 6k paths in 16k slots hit 70 %:
+// colliding paths evicted each other; two-way, 90 %). The table grows with the cache up to
+// FRONT_MAX_SLOTS.
 //
 // Slot layout (little-endian):
 //  0 u32 stamp     the global stamp when stored (0 = empty)
@@ -139,17 +141,43 @@ function bytesEqual(a: usize, b: usize, len: usize): bool {
   return true;
 }
 
+/** The first slot of the path's two-way set. */
+// @ts-ignore: decorator
+@inline function setOf(hash: u32): usize {
+  return slots + (<usize>(hash & (slotCount - 2)) << SLOT_SHIFT);
+}
+
+/** True if slot `s` holds this path's answer, current, under these options, at `now`. */
+// @ts-ignore: decorator
+@inline function holds(s: usize, p: usize, len: usize, hash: u32, opts: i32, now: u32): bool {
+  if (load<u32>(s, O_STAMP) != stamp || load<u32>(s, O_PHASH) != hash || <usize>load<u16>(s, O_PLEN) != len) return false;
+  if ((<i32>load<u8>(s, O_BITS) >> 1) != opts) return false;
+  let deadline = load<u32>(s, O_MIN_DEADLINE);
+  if (deadline != 0 && now >= deadline) return false;
+  return bytesEqual(s + O_PATH, p, len);
+}
+
 /** The valid slot holding this path's answer under these options at `now`, or 0. */
 export function frontFind(p: usize, len: usize, hash: u32, opts: i32, now: u32): usize {
   if (!enabled || len > FRONT_PATH_MAX) return 0;
-  let s = slots + (<usize>(hash & (slotCount - 1)) << SLOT_SHIFT);
-  if (load<u32>(s, O_STAMP) != stamp || load<u32>(s, O_PHASH) != hash || <usize>load<u16>(s, O_PLEN) != len) return 0;
-  if ((<i32>load<u8>(s, O_BITS) >> 1) != opts) return 0;
-  let deadline = load<u32>(s, O_MIN_DEADLINE);
-  if (deadline != 0 && now >= deadline) return 0;
-  if (!bytesEqual(s + O_PATH, p, len)) return 0;
+  let s = setOf(hash);
+  if (!holds(s, p, len, hash, opts, now)) {
+    s += SLOT_BYTES;
+    if (!holds(s, p, len, hash, opts, now)) return 0;
+  }
   hitCount++;
   return s;
+}
+
+/** Slot `s` may hold this path: it is free or stale, or holds a path of the same hash and length. */
+// @ts-ignore: decorator
+@inline function reusable(s: usize, len: usize, hash: u32): bool {
+  return load<u32>(s, O_STAMP) != stamp || samePathKey(s, len, hash);
+}
+
+// @ts-ignore: decorator
+@inline function samePathKey(s: usize, len: usize, hash: u32): bool {
+  return load<u32>(s, O_PHASH) == hash && <usize>load<u16>(s, O_PLEN) == len;
 }
 
 /**
@@ -167,7 +195,14 @@ export function frontStore(
     releaseFront();
     allocSlots(count);
   }
-  let s = slots + (<usize>(hash & (slotCount - 1)) << SLOT_SHIFT);
+  let s = setOf(hash);
+  if (!reusable(s, len, hash)) {
+    // A free second slot takes it; else it goes first and the first answer moves second, so
+    // the one dropped is the one that came in second. (Always dropping the older hit 82 %
+    // instead of 90 % on a cycle over 6k paths: a cycle evicts whatever came in last.)
+    if (reusable(s + SLOT_BYTES, len, hash)) s += SLOT_BYTES;
+    else memory.copy(s + SLOT_BYTES, s, SLOT_BYTES);
+  }
   store<u32>(s, stamp, O_STAMP);
   store<u32>(s, hash, O_PHASH);
   store<u16>(s, <u16>len, O_PLEN);

@@ -5,6 +5,7 @@ import {
   C_HITS, C_NEGATIVE_HITS, RES_ID, RES_INDEX, RES_LAST, RES_NAME_LEN, RES_NAME_OFF, RES_PARENT, ROOT_ID,
   T_DIR, T_FILE, T_NONE, T_SYMLINK, WALK_FOLLOW, WALK_FOUND, WALK_NEGATIVE, WALK_SYMLINK,
 } from '../abi';
+import { setHashMask } from '../hash';
 import { dropCache, freshCache, insertStr, res, walkStr } from './helpers';
 
 function counter(slot: i32): f64 {
@@ -109,6 +110,21 @@ describe('front table', () => {
     expect(frontHits()).toBe(before);
     expect(secondIsFront('/a/./b/c')).toBe(false);
     expect(secondIsFront('/a/b/../b/c')).toBe(false);
+  });
+
+  it('keeps two paths of one set; a third takes the second place', () => {
+    setHashMask(0);
+    freshCache();
+    tree();
+    walkStr('/a/b/c');
+    walkStr('/a/b/missing');
+    expect(isFront('/a/b/c')).toBe(true);
+    expect(isFront('/a/b/missing')).toBe(true);
+    walkStr('/a/b');
+    expect(isFront('/a/b')).toBe(true);
+    expect(isFront('/a/b/c')).toBe(true);
+    expect(isFront('/a/b/missing')).toBe(false);
+    setHashMask(0xffffffff);
   });
 
   it('can be switched off (answers unchanged)', () => {
