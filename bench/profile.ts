@@ -5,6 +5,7 @@
 // WASM frames get names from --names FILE: the release target built with --debug, e.g.
 //   npx asc assembly/index.ts --target release --debug --outFile /tmp/strata.named.wasm
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NO_ENTRY, RES_HANDLE, RES_LAST, T_DIR, T_FILE, T_NONE, WALK_FOUND, WALK_NEGATIVE } from '../bindings/abi.js';
 import type { DentryCache } from '../bindings/cache/dentry-cache.js';
@@ -15,9 +16,10 @@ import { loadStrata } from './engine.js';
 import { writeDiskTree } from './materialize/disk.js';
 import { toMemoryStack } from './materialize/memory.js';
 import { makeOverlay, type CacheImpl } from './overlays.js';
+import { enhancedResolve, moduleRequests, resolverOver } from './resolver-requests.js';
 import { PathSet } from './workload.js';
 
-const SCENARIOS = ['cache-walk', 'stat-warm', 'negative-warm', 'stat-cold'] as const;
+const SCENARIOS = ['cache-walk', 'stat-warm', 'negative-warm', 'stat-cold', 'resolve-warm'] as const;
 
 interface ProfileNode {
   id: number;
@@ -159,6 +161,34 @@ async function run(): Promise<void> {
 
   const api = await loadStrata();
   if (typeof api === 'string') throw new Error(api);
+  if (scenario === 'resolve-warm') {
+    // The resolver suite's warm loop: --impl wasm|ts = createFs over a DirLayer (watching) of this
+    // repository, --impl node = enhanced-resolve's CachedInputFileSystem over node:fs.
+    const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+    const requests = moduleRequests(root, seed);
+    let resolver;
+    let base = '/';
+    if (values.impl === 'node') {
+      const er = enhancedResolve();
+      resolver = resolverOver(new er.CachedInputFileSystem(await import('node:fs'), Number.POSITIVE_INFINITY));
+      base = root + '/';
+    } else {
+      if (!api.DirLayer) throw new Error('the engine exports no DirLayer');
+      const ov = makeOverlay(api, { lowers: [new api.DirLayer(root, { readOnly: true, watch: true })] }, { impl: impl === 'ts' ? 'ts' : 'wasm' });
+      const { createFs } = (await import('../bindings/fs.js')) as unknown as { createFs: (o: unknown) => unknown };
+      resolver = resolverOver(createFs(ov));
+    }
+    const r = resolver;
+    const ok = requests.filter((q) => { try { return r.resolveSync({}, base + q.context, q.request) !== false; } catch { return false; } });
+    let k = 0;
+    until(() => {
+      const q = ok[k];
+      if (++k === ok.length) k = 0;
+      return (r.resolveSync({}, base + q.context, q.request) as string).length;
+    });
+    setImmediate(() => process.exit(0));
+    return;
+  }
   const ds = generateDataset(seed, 1);
   // --layers dir: the same tree as DirLayers over an on-disk copy (removed on exit).
   let stack: { upper: unknown; lowers: unknown[] } = toMemoryStack(api, ds);

@@ -1,7 +1,9 @@
-// Real module requests for the resolver suite, read from a real node_modules tree: every
+// The resolver workload: real module requests read from a real node_modules tree — every
 // package's own name (resolved from the tree's root) and every dependency a package.json names
-// (resolved from inside that package), the way a bundler meets them. Seeded order, no duplicates.
+// (resolved from inside that package), the way a bundler meets them; seeded order, no duplicates —
+// and enhanced-resolve's synchronous resolver over a given file system.
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createRng } from '../bindings/verify/prng.js';
 
@@ -59,4 +61,23 @@ export function moduleRequests(root: string, seed: number): ResolveRequest[] {
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
+}
+
+export interface SyncResolver { resolveSync(context: object, path: string, request: string): string | false }
+export interface EnhancedResolve {
+  ResolverFactory: { createResolver(options: Record<string, unknown>): SyncResolver };
+  CachedInputFileSystem: new (fs: unknown, duration: number) => unknown;
+}
+
+/** enhanced-resolve (CommonJS), loaded once. */
+export function enhancedResolve(): EnhancedResolve {
+  return createRequire(import.meta.url)('enhanced-resolve') as EnhancedResolve;
+}
+
+/** A CommonJS-style resolver (node conditions, .js/.json/.node) over `fileSystem`, sync calls. */
+export function resolverOver(fileSystem: unknown): SyncResolver {
+  return enhancedResolve().ResolverFactory.createResolver({
+    fileSystem, useSyncFileSystemCalls: true,
+    extensions: ['.js', '.json', '.node'], conditionNames: ['node', 'require'], mainFields: ['main'],
+  });
 }

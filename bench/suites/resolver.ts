@@ -5,7 +5,6 @@
 // per batch (the host's own page and dentry caches are warm for both); warm = the same resolver
 // again. Checksum: the resolved paths relative to the tree's root, in request order.
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,24 +13,11 @@ import { Checksum } from '../checksum.js';
 import type { Suite, SuiteContext } from '../context.js';
 import type { OverlayLike } from '../engine.js';
 import { disposeOverlay } from '../overlays.js';
-import { moduleRequests, type ResolveRequest } from '../resolver-requests.js';
-
-interface SyncResolver { resolveSync(context: object, path: string, request: string): string | false }
-interface EnhancedResolve {
-  ResolverFactory: { createResolver(options: Record<string, unknown>): SyncResolver };
-  CachedInputFileSystem: new (fs: unknown, duration: number) => unknown;
-}
+import { enhancedResolve, moduleRequests, resolverOver, type ResolveRequest, type SyncResolver } from '../resolver-requests.js';
 
 /** dist/bench/suites/resolver.js → the repository root (whose node_modules is the tree). */
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const MIN_REQUESTS = 500;
-
-function resolverOver(er: EnhancedResolve, fileSystem: unknown): SyncResolver {
-  return er.ResolverFactory.createResolver({
-    fileSystem, useSyncFileSystemCalls: true,
-    extensions: ['.js', '.json', '.node'], conditionNames: ['node', 'require'], mainFields: ['main'],
-  });
-}
 
 /** One resolution: its path relative to the tree's root, as a checksum word. */
 function answerOf(sum: Checksum, resolved: string | false, root: string): void {
@@ -50,12 +36,12 @@ export const resolverSuite: Suite = {
     const { h, options } = ctx;
     const api = await ctx.strata();
     if (typeof api === 'string' || !api.DirLayer) { h.skip('resolver', 'all', typeof api === 'string' ? api : 'no DirLayer', 4); return; }
-    const er = createRequire(import.meta.url)('enhanced-resolve') as EnhancedResolve;
+    const er = enhancedResolve();
     const { createFs } = (await import('../../bindings/fs.js')) as { createFs: (ov: unknown) => unknown };
     const root = REPO_ROOT;
 
     // Keep the requests the reference resolves: a failed request would time error paths only.
-    const reference = resolverOver(er, new er.CachedInputFileSystem(fs, Number.POSITIVE_INFINITY));
+    const reference = resolverOver(new er.CachedInputFileSystem(fs, Number.POSITIVE_INFINITY));
     const all = moduleRequests(root, options.seed);
     const requests: ResolveRequest[] = [];
     for (const r of all) {
@@ -76,9 +62,9 @@ export const resolverSuite: Suite = {
     const freshStrata = (): SyncResolver => {
       if (overlay) disposeOverlay(overlay);
       overlay = new api.Overlay({ lowers: [lower], upper, policy: 'relaxed' });
-      return resolverOver(er, createFs(overlay));
+      return resolverOver(createFs(overlay));
     };
-    const freshNode = (): SyncResolver => resolverOver(er, new er.CachedInputFileSystem(fs, Number.POSITIVE_INFINITY));
+    const freshNode = (): SyncResolver => resolverOver(new er.CachedInputFileSystem(fs, Number.POSITIVE_INFINITY));
     const subjects = [
       { impl: 'strata createFs on DirLayer (watch)', fresh: freshStrata, base: '/' },
       { impl: 'enhanced-resolve cached (node:fs)', fresh: freshNode, base: root + '/' },
