@@ -15,9 +15,11 @@
 // colliding paths evicted each other; two-way, 90 %). The table grows with the cache up to
 // FRONT_MAX_SLOTS.
 //
-// Slot layout (little-endian):
-//  0 u32 stamp     the global stamp when stored (0 = empty)
-//  4 u32 hash      hash of the path bytes
+// Hot apart from cold: a miss reads only the tag array (8 bytes a slot: stamp, path hash; 256 KiB
+// at most, so it stays in the CPU caches); only a tag match opens the slot.
+// Tag (8 bytes):  0 u32 stamp   the global stamp when stored (0 = empty)
+//                 4 u32 hash    hash of the path bytes
+// Slot layout (little-endian, 256 bytes):
 //  8 u16 len       path length in bytes
 // 10 u8  status    WALK_FOUND or WALK_NEGATIVE
 // 11 u8  bits      bit 0: RES_LAST; bits 1..: the walk options it was stored under
@@ -36,9 +38,9 @@ import { hashKey } from './hash';
 // @ts-ignore: decorator
 @inline const SLOT_SHIFT: u32 = 8;
 // @ts-ignore: decorator
-@inline export const O_STAMP: usize = 0;
+@inline const T_STAMP: usize = 0;
 // @ts-ignore: decorator
-@inline export const O_PHASH: usize = 4;
+@inline const T_HASH: usize = 4;
 // @ts-ignore: decorator
 @inline export const O_PLEN: usize = 8;
 // @ts-ignore: decorator
@@ -72,6 +74,7 @@ import { hashKey } from './hash';
 @inline const PATH_SEED: u32 = 0xfffffffe;
 
 let slots: usize = 0;
+let tags: usize = 0;
 let slotCount: u32 = 0;
 let stamp: u32 = 1;
 let enabled = true;
@@ -88,27 +91,31 @@ export function frontHitCount(): u64 {
 
 export function initFront(): void {
   if (!slots) allocSlots(FRONT_MIN_SLOTS);
-  else memory.fill(slots, 0, <usize>slotCount << SLOT_SHIFT);
+  else memory.fill(tags, 0, <usize>slotCount << 3);
   stamp = 1;
   hitCount = 0;
   conflicts = 0;
 }
 
 export function releaseFront(): void {
-  if (slots) freePages(slots, pagesFor(<usize>slotCount << SLOT_SHIFT));
+  if (slots) {
+    freePages(slots, pagesFor(<usize>slotCount << SLOT_SHIFT));
+    freePages(tags, pagesFor(<usize>slotCount << 3));
+  }
   slots = 0;
+  tags = 0;
   slotCount = 0;
 }
 
 function allocSlots(count: u32): void {
-  let bytes = <usize>count << SLOT_SHIFT;
-  slots = allocPages(pagesFor(bytes));
-  memory.fill(slots, 0, bytes);
+  slots = allocPages(pagesFor(<usize>count << SLOT_SHIFT));
+  tags = allocPages(pagesFor(<usize>count << 3));
+  memory.fill(tags, 0, <usize>count << 3);
   slotCount = count;
 }
 
 export function frontBytes(): usize {
-  return <usize>slotCount << SLOT_SHIFT;
+  return slotCount == 0 ? 0 : <usize>(pagesFor(<usize>slotCount << SLOT_SHIFT) + pagesFor(<usize>slotCount << 3)) << 16;
 }
 
 /** Off: every walk is a component walk (benchmarks compare the two; answers are the same). */
@@ -123,7 +130,7 @@ export function setFrontEnabled(on: bool): void {
   stamp++;
   if (stamp == 0) {
     // 2^32 changes later an old slot's stamp could come back: start from empty instead.
-    memory.fill(slots, 0, <usize>slotCount << SLOT_SHIFT);
+    memory.fill(tags, 0, <usize>slotCount << 3);
     stamp = 1;
   }
 }
@@ -146,17 +153,29 @@ function bytesEqual(a: usize, b: usize, len: usize): bool {
   return true;
 }
 
-/** The first slot of the path's two-way set. */
+/** The first slot index of the path's two-way set. */
 // @ts-ignore: decorator
-@inline function setOf(hash: u32): usize {
-  return slots + (<usize>(hash & (slotCount - 2)) << SLOT_SHIFT);
+@inline function setOf(hash: u32): u32 {
+  return hash & (slotCount - 2);
 }
 
-/** True if slot `s` holds this path's answer, current, under these options, at `now`. */
 // @ts-ignore: decorator
-@inline function holds(s: usize, p: usize, len: usize, hash: u32, opts: i32, now: u32): bool {
-  if (load<u32>(s, O_STAMP) != stamp || load<u32>(s, O_PHASH) != hash || <usize>load<u16>(s, O_PLEN) != len) return false;
-  if ((<i32>load<u8>(s, O_BITS) >> 1) != opts) return false;
+@inline function slotAt(i: u32): usize {
+  return slots + (<usize>i << SLOT_SHIFT);
+}
+
+// @ts-ignore: decorator
+@inline function tagAt(i: u32): usize {
+  return tags + (<usize>i << 3);
+}
+
+/** True if slot `i` holds this path's answer, current, under these options, at `now`. */
+// @ts-ignore: decorator
+@inline function holds(i: u32, p: usize, len: usize, hash: u32, opts: i32, now: u32): bool {
+  let t = tagAt(i);
+  if (load<u32>(t, T_STAMP) != stamp || load<u32>(t, T_HASH) != hash) return false;
+  let s = slotAt(i);
+  if (<usize>load<u16>(s, O_PLEN) != len || (<i32>load<u8>(s, O_BITS) >> 1) != opts) return false;
   let deadline = load<u32>(s, O_MIN_DEADLINE);
   if (deadline != 0 && now >= deadline) return false;
   return bytesEqual(s + O_PATH, p, len);
@@ -165,24 +184,20 @@ function bytesEqual(a: usize, b: usize, len: usize): bool {
 /** The valid slot holding this path's answer under these options at `now`, or 0. */
 export function frontFind(p: usize, len: usize, hash: u32, opts: i32, now: u32): usize {
   if (!enabled || len > FRONT_PATH_MAX) return 0;
-  let s = setOf(hash);
-  if (!holds(s, p, len, hash, opts, now)) {
-    s += SLOT_BYTES;
-    if (!holds(s, p, len, hash, opts, now)) return 0;
+  let i = setOf(hash);
+  if (!holds(i, p, len, hash, opts, now)) {
+    i++;
+    if (!holds(i, p, len, hash, opts, now)) return 0;
   }
   hitCount++;
-  return s;
+  return slotAt(i);
 }
 
-/** Slot `s` may hold this path: it is free or stale, or holds a path of the same hash and length. */
+/** Slot `i` may take this path: it is free or stale, or holds a path of the same hash and length. */
 // @ts-ignore: decorator
-@inline function reusable(s: usize, len: usize, hash: u32): bool {
-  return load<u32>(s, O_STAMP) != stamp || samePathKey(s, len, hash);
-}
-
-// @ts-ignore: decorator
-@inline function samePathKey(s: usize, len: usize, hash: u32): bool {
-  return load<u32>(s, O_PHASH) == hash && <usize>load<u16>(s, O_PLEN) == len;
+@inline function reusable(i: u32, len: usize, hash: u32): bool {
+  let t = tagAt(i);
+  return load<u32>(t, T_STAMP) != stamp || (load<u32>(t, T_HASH) == hash && <usize>load<u16>(slotAt(i), O_PLEN) == len);
 }
 
 /**
@@ -200,21 +215,24 @@ export function frontStore(
     releaseFront();
     allocSlots(count);
   }
-  let s = setOf(hash);
-  if (!reusable(s, len, hash)) {
+  let i = setOf(hash);
+  if (!reusable(i, len, hash)) {
     // A free second slot takes it; else it goes first and the first answer moves second, so
     // the one dropped is the one that came in second. (Always dropping the older hit 82 %
     // instead of 90 % on a cycle over 6k paths: a cycle evicts whatever came in last.)
-    if (reusable(s + SLOT_BYTES, len, hash)) s += SLOT_BYTES;
+    if (reusable(i + 1, len, hash)) i++;
     else {
       // A full set admits one newcomer in ADMIT_EVERY: a working set bigger than the table then
       // keeps a stable part of itself instead of every walk writing two slots for nothing.
       if ((++conflicts & (ADMIT_EVERY - 1)) != 0) return;
-      memory.copy(s + SLOT_BYTES, s, SLOT_BYTES);
+      memory.copy(slotAt(i + 1), slotAt(i), SLOT_BYTES);
+      store<u64>(tagAt(i + 1), load<u64>(tagAt(i)));
     }
   }
-  store<u32>(s, stamp, O_STAMP);
-  store<u32>(s, hash, O_PHASH);
+  let t = tagAt(i);
+  store<u32>(t, stamp, T_STAMP);
+  store<u32>(t, hash, T_HASH);
+  let s = slotAt(i);
   store<u16>(s, <u16>len, O_PLEN);
   store<u8>(s, <u8>status, O_STATUS);
   store<u8>(s, <u8>((opts << 1) | (last ? 1 : 0)), O_BITS);
