@@ -9,6 +9,7 @@ import type { DatasetSummary } from './dataset.js';
 import { formatNs, formatOps, type Harness, type Measurement, type Result, type Skip } from './harness.js';
 import { SUITE_NAMES, type BenchOptions } from './options.js';
 import { evaluateTargets, type TargetOutcome } from './targets.js';
+import { evaluateHotPathTargets } from './targets-hotpath.js';
 
 export interface ReportInput {
   options: BenchOptions;
@@ -177,7 +178,7 @@ export async function writeReport(input: ReportInput): Promise<string[]> {
     elapsedSeconds: input.elapsedSeconds,
     suiteSeconds: input.timings,
     dataset: input.dataset,
-    targets: evaluateTargets(h.results, h.measurements),
+    targets: [...evaluateTargets(h.results, h.measurements), ...evaluateHotPathTargets(h.results, h.measurements)],
     results: h.results,
     measurements: h.measurements,
     skipped: h.skips,

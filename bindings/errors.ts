@@ -35,13 +35,27 @@ export interface StrataError extends Error {
   dest?: string;
 }
 
-/** Build a Node-style error. `errno` is negative, as libuv reports it. */
+/**
+ * Build a Node-style error. `errno` is negative, as libuv reports it. ENOENT and ENOTDIR are
+ * answers more than faults (a module resolver probes ~12 missing paths per request, and node:fs
+ * semantics need an error for each): they are made without a stack capture, which cost ≈ 4.7 µs
+ * of a ≈ 5 µs error (45 % of a resolver's warm time through createFs). Code, errno, syscall,
+ * path and message are the same; `stack` is the message alone.
+ */
 export function fsError(code: ErrorCode, syscall: string, path?: string, dest?: string): StrataError {
   const description = DESCRIPTIONS[code] ?? code.toLowerCase();
   let message = `${code}: ${description}, ${syscall}`;
   if (path !== undefined) message += ` '${path}'`;
   if (dest !== undefined) message += ` -> '${dest}'`;
-  const err = new Error(message) as StrataError;
+  let err: StrataError;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    err = new Error(message) as StrataError;
+    Error.stackTraceLimit = limit;
+  } else {
+    err = new Error(message) as StrataError;
+  }
   err.code = code;
   err.errno = -((os.errno as Record<string, number>)[code] ?? 0);
   err.syscall = syscall;

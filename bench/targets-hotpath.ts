@@ -1,0 +1,64 @@
+// The targets of issue 10 (the hot path), evaluated on one run's results like targets.ts: a
+// target whose inputs were not measured says so and is never reported as met.
+import type { Measurement, Result } from './harness.js';
+import type { TargetOutcome } from './targets.js';
+
+function find(results: Result[], suite: string, name: string, impl: string, entries?: number): Result | undefined {
+  return results.find((r) => r.suite === suite && r.name === name && r.impl === impl && (entries === undefined || r.params.entries === entries));
+}
+
+function sizes(results: Result[], suite: string, name: string, impl: string): number[] {
+  return results.filter((r) => r.suite === suite && r.name === name && r.impl === impl)
+    .map((r) => Number(r.params.entries)).sort((a, b) => a - b);
+}
+
+/** `slow` time ÷ `fast` time ≥ min (or ≤ max when `max` is set). */
+function ratio(target: string, slow: Result | undefined, fast: Result | undefined, bound: { min?: number; max?: number }, what: string): TargetOutcome {
+  const threshold = bound.min !== undefined ? `≥ ${bound.min}×` : `≤ ${bound.max}×`;
+  if (!slow || !fast) return { target, unit: '×', threshold, detail: `not measured (${what})` };
+  const value = slow.nsPerOp / fast.nsPerOp;
+  const met = bound.min !== undefined ? value >= bound.min : value <= bound.max!;
+  return { target, value, unit: '×', threshold, met, detail: `${slow.impl} ${slow.nsPerOp.toFixed(0)} ns/op ÷ ${fast.impl} ${fast.nsPerOp.toFixed(0)} ns/op` };
+}
+
+export function evaluateHotPathTargets(results: Result[], measurements: Measurement[]): TargetOutcome[] {
+  const out: TargetOutcome[] = [];
+  const small = sizes(results, 'scale', 'stat 9-level (cached)', 'strata-wasm')[0];
+  const stat = (impl: string, entries = small) => find(results, 'scale', 'stat 9-level (cached)', impl, entries);
+  out.push(ratio('10.1 cached 9-level stat (MemoryLayer) vs enhanced-resolve CachedInputFileSystem',
+    stat('enhanced-resolve cached'), stat('strata-wasm'), { min: 1.3 }, 'scale suite, kernel mount'));
+  out.push(ratio('10.1 … vs a bare Map.get with a fresh key (Strata time ÷ Map time)',
+    stat('strata-wasm'), stat('map (fresh key)'), { max: 1.25 }, 'scale suite'));
+  out.push(ratio('10.2 cached negative stat (throwIfNoEntry: false) vs a positive one (negative ÷ positive)',
+    find(results, 'scale', 'negative stat (cached)', 'strata-wasm', small), stat('strata-wasm'), { max: 1 }, 'scale suite'));
+  const host = (name: string, impl: string) => find(results, 'scale', name, impl);
+  out.push(ratio('10.3 DirLayer (watching) cached stat vs the MemoryLayer figure (DirLayer ÷ MemoryLayer)',
+    host('stat 9-level, host dirs', 'strata-wasm on DirLayer (watch)'), host('stat 9-level, host dirs', 'strata-wasm'), { max: 1.5 }, 'scale suite, DirLayer'));
+  out.push(ratio('10.3 … vs fs.statSync on the same directories',
+    host('stat 9-level, host dirs', 'fs.statSync (kernel mount)'), host('stat 9-level, host dirs', 'strata-wasm on DirLayer (watch)'), { min: 5 }, 'scale suite, kernel mount'));
+  out.push(ratio('10.3 readFile of a small cached file vs fs.readFileSync (Strata ÷ node:fs)',
+    host('readFile 9-level, host dirs', 'strata-wasm on DirLayer (watch)'), host('readFile 9-level, host dirs', 'fs.readFileSync (kernel mount)'), { max: 1.2 }, 'scale suite, kernel mount'));
+  const warm = (impl: string) => results.find((r) => r.suite === 'resolver' && r.name === 'resolve (warm)' && r.impl === impl);
+  out.push(ratio('10.4 enhanced-resolve over createFs (no CachedInputFileSystem) vs + CachedInputFileSystem over node:fs, warm (Strata ÷ node)',
+    warm('strata createFs on DirLayer (watch)'), warm('enhanced-resolve cached (node:fs)'), { max: 1 }, 'resolver suite'));
+  const all = sizes(results, 'scale', 'stat 9-level (cached)', 'strata-wasm');
+  const big = all[all.length - 1];
+  out.push(ratio(`10.5 cached stat at ${big} entries vs at ${small} (hot set: the measured 9-level files)`,
+    stat('strata-wasm', big), stat('strata-wasm', small), { max: 1.5 }, 'scale suite, two sizes'));
+  const cacheBig = sizes(results, 'cache', 'walk 9-level', 'wasm').pop();
+  out.push(ratio(`10.5 uniform walk over all ${cacheBig ?? 1e6} entries vs a bare Map on the same paths`,
+    find(results, 'cache', 'walk 9-level', 'map', cacheBig), find(results, 'cache', 'walk 9-level', 'wasm', cacheBig), { min: 1.3 }, 'cache suite'));
+  const growth = measurements.filter((m) => m.suite === 'cache' && m.name === 'wasm memory growth per entry')
+    .sort((a, b) => Number(b.params.entries) - Number(a.params.entries))[0];
+  const names = growth && measurements.find((m) => m.name === 'name bytes per entry (8-aligned)' && m.params.entries === growth.params.entries);
+  out.push(growth && names
+    ? { target: '10.6 bytes per cached entry incl. the front table, names apart', value: growth.value - names.value, unit: 'B', threshold: '≤ 96 B',
+        met: growth.value - names.value <= 96, detail: `${growth.value.toFixed(1)} B/entry of linear-memory growth at ${growth.params.entries} entries, ${names.value.toFixed(1)} B of it names` }
+    : { target: '10.6 bytes per cached entry incl. the front table, names apart', unit: 'B', threshold: '≤ 96 B', detail: 'not measured (cache suite)' });
+  const inval = find(results, 'cache', 'revalidate after parent change', 'wasm', cacheBig);
+  out.push(inval
+    ? { target: `10.7 invalidating a directory and walking again at ${cacheBig} entries stays O(1)`, value: inval.nsPerOp / 1000, unit: 'µs', threshold: '≤ 100 µs',
+        met: inval.nsPerOp <= 100_000, detail: `map (prefix purge) ${((find(results, 'cache', 'revalidate after parent change', 'map', cacheBig)?.nsPerOp ?? NaN) / 1e6).toFixed(1)} ms` }
+    : { target: '10.7 invalidation at the largest size stays O(1)', unit: 'µs', threshold: '≤ 100 µs', detail: 'not measured (cache suite)' });
+  return out;
+}
