@@ -73,6 +73,13 @@ import { hashKey } from './hash';
 // @ts-ignore: decorator
 @inline const PATH_SEED: u32 = 0xfffffffe;
 
+/**
+ * Read by the JS wrapper without a call (its path memo, bindings/cache/path-memo.ts), u32 words:
+ * [0] the stamp, [1] 1 if the last walk's answer is one the table may keep (whether or not it
+ * did), [2] that answer's smallest deadline, [3] how many times the stamp wrapped.
+ */
+export const frontState: usize = memory.data(16, 16);
+
 let slots: usize = 0;
 let tags: usize = 0;
 let slotCount: u32 = 0;
@@ -93,6 +100,8 @@ export function initFront(): void {
   if (!slots) allocSlots(FRONT_MIN_SLOTS);
   else memory.fill(tags, 0, <usize>slotCount << 3);
   stamp = 1;
+  memory.fill(frontState, 0, 16);
+  store<u32>(frontState, stamp);
   hitCount = 0;
   conflicts = 0;
 }
@@ -118,6 +127,13 @@ export function frontBytes(): usize {
   return slotCount == 0 ? 0 : <usize>(pagesFor(<usize>slotCount << SLOT_SHIFT) + pagesFor(<usize>slotCount << 3)) << 16;
 }
 
+/** The last walk's answer may (1) or may not (0) be kept; `deadline` as in the slot. */
+// @ts-ignore: decorator
+@inline export function frontKeepable(yes: bool, deadline: u32): void {
+  store<u32>(frontState, yes ? 1 : 0, 4);
+  store<u32>(frontState, deadline, 8);
+}
+
 /** Off: every walk is a component walk (benchmarks compare the two; answers are the same). */
 export function setFrontEnabled(on: bool): void {
   enabled = on;
@@ -132,7 +148,9 @@ export function setFrontEnabled(on: bool): void {
     // 2^32 changes later an old slot's stamp could come back: start from empty instead.
     memory.fill(tags, 0, <usize>slotCount << 3);
     stamp = 1;
+    store<u32>(frontState, load<u32>(frontState, 12) + 1, 12);
   }
+  store<u32>(frontState, stamp);
 }
 
 // @ts-ignore: decorator

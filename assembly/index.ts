@@ -11,7 +11,7 @@ import {
 import { fillCounters } from './counters';
 import { recordStoreBytes } from './dentry';
 import { nameArenaBytes } from './names';
-import { frontBytes, frontHitCount, setFrontEnabled } from './front';
+import { frontBytes, frontHitCount, frontState, setFrontEnabled } from './front';
 import { bucketCount } from './table';
 import {
   initInput, inputAddress as inputAt, inputCapacity as inputRoom, releaseInput,
@@ -85,6 +85,8 @@ export function counters(): usize { return fillCounters(); }
 
 /** The whole-path front table on or off (on by default; answers are the same either way). */
 export function frontTable(on: bool): void { setFrontEnabled(on); }
+/** The front table's state words (front.ts), read by the JS wrapper without a call. */
+export function frontStateAddress(): usize { return frontState; }
 /** Walks answered by the front table since init. */
 export function frontHits(): f64 { return <f64>frontHitCount(); }
 

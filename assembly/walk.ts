@@ -20,7 +20,7 @@ import {
   countChanged, countEviction, countExpired, countHit, countHits, countMiss, countNegativeHit, entryCount,
 } from './counters';
 import {
-  frontFind, frontHash, frontStore, FRONT_PATH_MAX, O_BITS, O_ID, O_INDEX, O_MIN_DEADLINE, O_NAME_LENGTH,
+  frontFind, frontHash, frontKeepable, frontStore, FRONT_PATH_MAX, O_BITS, O_ID, O_INDEX, O_MIN_DEADLINE, O_NAME_LENGTH,
   O_NAME_OFF, O_PARENT_ID, O_STATUS,
 } from './front';
 import { freeEntry } from './entries';
@@ -300,6 +300,7 @@ function run(now: u32): i32 {
 export function walkPath(len: usize, now: u32, options: i32): i32 {
   beginEpoch();
   opts = options;
+  frontKeepable(false, 0);
   storable = len <= FRONT_PATH_MAX;
   if (storable) {
     walkHash = frontHash(inputAddress(), len);
@@ -329,6 +330,7 @@ export function walkPath(len: usize, now: u32, options: i32): i32 {
 /** A complete walk ended: keep a FOUND/NEGATIVE answer on a named component in the front table. */
 function keep(status: i32): i32 {
   if (storable && (status == WALK_FOUND || status == WALK_NEGATIVE) && stopEnd > stopStart) {
+    frontKeepable(true, chainDeadline);
     frontStore(
       path, pathLen, walkHash, opts, entryCount, status, getResult(RES_LAST) != 0, getResult(RES_ID),
       getResult(RES_PARENT), getResult(RES_INDEX), <i32>stopStart, <i32>(stopEnd - stopStart), chainDeadline,
@@ -360,6 +362,7 @@ function frontHit(slot: usize, len: usize): i32 {
     countNegativeHit();
   }
   stackPending = true;
+  frontKeepable(true, chainDeadline);
   return stop(status, load<i32>(slot, O_ID), parent, at, (load<u8>(slot, O_BITS) & 1) != 0, false);
 }
 
@@ -390,6 +393,7 @@ export function settleFrontHit(): void {
 export function resumeWalk(id: i32, now: u32): i32 {
   if (!isLive(<u32>id)) return NOT_AN_ENTRY;
   settleFrontHit();
+  frontKeepable(false, 0);
   let r = rec(<u32>id);
   // The answer may be kept only if a fresh walk would meet this same entry there, valid.
   if (storable) {
@@ -411,6 +415,7 @@ export function resumeWalk(id: i32, now: u32): i32 {
 export function followLink(len: usize, now: u32): i32 {
   settleFrontHit();
   storable = false;
+  frontKeepable(false, 0);
   let rest = pathLen - stopEnd;
   reservePath(len + rest);
   memory.copy(path + len, path + stopEnd, rest);

@@ -19,9 +19,13 @@
 //   each one, so overlays made and closed in a loop would otherwise exhaust it (RangeError after
 //   ~1e4 instances). A pooled instance is re-initialised, as good as new, by the next cache.
 import { readFileSync } from 'node:fs';
-import { C_BYTES, C_CHANGED, C_ENTRIES, C_EVICTIONS, C_EXPIRED, C_HITS, C_MISSES, C_NEGATIVE_HITS, C_SLOTS, RES_SLOTS } from '../abi.js';
+import {
+  C_BYTES, C_CHANGED, C_ENTRIES, C_EVICTIONS, C_EXPIRED, C_HITS, C_MISSES, C_NEGATIVE_HITS, C_SLOTS, RES_SLOTS, WALK_FOUND,
+  WALK_NEGATIVE,
+} from '../abi.js';
 import type { CacheCounters } from './counters.js';
 import { DEFAULT_CAPACITY, type CacheCapacity, type DentryCache } from './dentry-cache.js';
+import { PathMemo, type MemoEntry } from './path-memo.js';
 
 
 export interface WasmCacheOptions {
@@ -32,7 +36,11 @@ export interface WasmCacheOptions {
    * nothing changed. Default on; off only to measure it — the answers are the same either way.
    */
   frontTable?: boolean;
+  /** Paths the JS-side memo keeps (path-memo.ts; default 16384, 0 = none). Needs the front table. */
+  pathMemo?: number;
 }
+
+const DEFAULT_PATH_MEMO = 16384;
 
 /** The module's exports (assembly/index.ts). Addresses and lengths are byte offsets. */
 interface StrataExports {
@@ -72,6 +80,7 @@ interface StrataExports {
   counters(): number;
   frontTable(on: number): void;
   frontHits(): number;
+  frontStateAddress(): number;
   structureBytes(): number;
 }
 
@@ -81,7 +90,7 @@ export const BOUND_FUNCTIONS = {
   stoppedNameAddress: 0, stoppedNameLength: 0, walk: 3, resume: 2, follow: 2, insertStopped: 6, insert: 8, lookup: 2,
   lookupPath: 1, update: 6, setRoot: 4, invalidate: 1, expire: 1, refresh: 2, remove: 1, clear: 0, type: 1, flags: 1,
   layer: 1, lowest: 1, handle: 1, parent: 1, nameAddress: 1, nameLength: 1, alive: 1, counters: 0, structureBytes: 0,
-  frontTable: 1, frontHits: 0,
+  frontTable: 1, frontHits: 0, frontStateAddress: 0,
 } as const satisfies { [K in Exclude<keyof StrataExports, 'memory'>]: Parameters<StrataExports[K]>['length'] };
 
 // Strings up to this many UTF-16 units are copied with a charCodeAt loop; longer ones (or any
@@ -172,6 +181,21 @@ export class WasmDentryCache implements DentryCache {
   private inputCap = 0;
   private readonly resultAt: number;
   private readonly counterAt: number;
+  private readonly frontAt: number;
+  private frontWords!: Uint32Array;
+  private readonly memo: PathMemo | undefined;
+  /** The path and options of the walk the last resume() continues (memoised if it ends well). */
+  private lastPath: string | undefined = undefined;
+  private lastOpts = 0;
+  // A walk answered from the memo, not yet run inside the cache (settle() runs it), and the
+  // counts of memo answers that no run has counted.
+  private deferred: MemoEntry | undefined = undefined;
+  private deferredPath = '';
+  private deferredNow = 0;
+  private memoHits = 0;
+  private memoNegativeHits = 0;
+  /** Walks the JS-side path memo answered (not in the contract; tests check it is used). */
+  pathMemoHits = 0;
 
   constructor(capacity: Partial<CacheCapacity> = {}, options: WasmCacheOptions = {}) {
     this.capacity = { ...DEFAULT_CAPACITY, ...capacity };
@@ -180,6 +204,9 @@ export class WasmDentryCache implements DentryCache {
     this.memory = this.wasm.memory;
     this.wasm.init(this.capacity.entries, this.capacity.bytes);
     this.wasm.frontTable(options.frontTable === false ? 0 : 1);
+    const memo = options.frontTable === false ? 0 : options.pathMemo ?? DEFAULT_PATH_MEMO;
+    this.memo = memo > 0 ? new PathMemo(memo) : undefined;
+    this.frontAt = this.wasm.frontStateAddress();
     this.resultAt = this.wasm.resultAddress();
     this.counterAt = this.wasm.counters();
     this.inputAt = this.wasm.inputAddress();
@@ -199,6 +226,8 @@ export class WasmDentryCache implements DentryCache {
     this.u8 = this.inputView = empty;
     this.res = new Int32Array(0);
     this.counterView = new Float64Array(0);
+    this.frontWords = new Uint32Array(0);
+    this.memo?.clear();
     giveBack(this.file, wasm);
   }
 
@@ -209,6 +238,7 @@ export class WasmDentryCache implements DentryCache {
     this.u8 = new Uint8Array(buffer);
     this.res = new Int32Array(buffer, this.resultAt, RES_SLOTS);
     this.counterView = new Float64Array(buffer, this.counterAt, C_SLOTS);
+    this.frontWords = new Uint32Array(buffer, this.frontAt, 4);
     this.inputView = this.u8.subarray(this.inputAt, this.inputAt + this.inputCap);
   }
 
@@ -285,34 +315,89 @@ export class WasmDentryCache implements DentryCache {
 
   walk(path: string, now: number, opts: number): number {
     assertString(path, 'path');
+    const memo = this.memo;
+    if (memo !== undefined) {
+      if (this.frontWords.length === 0) this.makeViews();
+      const m = memo.valid(path, opts, now, this.frontWords);
+      if (m !== undefined) {
+        // Nothing changed since this path was walked: the cache would give this very answer.
+        // A deferred walk this one supersedes never runs (this walk would release its pins).
+        this.deferred = m;
+        this.deferredPath = path;
+        this.deferredNow = now;
+        this.pathMemoHits++;
+        this.memoHits += m.hits;
+        this.memoNegativeHits += m.negativeHits;
+        this.result.set(m.res);
+        return m.status;
+      }
+    }
+    this.deferred = undefined;
     const len = this.writeInput(path);
-    return this.wasm.walk(len, now, opts);
+    const status = this.wasm.walk(len, now, opts);
+    if (memo !== undefined) {
+      this.lastPath = path;
+      this.lastOpts = opts;
+      this.remember(status);
+    }
+    return status;
+  }
+
+  /** Memoise the answer the cache just gave, if the front table could keep it. */
+  private remember(status: number): void {
+    if (this.frontWords.length === 0) this.makeViews();
+    if ((status === WALK_FOUND || status === WALK_NEGATIVE) && this.lastPath !== undefined && this.frontWords[1] === 1) {
+      this.memo!.remember(this.lastPath, this.lastOpts, status, this.result, this.frontWords);
+    }
+  }
+
+  /**
+   * Run the deferred walk inside the cache before any call that depends on or changes the walk's
+   * state: it finds what the memo answered (nothing changed since) and counts it itself.
+   */
+  private settle(): void {
+    const m = this.deferred;
+    if (m === undefined) return;
+    this.deferred = undefined;
+    this.memoHits -= m.hits;
+    this.memoNegativeHits -= m.negativeHits;
+    const len = this.writeInput(this.deferredPath);
+    this.wasm.walk(len, this.deferredNow, m.opts);
+    this.lastPath = this.deferredPath;
+    this.lastOpts = m.opts;
   }
 
   resume(id: number, now: number): number {
+    this.settle();
     const status = this.wasm.resume(id, now);
     if (status < 0) throw new RangeError(`resume: no entry ${id}`);
+    if (this.memo !== undefined) this.remember(status);
     return status;
   }
 
   follow(target: string, now: number): number {
     assertString(target, 'target');
+    this.settle();
+    this.lastPath = undefined;
     const len = this.writeInput(target);
     return this.wasm.follow(len, now);
   }
 
   stoppedName(): string {
+    this.settle();
     return this.decode(this.wasm.stoppedNameAddress(), this.wasm.stoppedNameLength());
   }
 
   // ---- insert / remove ----
 
   insertStopped(type: number, flags: number, layer: number, lowest: number, handle: number, deadline: number): number {
+    this.settle();
     return this.wasm.insertStopped(type, flags, layer, lowest, handle, deadline);
   }
 
   insert(parent: number, name: string, type: number, flags: number, layer: number, lowest: number, handle: number, deadline: number): number {
     assertString(name, 'name');
+    this.settle();
     const len = this.writeInput(name);
     return this.wasm.insert(parent, len, type, flags, layer, lowest, handle, deadline);
   }
@@ -330,18 +415,21 @@ export class WasmDentryCache implements DentryCache {
   }
 
   update(id: number, type: number, flags: number, layer: number, lowest: number, handle: number): void {
+    this.settle();
     this.wasm.update(id, type, flags, layer, lowest, handle);
   }
 
   setRoot(flags: number, layer: number, lowest: number, handle: number): void {
+    this.settle();
     this.wasm.setRoot(flags, layer, lowest, handle);
   }
 
-  invalidate(id: number): void { this.wasm.invalidate(id); }
-  expire(id: number): void { this.wasm.expire(id); }
-  refresh(id: number, deadline: number): void { this.wasm.refresh(id, deadline); }
-  remove(id: number): void { this.wasm.remove(id); }
-  clear(): void { this.wasm.clear(); }
+  // Calls that change what a walk finds settle a deferred walk first (it must see the old state).
+  invalidate(id: number): void { this.settle(); this.wasm.invalidate(id); }
+  expire(id: number): void { this.settle(); this.wasm.expire(id); }
+  refresh(id: number, deadline: number): void { this.settle(); this.wasm.refresh(id, deadline); }
+  remove(id: number): void { this.settle(); this.wasm.remove(id); }
+  clear(): void { this.settle(); this.wasm.clear(); }
 
   // ---- fields ----
 
@@ -366,7 +454,7 @@ export class WasmDentryCache implements DentryCache {
     if (this.counterView.length === 0) this.makeViews();
     const c = this.counterView;
     return {
-      hits: c[C_HITS], misses: c[C_MISSES], negativeHits: c[C_NEGATIVE_HITS], expired: c[C_EXPIRED],
+      hits: c[C_HITS] + this.memoHits, misses: c[C_MISSES], negativeHits: c[C_NEGATIVE_HITS] + this.memoNegativeHits, expired: c[C_EXPIRED],
       changed: c[C_CHANGED], evictions: c[C_EVICTIONS], entries: c[C_ENTRIES], bytes: c[C_BYTES],
     };
   }

@@ -1,0 +1,62 @@
+// The WASM cache's JS-side path memo: a repeated walk() answered without a call into WASM and
+// without copying the path there — one Map.get with the caller's string, one compare with the
+// front table's stamp read from linear memory (assembly/front.ts: any change that could alter a
+// stored answer moves it). What the walk would have done inside the cache is deferred: the result
+// record is written from the memo and the counters are kept here; the walk itself runs (and finds
+// the same answer, nothing having changed) only if a later call needs its state — see
+// WasmDentryCache. Bounded: the oldest memo goes when it is full.
+import { RES_INDEX, RES_SLOTS, WALK_FOUND } from '../abi.js';
+
+export class MemoEntry {
+  stamp = 0;
+  wraps = 0;
+  opts = 0;
+  /** Smallest deadline on the path (0 = none); the answer holds while now < deadline. */
+  deadline = 0;
+  status = 0;
+  hits = 0;
+  negativeHits = 0;
+  readonly res = new Int32Array(RES_SLOTS);
+}
+
+export class PathMemo {
+  private readonly map = new Map<string, MemoEntry>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** The memo of `path` if it is still the answer: same stamp, options, and `now` before its deadline. */
+  valid(path: string, opts: number, now: number, state: Uint32Array): MemoEntry | undefined {
+    const m = this.map.get(path);
+    if (m === undefined || m.stamp !== state[0] || m.wraps !== state[3] || m.opts !== opts) return undefined;
+    if (m.deadline !== 0 && now >>> 0 >= m.deadline) return undefined;
+    return m;
+  }
+
+  /** Keep the answer the last walk of `path` gave (`res`), under the stamp in `state`. */
+  remember(path: string, opts: number, status: number, res: Int32Array, state: Uint32Array): void {
+    let m = this.map.get(path);
+    if (m === undefined) {
+      if (this.map.size >= this.capacity) this.map.delete(this.map.keys().next().value as string);
+      m = new MemoEntry();
+      this.map.set(path, m);
+    }
+    m.stamp = state[0];
+    m.wraps = state[3];
+    m.deadline = state[2];
+    m.opts = opts;
+    m.status = status;
+    // A walk counts each component it passes as a hit; a negative last one as a negative hit.
+    const index = res[RES_INDEX];
+    m.hits = status === WALK_FOUND ? index + 1 : index;
+    m.negativeHits = status === WALK_FOUND ? 0 : 1;
+    m.res.set(res);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
