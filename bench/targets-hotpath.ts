@@ -51,9 +51,12 @@ export function evaluateHotPathTargets(results: Result[], measurements: Measurem
   const growth = measurements.filter((m) => m.suite === 'cache' && m.name === 'wasm memory growth per entry')
     .sort((a, b) => Number(b.params.entries) - Number(a.params.entries))[0];
   const names = growth && measurements.find((m) => m.name === 'name bytes per entry (8-aligned)' && m.params.entries === growth.params.entries);
+  const js = growth && measurements.find((m) => m.name === 'wasm JS heap growth per entry (path memo)' && m.params.entries === growth.params.entries);
+  const jsBytes = Math.max(0, js?.value ?? 0);
   out.push(growth && names
-    ? { target: '10.6 bytes per cached entry incl. the front table, names apart', value: growth.value - names.value, unit: 'B', threshold: '≤ 96 B',
-        met: growth.value - names.value <= 96, detail: `${growth.value.toFixed(1)} B/entry of linear-memory growth at ${growth.params.entries} entries, ${names.value.toFixed(1)} B of it names` }
+    ? { target: '10.6 bytes per cached entry incl. the front table and the JS path memo, names apart', value: growth.value - names.value + jsBytes, unit: 'B', threshold: '≤ 96 B',
+        met: growth.value - names.value + jsBytes <= 96,
+        detail: `${growth.value.toFixed(1)} B/entry of linear-memory growth at ${growth.params.entries} entries (${names.value.toFixed(1)} B of it names) + ${jsBytes.toFixed(1)} B of JS heap` }
     : { target: '10.6 bytes per cached entry incl. the front table, names apart', unit: 'B', threshold: '≤ 96 B', detail: 'not measured (cache suite)' });
   const inval = find(results, 'cache', 'revalidate after parent change', 'wasm', cacheBig);
   out.push(inval

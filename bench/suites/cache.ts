@@ -166,10 +166,13 @@ export const cacheSuite: Suite = {
       // Fill each implementation with the same leaves in the same order; measure its memory.
       const base = { suite: 'cache', params: { entries } };
       if (wasm) {
+        const heap0 = heapUsed();
         const c = new wasm.WasmDentryCache(capacityFor(entries));
         const m0 = c.memoryBytes();
         const subject = dentrySubject('wasm', c, tree);
         for (let i = 0; i < tree.count; i++) subject.resolve(i);
+        // The JS side: the path memo (bounded) and the wrapper; the keys are the callers' strings.
+        const heapPerEntry = (heapUsed() - heap0) / c.counters().entries;
         const counters = c.counters();
         const nameBytes = counters.bytes - counters.entries * 48;
         h.measure({ ...base, name: 'wasm memory growth per entry', value: (c.memoryBytes() - m0) / counters.entries, unit: 'B' });
@@ -177,9 +180,11 @@ export const cacheSuite: Suite = {
         h.measure({ ...base, name: 'wasm structure bytes per entry', value: c.structureBytes() / counters.entries, unit: 'B' });
         h.measure({ ...base, name: 'name bytes per entry (8-aligned)', value: nameBytes / counters.entries, unit: 'B' });
         h.measure({ ...base, name: 'entries', value: counters.entries, unit: '' });
+        h.measure({ ...base, name: 'wasm JS heap growth per entry (path memo)', value: heapPerEntry, unit: 'B' });
         subjects.push(subject);
         // The same cache without its whole-path front table: the component walk on every call.
         const bare = dentrySubject('wasm (no front table)', new wasm.WasmDentryCache(capacityFor(entries), { frontTable: false }), tree);
+        h.note(`cache: the WASM cache at ${sizeLabel} answered ${c.frontHits()} walks from its front table during the fill`);
         for (let i = 0; i < tree.count; i++) bare.resolve(i);
         subjects.push(bare);
       }
