@@ -31,7 +31,7 @@ export interface CacheSubject {
 
 interface WasmCacheModule {
   WasmDentryCache: new (capacity?: { entries?: number; bytes?: number }, options?: { frontTable?: boolean }) =>
-    DentryCache & { memoryBytes(): number; structureBytes(): number };
+    DentryCache & { memoryBytes(): number; structureBytes(): number; frontHits(): number };
 }
 
 export function cacheSizes(options: BenchOptions): number[] {
