@@ -23,10 +23,34 @@ export class MemoEntry {
 }
 
 const ADMIT_EVERY = 8;
+/** Lookups per judgement of the hit rate, and walks without the memo after a poor one. */
+const WINDOW = 4096;
+const REST = 32768;
 
 export class PathMemo {
   private readonly map = new Map<string, MemoEntry>();
   private refused = 0;
+  // A miss costs a Map.get of the path (the price of the hit it hoped for): with fewer than one
+  // hit in eight lookups (a working set far bigger than the memo), it rests for REST walks.
+  private tries = 0;
+  private hits = 0;
+  private resting = 0;
+
+  /** Whether to consult (and fill) the memo for this walk. */
+  active(): boolean {
+    if (this.resting === 0) return true;
+    this.resting--;
+    return false;
+  }
+
+  /** Count a lookup; a window with a poor hit rate sends the memo to rest. */
+  counted(hit: boolean): void {
+    if (hit) this.hits++;
+    if (++this.tries < WINDOW) return;
+    if (this.hits * 8 < this.tries) this.resting = REST;
+    this.tries = 0;
+    this.hits = 0;
+  }
 
   constructor(private readonly capacity: number) {}
 

@@ -315,10 +315,11 @@ export class WasmDentryCache implements DentryCache {
 
   walk(path: string, now: number, opts: number): number {
     assertString(path, 'path');
-    const memo = this.memo;
+    const memo = this.memo !== undefined && this.memo.active() ? this.memo : undefined;
     if (memo !== undefined) {
       if (this.frontWords.length === 0) this.makeViews();
       const m = memo.valid(path, opts, now, this.frontWords);
+      memo.counted(m !== undefined);
       if (m !== undefined) {
         // Nothing changed since this path was walked: the cache would give this very answer.
         // A deferred walk this one supersedes never runs (this walk would release its pins).
@@ -335,11 +336,10 @@ export class WasmDentryCache implements DentryCache {
     this.deferred = undefined;
     const len = this.writeInput(path);
     const status = this.wasm.walk(len, now, opts);
-    if (memo !== undefined) {
-      this.lastPath = path;
-      this.lastOpts = opts;
-      this.remember(status);
-    }
+    // A resting memo is not filled either; resume() then keeps nothing for this walk.
+    this.lastPath = memo !== undefined ? path : undefined;
+    this.lastOpts = opts;
+    if (memo !== undefined) this.remember(status);
     return status;
   }
 
