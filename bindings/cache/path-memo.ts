@@ -54,17 +54,23 @@ export class PathMemo {
 
   constructor(private readonly capacity: number) {}
 
-  /** The memo of `path` if it is still the answer: same stamp, options, and `now` before its deadline. */
-  valid(path: string, opts: number, now: number, state: Uint32Array): MemoEntry | undefined {
-    const m = this.map.get(path);
-    if (m === undefined || m.stamp !== state[0] || m.wraps !== state[3] || m.opts !== opts) return undefined;
-    if (m.deadline !== 0 && now >>> 0 >= m.deadline) return undefined;
-    return m;
+  /** The memo of `path`, current or not (see valid()). */
+  get(path: string): MemoEntry | undefined {
+    return this.map.get(path);
   }
 
-  /** Keep the answer the last walk of `path` gave (`res`), under the stamp in `state`. */
-  remember(path: string, opts: number, status: number, res: Int32Array, state: Uint32Array): void {
-    let m = this.map.get(path);
+  /** True if `m` is still the answer: same stamp, options, and `now` before its deadline. */
+  valid(m: MemoEntry, opts: number, now: number, state: Uint32Array): boolean {
+    if (m.stamp !== state[0] || m.wraps !== state[3] || m.opts !== opts) return false;
+    return m.deadline === 0 || now >>> 0 < m.deadline;
+  }
+
+  /**
+   * Keep the answer the last walk of `path` gave (`res`), under the stamp in `state`, in `m` when
+   * the caller already holds the path's (stale) memo: a second Map.get of a fresh string costs
+   * as much as the first.
+   */
+  remember(path: string, m: MemoEntry | undefined, opts: number, status: number, res: Int32Array, state: Uint32Array): void {
     if (m === undefined) {
       if (this.map.size < this.capacity) m = new MemoEntry();
       else {

@@ -187,6 +187,8 @@ export class WasmDentryCache implements DentryCache {
   /** The path and options of the walk the last resume() continues (memoised if it ends well). */
   private lastPath: string | undefined = undefined;
   private lastOpts = 0;
+  /** The memo record of lastPath found by walk() (stale), reused by remember(). */
+  private lastMemo: MemoEntry | undefined = undefined;
   // A walk answered from the memo, not yet run inside the cache (settle() runs it), and the
   // counts of memo answers that no run has counted.
   private deferred: MemoEntry | undefined = undefined;
@@ -318,19 +320,21 @@ export class WasmDentryCache implements DentryCache {
     const memo = this.memo !== undefined && this.memo.active() ? this.memo : undefined;
     if (memo !== undefined) {
       if (this.frontWords.length === 0) this.makeViews();
-      const m = memo.valid(path, opts, now, this.frontWords);
-      memo.counted(m !== undefined);
-      if (m !== undefined) {
+      const m = memo.get(path);
+      const hit = m !== undefined && memo.valid(m, opts, now, this.frontWords);
+      memo.counted(hit);
+      this.lastMemo = m;
+      if (hit) {
         // Nothing changed since this path was walked: the cache would give this very answer.
         // A deferred walk this one supersedes never runs (this walk would release its pins).
-        this.deferred = m;
+        this.deferred = m!;
         this.deferredPath = path;
         this.deferredNow = now;
         this.pathMemoHits++;
-        this.memoHits += m.hits;
-        this.memoNegativeHits += m.negativeHits;
-        this.result.set(m.res);
-        return m.status;
+        this.memoHits += m!.hits;
+        this.memoNegativeHits += m!.negativeHits;
+        this.result.set(m!.res);
+        return m!.status;
       }
     }
     this.deferred = undefined;
@@ -338,6 +342,7 @@ export class WasmDentryCache implements DentryCache {
     const status = this.wasm.walk(len, now, opts);
     // A resting memo is not filled either; resume() then keeps nothing for this walk.
     this.lastPath = memo !== undefined ? path : undefined;
+    if (memo === undefined) this.lastMemo = undefined;
     this.lastOpts = opts;
     if (memo !== undefined) this.remember(status);
     return status;
@@ -347,7 +352,8 @@ export class WasmDentryCache implements DentryCache {
   private remember(status: number): void {
     if (this.frontWords.length === 0) this.makeViews();
     if ((status === WALK_FOUND || status === WALK_NEGATIVE) && this.lastPath !== undefined && this.frontWords[1] === 1) {
-      this.memo!.remember(this.lastPath, this.lastOpts, status, this.result, this.frontWords);
+      this.memo!.remember(this.lastPath, this.lastMemo, this.lastOpts, status, this.result, this.frontWords);
+      this.lastMemo = undefined;
     }
   }
 
@@ -365,6 +371,7 @@ export class WasmDentryCache implements DentryCache {
     this.wasm.walk(len, this.deferredNow, m.opts);
     this.lastPath = this.deferredPath;
     this.lastOpts = m.opts;
+    this.lastMemo = m;
   }
 
   resume(id: number, now: number): number {
