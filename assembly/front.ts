@@ -89,6 +89,31 @@ let enabled = true;
 let hitCount: u64 = 0;
 /** Stores that met a full set (see frontStore). */
 let conflicts: u32 = 0;
+// A probe that misses costs a hash of the path and a store attempt: with fewer than one hit in
+// eight probes over a window (a working set far bigger than the table), the table rests.
+let tries: u32 = 0;
+let windowHits: u32 = 0;
+let resting: u32 = 0;
+// @ts-ignore: decorator
+@inline const WINDOW: u32 = 4096;
+// @ts-ignore: decorator
+@inline const REST: u32 = 32768;
+
+/** Whether this walk consults (and fills) the table. */
+export function frontActive(): bool {
+  if (resting == 0) return enabled;
+  resting--;
+  return false;
+}
+
+// @ts-ignore: decorator
+@inline function countProbe(hit: bool): void {
+  if (hit) windowHits++;
+  if (++tries < WINDOW) return;
+  if (windowHits * 8 < tries) resting = REST;
+  tries = 0;
+  windowHits = 0;
+}
 // @ts-ignore: decorator
 @inline const ADMIT_EVERY: u32 = 8;
 
@@ -104,6 +129,9 @@ export function initFront(): void {
   store<u32>(frontState, stamp);
   hitCount = 0;
   conflicts = 0;
+  tries = 0;
+  windowHits = 0;
+  resting = 0;
 }
 
 export function releaseFront(): void {
@@ -205,8 +233,12 @@ export function frontFind(p: usize, len: usize, hash: u32, opts: i32, now: u32):
   let i = setOf(hash);
   if (!holds(i, p, len, hash, opts, now)) {
     i++;
-    if (!holds(i, p, len, hash, opts, now)) return 0;
+    if (!holds(i, p, len, hash, opts, now)) {
+      countProbe(false);
+      return 0;
+    }
   }
+  countProbe(true);
   hitCount++;
   return slotAt(i);
 }

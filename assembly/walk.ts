@@ -20,7 +20,7 @@ import {
   countChanged, countEviction, countExpired, countHit, countHits, countMiss, countNegativeHit, entryCount,
 } from './counters';
 import {
-  frontFind, frontHash, frontKeepable, frontStore, FRONT_PATH_MAX, O_BITS, O_ID, O_INDEX, O_MIN_DEADLINE, O_NAME_LENGTH,
+  frontActive, frontFind, frontHash, frontKeepable, frontStore, FRONT_PATH_MAX, O_BITS, O_ID, O_INDEX, O_MIN_DEADLINE, O_NAME_LENGTH,
   O_NAME_OFF, O_PARENT_ID, O_STATUS,
 } from './front';
 import { freeEntry } from './entries';
@@ -301,7 +301,7 @@ export function walkPath(len: usize, now: u32, options: i32): i32 {
   beginEpoch();
   opts = options;
   frontKeepable(false, 0);
-  storable = len <= FRONT_PATH_MAX;
+  storable = len <= FRONT_PATH_MAX && frontActive();
   if (storable) {
     walkHash = frontHash(inputAddress(), len);
     let slot = frontFind(inputAddress(), len, walkHash, options, now);
