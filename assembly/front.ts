@@ -66,9 +66,12 @@ import { hashKey } from './hash';
 @inline export const FRONT_PATH_MAX: usize = SLOT_BYTES - O_PATH;
 // @ts-ignore: decorator
 @inline const FRONT_MIN_SLOTS: u32 = 256;
-/** 8 MiB: a working set of ~3e4 paths; beyond it the table keeps the most recently walked. */
+/**
+ * 4 MiB (+ 128 KiB of tags): a hot working set of ~1.5e4 paths, like the JS path memo in front of
+ * it; 32k slots cost 8.6 B per entry at 1e6 entries, past the 64 B budget of issue 2.
+ */
 // @ts-ignore: decorator
-@inline const FRONT_MAX_SLOTS: u32 = 32768;
+@inline const FRONT_MAX_SLOTS: u32 = 16384;
 /** The path hash is hashKey's with a parent no entry can have. */
 // @ts-ignore: decorator
 @inline const PATH_SEED: u32 = 0xfffffffe;
