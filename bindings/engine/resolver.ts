@@ -176,9 +176,9 @@ export class Resolver {
   /** alive(h), or for a layer that can peek its stat record, that record (kept in the view). */
   private isLive(L: number, h: number, into: Walked): boolean {
     const layer = this.layers[L]!;
-    // A layer that notifies every change vouches for its cached handles: no syscalls per hit
-    // (a watched DirLayer). A stat record to peek is read anyway: it doubles as the check.
-    if (layer.peekStat === undefined) return layer.notifiesChanges === true || layer.alive(h);
+    // Kept even for a watched DirLayer: its events arrive asynchronously, and this check is what
+    // makes a host change visible to the very next call (tests/dir-layer-overlay.test.ts).
+    if (layer.peekStat === undefined) return layer.alive(h);
     into.peeked = layer.peekStat(h);
     return into.peeked !== undefined;
   }

@@ -104,11 +104,6 @@ export class DirLayer extends HostLayerBase implements Layer {
     return this.watcher === undefined || this.watcher.failures.unwatched > 0 ? this.fallbackTtlMs : 0;
   }
 
-  /** Layer.notifiesChanges: while every directory asked about is watched (ttlMs 0). */
-  get notifiesChanges(): boolean {
-    return this.configuredTtlMs === 0 && this.watcher !== undefined && this.watcher.failures.unwatched === 0;
-  }
-
   /** Directories that could not be watched (counted, last error kept); undefined without watching. */
   get watchFailures(): Readonly<WatchFailures> | undefined {
     return this.watcher?.failures;

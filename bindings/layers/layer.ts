@@ -114,11 +114,6 @@ export interface Layer {
   readonly writable: boolean;
   /** Milliseconds a cached answer from this layer stays trustworthy; 0 = until notified. */
   readonly ttlMs: number;
-  /**
-   * Optional: every change to this layer's objects reaches its subscribers (e.g. a watched
-   * DirLayer), so the overlay may use a cached handle without asking alive() on every hit.
-   */
-  readonly notifiesChanges?: boolean;
 
   root(): Handle;
   /** A handle (> 0), ABSENT or WHITEOUT. A name is looked up only in a directory handle. */
