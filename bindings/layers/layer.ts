@@ -89,6 +89,25 @@ export interface NodeSpec {
   metacopy?: boolean;
 }
 
+/**
+ * An open file object of a layer (Layer.open): it keeps reaching the same object after its
+ * names are renamed or unlinked, as a host descriptor does. Writes change the data in place and
+ * notify a 'data' change at each name the object still has; a write clears a metacopy mark.
+ */
+export interface LayerFile {
+  /** Read into `buffer` from byte `position`; the number of bytes read (0 at or past the end). */
+  read(buffer: Uint8Array, position: number): number;
+  /** Write `data` at byte `position`, in place (a hole before it reads as zeros). */
+  write(data: Uint8Array, position: number): void;
+  /** Append `data`, in place: killed midway, the file holds its old data plus a prefix of `data`. */
+  append(data: Uint8Array): void;
+  /** Cut the data to `len` bytes, or extend it with zeros, in place. */
+  truncate(len: number): void;
+  stat(): NodeStat;
+  /** Release the object (a host descriptor); further calls fail with EBADF. */
+  close(): void;
+}
+
 export interface Layer {
   /** Human-readable name for errors and reports. */
   readonly name: string;
@@ -133,8 +152,20 @@ export interface Layer {
   // overlay skips the notifications of its own calls (engine/own-writes.ts).
   /** Create `name` in `dir` fully formed, or replace what is there, atomically. */
   createNode(dir: Handle, name: string, spec: NodeSpec): Handle;
-  /** Overwrite a file's data (whole) — clears metacopy. */
+  /**
+   * Replace a file's data (whole) — clears metacopy. Crash-safe where the layer can be killed
+   * midway (DirLayer): the new data is built beside the file and renamed over it, so the name
+   * holds the old data or the new, never a mix; the handle keeps naming the file.
+   */
   writeData(h: Handle, data: Uint8Array): void;
+  /** Write `data` at byte `position` of a file, in place — clears metacopy. */
+  writeAt(h: Handle, data: Uint8Array, position: number): void;
+  /** Append `data` to a file, in place (never rewriting what is there) — clears metacopy. */
+  append(h: Handle, data: Uint8Array): void;
+  /** Cut a file to `len` bytes or extend it with zeros, in place — clears metacopy. */
+  truncate(h: Handle, len: number): void;
+  /** Open a file object for reading (and writing when `writable`; EROFS on a read-only layer). */
+  open(h: Handle, writable: boolean): LayerFile;
   setMode(h: Handle, mode: number): void;
   setOwner(h: Handle, uid: number, gid: number): void;
   setTimes(h: Handle, atimeMs: number, mtimeMs: number): void;
