@@ -13,7 +13,7 @@ import { descriptorOps, FdTable } from './fs/fds.js';
 import { idOf } from './fs/fd-args.js';
 import { bytesOf, FileHandle, type HandleOps } from './fs/file-handle.js';
 import { OpenFile, relabel, type FileContext } from './fs/open-file.js';
-import { openModeOf } from './fs/open-flags.js';
+import { openModeOf } from './engine/open-flags.js';
 import { PathArgs } from './fs/path-args.js';
 import { pathOps, type FdAccess } from './fs/path-ops.js';
 import { streamOps } from './fs/streams.js';
@@ -57,11 +57,6 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
     isFd: (p): p is number => typeof p === 'number',
     readAll: (fd) => table.get(fd, 'read').readRest(),
     writeAll: (fd, data) => { table.get(fd, 'write').write(data, null); },
-    writeThrough(path, flag, mode, data) {
-      const file = OpenFile.open(ov, path, openModeOf(flag), mode, ctx);
-      file.write(data, null);
-      file.close();
-    },
   };
 
   const fds = descriptorOps(ov, paths, table, ctx);

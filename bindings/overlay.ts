@@ -13,7 +13,7 @@ import { invalidArgType, outOfRange } from './arg-errors.js';
 import type { CacheImpl } from './cache/create-cache.js';
 import type { CacheCapacity } from './cache/dentry-cache.js';
 import {
-  checkPath, checkWholePath, concatBytes, isName, lengthOf, mknodSpec, modeOf, timeMs, toBytes, tooLong,
+  checkPath, checkWholePath, isName, lengthOf, mknodSpec, modeOf, timeMs, toBytes, tooLong,
 } from './engine/args.js';
 import type { OverlayListener } from './engine/change-feed.js';
 import {
@@ -23,7 +23,8 @@ import {
 import { Engine, type EngineCounters } from './engine/engine.js';
 import { mkdirp, rm } from './engine/fs-compat.js';
 import { MountPoint } from './engine/mount-point.js';
-import { freeName, requireUpper, statPath, truncatePath, writeContent } from './engine/path-ops.js';
+import { openModeOf } from './engine/open-flags.js';
+import { freeName, listPath, readContent, requireUpper, statPath, truncatePath, writeContent } from './engine/path-ops.js';
 import type { OpenObject } from './engine/open-object.js';
 import { checkOwnerChange, ownerIdOf } from './engine/owner-rules.js';
 import type { Dirent, Stats } from './engine/stats.js';
@@ -141,22 +142,17 @@ export class Overlay {
     checkPath(path);
     if (o.recursive !== undefined && o.recursive !== null) checkBoolean(o.recursive, 'options.recursive');
     const withFileTypes = Boolean(o.withFileTypes);
-    return this.engine.reading('scandir', path, () => {
-      const w = this.engine.existing(path, true, 'scandir');
-      if (w.type !== T_DIR) throw fsError('ENOTDIR', 'scandir', path);
-      return this.engine.listings.readdir(w.id, path, withFileTypes);
-    });
+    return this.engine.reading('scandir', path, () => listPath(this.engine, path, withFileTypes, o.recursive === true));
   }
 
   readFile(path: string, options?: Options): Buffer | string {
     const o = fsOptions(options);
     checkPath(path);
-    const data = this.engine.reading('open', path, () => {
-      const w = this.engine.existing(path, true, 'open');
-      // node:fs opens a directory fine and fails the read, without a path.
-      if (w.type === T_DIR) throw fsError('EISDIR', 'read');
-      return this.engine.inode.content(w);
-    });
+    const how = openModeOf(o.flag, 'r');
+    const read = () => readContent(this.engine, path, how);
+    // A flag that creates or truncates makes this open a write (node:fs does it, then fails EBADF).
+    const data = how.writable || how.create || how.truncate ? this.engine.writing('open', path, undefined, read)
+      : this.engine.reading('open', path, read);
     const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const encoding = encodingOf(o);
     return encoding ? buffer.toString(encoding) : buffer;
@@ -208,20 +204,20 @@ export class Overlay {
   // ---------------------------------------------------------------- writes
 
   writeFile(path: string, data: string | Uint8Array, options?: Options): void {
-    const o = fsOptions(options);
-    const bytes = toBytes(data, encodingOf(o));
-    checkPath(path);
-    this.engine.writing('open', path, undefined, () => writeContent(this.engine, path, fileMode(o, DEFAULT_FILE_MODE), { whole: () => bytes }));
+    this.writeWith(path, data, options, 'w');
   }
 
+  /** appendFile: as node:fs, a flag that is missing or empty is 'a'. */
   appendFile(path: string, data: string | Uint8Array, options?: Options): void {
+    this.writeWith(path, data, options, 'a');
+  }
+
+  private writeWith(path: string, data: string | Uint8Array, options: Options | undefined, fallback: 'w' | 'a'): void {
     const o = fsOptions(options);
     const bytes = toBytes(data, encodingOf(o));
     checkPath(path);
-    this.engine.writing('open', path, undefined, () => writeContent(this.engine, path, fileMode(o, DEFAULT_FILE_MODE), {
-      inPlace: (upper, h) => upper.append(h, bytes),
-      whole: (old) => concatBytes(old(), bytes),
-    }));
+    const how = openModeOf(fallback === 'a' && !o.flag ? 'a' : o.flag, fallback);
+    this.engine.writing('open', path, undefined, () => writeContent(this.engine, path, how, fileMode(o, DEFAULT_FILE_MODE), bytes));
   }
 
   truncate(path: string, len = 0): void {

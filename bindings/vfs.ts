@@ -8,7 +8,7 @@ import { createFs, OPEN_FILE, type OpenFile } from './fs.js';
 import { Dirent, type Stats } from './engine/stats.js';
 import { fsError } from './errors.js';
 import { bigintStats, wantsBigint } from './fs/bigint-stats.js';
-import { flagString, openModeOf, type OpenMode } from './fs/open-flags.js';
+import { flagString, openModeOf, type OpenMode } from './engine/open-flags.js';
 import { optionsOf } from './fs/options.js';
 import type { CreateFsOptions, OverlayFs } from './fs/types.js';
 import type { Overlay } from './overlay.js';

@@ -1,12 +1,13 @@
 // Path steps of Overlay methods, on the engine's walks: stat (with the retry of a read whose layer
-// object died under it), the checks of a create-a-name operation, open(O_CREAT) for
-// writeFile/appendFile, truncate. Errors are worded for the calling operation.
-import { T_DIR, T_FILE } from '../abi.js';
+// object died under it), the checks of a create-a-name operation, open(2) with node:fs flags for
+// writeFile/appendFile/readFile, truncate. Errors are worded for the calling operation.
+import { posix } from 'node:path';
+import { T_DIR, T_FILE, T_SYMLINK } from '../abi.js';
 import { fsError, hasCode } from '../errors.js';
-import { isName, resizeBytes } from './args.js';
+import { concatBytes, isName, resizeBytes } from './args.js';
 import type { Engine } from './engine.js';
-import type { DataEdit } from './inode.js';
-import type { Stats } from './stats.js';
+import type { OpenMode } from './open-flags.js';
+import type { Dirent, Stats } from './stats.js';
 import type { Walked } from './walked.js';
 
 const EMPTY = new Uint8Array(0);
@@ -57,21 +58,73 @@ export function freeName(engine: Engine, path: string, syscall: string, ePath: s
   return w;
 }
 
-/** writeFile/appendFile: open(O_CREAT) semantics, through symlinks (a dangling one creates). */
-export function writeContent(engine: Engine, path: string, mode: number, edit: DataEdit): void {
+/**
+ * open(2) of `path` with node:fs flags, in the kernel's order: O_CREAT's trailing-slash EISDIR,
+ * EEXIST (O_EXCL, a final symlink not followed), ELOOP (O_NOFOLLOW), ENOENT, ENOTDIR
+ * (O_DIRECTORY), EISDIR (a directory for writing), EROFS. A missing name with O_CREAT is created
+ * holding `initial` (undefined is returned then); O_TRUNC is the caller's, merged into its write.
+ */
+export function openPath(engine: Engine, path: string, how: OpenMode, mode: number, initial: Uint8Array): Walked | undefined {
   const sp = engine.parentOf(path, 'open');
-  if (sp.trailingSlash || !isName(sp.last)) throw fsError('EISDIR', 'open', path);
+  if (how.create && (sp.trailingSlash || !isName(sp.last))) throw fsError('EISDIR', 'open', path);
+  if ((how.create && how.exclusive) || how.noFollow) {
+    const link = engine.lookup(path, false, 'open');
+    if (link.found && how.create && how.exclusive) throw fsError('EEXIST', 'open', path);
+    if (link.found && link.type === T_SYMLINK) throw fsError('ELOOP', 'open', path);
+  }
   const w = engine.lookup(path, true, 'open');
   if (!w.found) {
-    if (!w.last) throw fsError('ENOENT', 'open', path);
+    if (!how.create || !w.last) throw fsError('ENOENT', 'open', path);
     requireUpper(engine, 'open', path);
-    engine.namespace.create(w.parent, w.name, { type: 'file', mode, data: edit.whole(() => EMPTY) });
+    engine.namespace.create(w.parent, w.name, { type: 'file', mode, data: initial });
+    return undefined;
+  }
+  if (how.directory && w.type !== T_DIR) throw fsError('ENOTDIR', 'open', path);
+  if (w.type === T_DIR && how.writable) throw fsError('EISDIR', 'open', path);
+  // O_TRUNC asks for write access even without it (the kernel's MAY_WRITE).
+  if (how.writable || how.truncate) requireUpper(engine, 'open', path);
+  return w;
+}
+
+/**
+ * writeFile/appendFile with `how` (node:fs flags): O_TRUNC replaces the data, O_APPEND appends,
+ * neither (r+) overwrites the start; a write-less open writes nothing (EBADF for any byte).
+ */
+export function writeContent(engine: Engine, path: string, how: OpenMode, mode: number, bytes: Uint8Array): void {
+  const w = openPath(engine, path, how, mode, how.writable ? bytes : EMPTY);
+  if (!how.writable) {
+    if (w !== undefined && how.truncate && w.type === T_FILE) truncateTo(engine, w, 0, path);
+    if (bytes.length > 0) throw fsError('EBADF', 'write');
     return;
   }
-  if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
-  requireUpper(engine, 'open', path);
+  if (w === undefined) return;
   if (w.type !== T_FILE) throw fsError('EINVAL', 'write');
-  engine.inode.setContent(w, edit);
+  if (how.truncate) engine.inode.setContent(w, { whole: () => bytes });
+  else if (how.append) {
+    engine.inode.setContent(w, { inPlace: (upper, h) => upper.append(h, bytes), whole: (old) => concatBytes(old(), bytes) });
+  } else {
+    engine.inode.setContent(w, { inPlace: (upper, h) => upper.writeAt(h, bytes, 0), whole: (old) => overwriteStart(old(), bytes) });
+  }
+}
+
+/** readFile with `how`: the open's side effects (create, O_TRUNC) first, then EBADF without read access. */
+export function readContent(engine: Engine, path: string, how: OpenMode): Uint8Array {
+  const w = openPath(engine, path, how, 0o666, EMPTY);
+  const truncated = w !== undefined && how.truncate && w.type === T_FILE;
+  if (truncated) truncateTo(engine, w, 0, path);
+  if (!how.readable) throw fsError('EBADF', 'read');
+  // Created or just truncated: empty (w may still name the lower object the truncate copied up).
+  if (w === undefined || truncated) return EMPTY;
+  // node:fs opens a directory fine and fails the read, without a path.
+  if (w.type === T_DIR) throw fsError('EISDIR', 'read');
+  return engine.inode.content(w);
+}
+
+function overwriteStart(old: Uint8Array, bytes: Uint8Array): Uint8Array {
+  if (bytes.length >= old.length) return bytes;
+  const out = old.slice();
+  out.set(bytes, 0);
+  return out;
 }
 
 /** truncate of a file (symlinks followed) to `size`, in place where the upper file already is. */
@@ -79,6 +132,10 @@ export function truncatePath(engine: Engine, path: string, size: number): void {
   const w = engine.existing(path, true, 'open');
   if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
   requireUpper(engine, 'open', path);
+  truncateTo(engine, w, size, path);
+}
+
+function truncateTo(engine: Engine, w: Walked, size: number, path: string): void {
   try {
     engine.inode.setContent(w, {
       inPlace: (upper, h) => upper.truncate(h, size),
@@ -89,4 +146,29 @@ export function truncatePath(engine: Engine, path: string, size: number): void {
     if (err instanceof RangeError && !('code' in err)) throw fsError('EFBIG', 'ftruncate', path);
     throw err;
   }
+}
+
+/**
+ * readdir of `path`; `recursive` lists the subtree as node:fs 20 does: breadth-first, names
+ * relative to `path`, Dirents naming their own directory. A symlink to a directory is not entered.
+ */
+export function listPath(engine: Engine, path: string, withFileTypes: boolean, recursive: boolean): string[] | Dirent[] {
+  if (!recursive) return listDir(engine, path, withFileTypes);
+  const out: (string | Dirent)[] = [];
+  const queue: [dir: string, rel: string][] = [[path, '']];
+  for (let i = 0; i < queue.length; i++) {
+    const [dir, rel] = queue[i];
+    for (const d of listDir(engine, dir, true) as Dirent[]) {
+      const name = rel === '' ? d.name : `${rel}/${d.name}`;
+      out.push(withFileTypes ? d : name);
+      if (d.isDirectory()) queue.push([posix.join(dir, d.name), name]);
+    }
+  }
+  return out as string[] | Dirent[];
+}
+
+function listDir(engine: Engine, dir: string, withFileTypes: boolean): string[] | Dirent[] {
+  const w = engine.existing(dir, true, 'scandir');
+  if (w.type !== T_DIR) throw fsError('ENOTDIR', 'scandir', dir);
+  return engine.listings.readdir(w.id, dir, withFileTypes);
 }

@@ -11,7 +11,7 @@ import {
   buffersOf, fdOf, lenOf, modeArg, readArgsOf, timeArg, writeArgsOf, type ReadArgs,
 } from './fd-args.js';
 import { OpenFile, relabel, type FileContext } from './open-file.js';
-import { openModeOf } from './open-flags.js';
+import { openModeOf } from '../engine/open-flags.js';
 import type { PathArgs } from './path-args.js';
 
 const FIRST_FD = 0x30000000;

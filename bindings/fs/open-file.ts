@@ -8,7 +8,7 @@ import { fsError, hasCode } from '../errors.js';
 import type { OpenObject } from '../engine/open-object.js';
 import type { Stats } from '../engine/stats.js';
 import type { Overlay } from '../overlay.js';
-import type { OpenMode } from './open-flags.js';
+import type { OpenMode } from '../engine/open-flags.js';
 
 /** The descriptor's own changes, for watch(): path and node:fs event type. */
 export type ChangeReport = (path: string, eventType: 'rename' | 'change') => void;

@@ -30,14 +30,6 @@ export function encodeName(name: string, encoding: NameEncoding): string | Buffe
   return encoding === 'buffer' ? bytes : bytes.toString(encoding);
 }
 
-const READ_FLAGS = new Set(['r', 'rs', 'sr', 'r+', 'rs+', 'sr+']);
-
-/** readFile only reads: a flag that would create or truncate is refused. */
-export function checkReadFlag(flag: unknown): void {
-  if (flag === undefined || (typeof flag === 'string' && READ_FLAGS.has(flag))) return;
-  throw invalidArgValue('flags', flag, 'is not supported by the overlay fs adapter for reading (use r)');
-}
-
 /** access() mode: an integer 0..7 (F_OK | R_OK | W_OK | X_OK), as Node checks it. */
 export function accessModeOf(mode: unknown): number {
   if (mode === undefined) return 0;

@@ -3,15 +3,15 @@
 // for watch(). fs.ts derives the callback and promise forms from these.
 import { constants } from 'node:fs';
 import { Dirent, type Stats } from '../engine/stats.js';
-import { fsError } from '../errors.js';
+import { fsError, hasCode } from '../errors.js';
 import type { Overlay } from '../overlay.js';
 import { invalidArgType } from './arg-errors.js';
 import { bigintStats, wantsBigint, type BigIntStats } from './bigint-stats.js';
 import { checkDirOptions, Dir } from './dir.js';
 import { idOf, modeArg, timeArg } from './fd-args.js';
 import { relabel, type ChangeReport } from './open-file.js';
-import { openModeOf } from './open-flags.js';
-import { accessModeOf, checkReadFlag, encodeName, optionsOf, type NameEncoding } from './options.js';
+import { openModeOf } from '../engine/open-flags.js';
+import { accessModeOf, encodeName, optionsOf, type NameEncoding } from './options.js';
 import { pathString, type PathArgs, type PathLike } from './path-args.js';
 
 const QUIET = { throwIfNoEntry: false } as const;
@@ -25,12 +25,6 @@ export interface FdAccess {
   isFd(p: unknown): p is number;
   readAll(fd: number): Buffer;
   writeAll(fd: number, data: Uint8Array): void;
-  /** writeFile with a flag the whole-file calls cannot express (r+, numeric): open, write, close. */
-  writeThrough(path: string, flag: unknown, mode: number, data: Uint8Array): void;
-}
-
-function joinName(dir: string, name: string): string {
-  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
 
 function isDefaultEncoding(encoding: NameEncoding): boolean {
@@ -105,36 +99,43 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
   }
 
   /**
-   * Recursive readdir as node:fs does it — breadth-first, paths relative to `base` — except that a
-   * symlink to a directory is never entered: Node 20 enters it in the names form only (not with
-   * withFileTypes), and a symlink loop then never ends.
+   * Recursive readdir is the overlay's (breadth-first, paths relative to `base`); a symlink to a
+   * directory is never entered: Node 20 enters it in the names form only, and a loop never ends.
    */
   function readdirRecursive(base: string, withFileTypes: boolean, encoding: NameEncoding): string[] | Buffer[] | Dirent[] {
-    const out: (string | Buffer | Dirent)[] = [];
-    const queue: string[] = [base];
-    const skip = base.replace(/\/+$/, '').length + 1;
-    for (let i = 0; i < queue.length; i++) {
-      for (const d of ov.readdir(queue[i], { withFileTypes: true })) {
-        const full = joinName(queue[i], d.name);
-        if (withFileTypes) out.push(isDefaultEncoding(encoding) ? d : renamed(d, encoding));
-        else out.push(encodeName(full.slice(skip), encoding));
-        if (d.isDirectory()) queue.push(full);
-      }
+    if (withFileTypes) {
+      const dirents = ov.readdir(base, { withFileTypes: true, recursive: true } as { withFileTypes: true });
+      return isDefaultEncoding(encoding) ? dirents : dirents.map((d) => renamed(d, encoding));
     }
-    return out as string[] | Buffer[] | Dirent[];
+    const names = ov.readdir(base, { recursive: true } as { withFileTypes?: false });
+    return isDefaultEncoding(encoding) ? names : names.map((n) => encodeName(n, encoding)) as string[] | Buffer[];
   }
 
   function readFileSync(p: PathLike | number, opts?: unknown): string | Buffer {
     const o = opts === undefined ? {} : optionsOf(opts);
-    let data: Buffer;
-    if (fds.isFd(p)) data = fds.readAll(p);
-    else {
-      const path = paths.path(p, 'open');
-      checkReadFlag(o.flag);
-      data = ov.readFile(path) as Buffer;
-    }
+    const data = fds.isFd(p) ? fds.readAll(p) : readWithFlag(paths.path(p, 'open'), o.flag);
     const encoding = o.encoding === 'buffer' ? undefined : o.encoding;
     return encoding ? data.toString(encoding) : data;
+  }
+
+  /** The overlay's readFile with node:fs's `flag`; a creating or truncating one is reported as a write. */
+  function readWithFlag(path: string, flag: unknown): Buffer {
+    if (flag === undefined) return ov.readFile(path) as Buffer;
+    const how = openModeOf(flag);
+    const existed = existsNoFollow(path);
+    const changed = () => {
+      if (!existed && how.create) report(path, 'rename');
+      else if (existed && how.truncate) report(path, 'change');
+    };
+    try {
+      const data = ov.readFile(path, { flag: flag as string }) as Buffer;
+      changed();
+      return data;
+    } catch (err) {
+      // A write-only flag ('w', 'a'…) opens (creating, truncating), then fails the read: EBADF.
+      if (hasCode(err, 'EBADF')) changed();
+      throw err;
+    }
   }
 
   function readlinkSync(p: PathLike, opts?: unknown): string | Buffer {
@@ -150,20 +151,16 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
   }
   realpathSync.native = realpathSync;
 
-  /** writeFile/appendFile: w/a/wx/ax map onto whole-file Overlay writes; other flags open a descriptor. */
+  /** writeFile/appendFile: the overlay honours the flag (open(2) semantics); a number writes to that fd. */
   function writeWith(p: PathLike | number, data: Data, opts: unknown, fallback: 'w' | 'a'): void {
     checkData(data);
-    const o = optionsOf(opts) as { encoding?: BufferEncoding; mode?: unknown; flag?: unknown };
+    const o = optionsOf(opts) as { encoding?: BufferEncoding; mode?: unknown; flag?: string };
     if (fds.isFd(p)) return fds.writeAll(p, bytesOfData(data, o.encoding));
     const path = paths.path(p, 'open');
-    const how = openModeOf(o.flag, fallback);
     const mode = modeArg(o.mode, 0o666);
-    const simple = how.writable && how.create && (how.append || how.truncate) && !how.directory && !how.noFollow;
-    if (!simple) return fds.writeThrough(path, o.flag, mode, bytesOfData(data, o.encoding));
     const existed = existsNoFollow(path);
-    if (how.exclusive && existed) throw fsError('EEXIST', 'open', path);
-    const overlayOptions = { encoding: o.encoding, mode: o.mode === undefined ? undefined : mode };
-    if (how.append) ov.appendFile(path, bytesOfData(data, o.encoding), overlayOptions);
+    const overlayOptions = { encoding: o.encoding, flag: o.flag, mode: o.mode === undefined ? undefined : mode };
+    if (fallback === 'a') ov.appendFile(path, bytesOfData(data, o.encoding), overlayOptions);
     else ov.writeFile(path, bytesOfData(data, o.encoding), overlayOptions);
     report(path, existed ? 'change' : 'rename');
   }

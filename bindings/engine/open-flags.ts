@@ -1,7 +1,8 @@
 // open(2) flags as node:fs takes them — a string ('r', 'w+', 'ax'…) or the numeric O_* bits — and
-// what they ask of a descriptor. Unknown strings fail as node:fs fails (ERR_INVALID_ARG_VALUE).
+// what they ask of an open. Unknown strings fail as node:fs fails (ERR_INVALID_ARG_VALUE). One
+// parser for the Overlay's writeFile/appendFile/readFile and the fs adapter's descriptors.
 import { constants } from 'node:fs';
-import { invalidArgValue, outOfRange } from './arg-errors.js';
+import { invalidArgValue, outOfRange } from '../arg-errors.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_SYNC, O_DIRECTORY, O_NOFOLLOW } = constants;
 const ACCESS = O_RDONLY | O_WRONLY | O_RDWR;
