@@ -24,7 +24,8 @@ import { Engine, type EngineCounters } from './engine/engine.js';
 import { mkdirp, rm } from './engine/fs-compat.js';
 import { MountPoint } from './engine/mount-point.js';
 import { openModeOf } from './engine/open-flags.js';
-import { freeName, listPath, readContent, requireUpper, statPath, truncatePath, writeContent } from './engine/path-ops.js';
+import { freeName, listPath, openObject, readContent, requireUpper, statPath, truncatePath, writeContent, type OpenedPath,
+} from './engine/path-ops.js';
 import type { OpenObject } from './engine/open-object.js';
 import { checkOwnerChange, ownerIdOf } from './engine/owner-rules.js';
 import type { Dirent, Stats } from './engine/stats.js';
@@ -228,18 +229,20 @@ export class Overlay {
 
   /**
    * Open a file (symlinks followed) for reading, or for reading and writing — then it is copied
-   * up whole first. The open file keeps reaching the same object after the path is renamed or
-   * unlinked, and writes through it land in place (docs/fs-adapter.md, "Open files").
+   * up whole first; or with node:fs `flags` ('r', 'w+', 'ax', O_* bits: open(2)'s checks, O_CREAT
+   * with `mode`, O_TRUNC), where a directory or special file opens with no object. The object keeps
+   * reaching the same file after a rename or unlink (docs/fs-adapter.md, "Open files").
    */
-  openFile(path: string, writable = false): OpenObject {
+  openFile(path: string, writable?: boolean): OpenObject;
+  openFile(path: string, flags: string | number, mode?: number | string): OpenedPath;
+  openFile(path: string, flags: boolean | string | number = false, mode?: number | string): OpenObject | OpenedPath {
     checkPath(path);
-    return this.engine.writing('open', path, undefined, () => {
-      const w = this.engine.existing(path, true, 'open');
-      if (w.type === T_DIR) throw fsError('EISDIR', 'open', path);
-      if (w.type !== T_FILE) throw fsError('EINVAL', 'open', path);
-      if (writable) this.requireUpper('open', path);
-      return this.engine.inode.open(w, writable);
-    });
+    const how = openModeOf(flags === true ? 'r+' : flags === false ? 'r' : flags);
+    const bits = fileMode({ mode }, DEFAULT_FILE_MODE);
+    const opened = this.engine.writing('open', path, undefined, () => openObject(this.engine, path, how, bits));
+    if (typeof flags !== 'boolean') return opened;
+    if (opened.object === undefined) throw fsError(opened.isDirectory ? 'EISDIR' : 'EINVAL', 'open', path);
+    return opened.object;
   }
 
   chmod(path: string, mode: number | string): void {

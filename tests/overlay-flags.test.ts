@@ -156,6 +156,27 @@ test('the fs adapter passes flags to the overlay: same answers as node:fs for a 
   }
 });
 
+test('openFile with flags: open(2) checks, O_CREAT with a mode, O_TRUNC, no object for a directory', () => {
+  const ov = overlayOver('file');
+  assert.throws(() => ov.openFile('/d/t', 'wx'), { code: 'EEXIST', syscall: 'open' });
+  assert.throws(() => ov.openFile('/d/missing', 'r+'), { code: 'ENOENT', syscall: 'open' });
+  assert.throws(() => ov.openFile('/d', 'r+'), { code: 'EISDIR', syscall: 'open' });
+  assert.throws(() => ov.openFile('/d/t', O_RDONLY | O_DIRECTORY), { code: 'ENOTDIR', syscall: 'open' });
+  const dir = ov.openFile('/d', 'r');
+  assert.deepEqual([dir.object, dir.isDirectory], [undefined, true]);
+  const made = ov.openFile('/d/new', 'ax+', 0o600);
+  made.object!.append(Buffer.from('new'));
+  assert.deepEqual([ov.readFile('/d/new', 'utf8'), ov.stat('/d/new').mode & 0o777], ['new', 0o600]);
+  const cut = ov.openFile('/d/t', 'w+');
+  const buf = Buffer.alloc(16);
+  assert.equal(cut.object!.read(buf, 0), 0);
+  assert.equal(ov.readFile('/d/t', 'utf8'), '');
+  assert.throws(() => ov.openFile('/d/t', 'bogus'), { code: 'ERR_INVALID_ARG_VALUE' });
+  // The boolean form is unchanged: an object or an error, never an open without one.
+  assert.equal(ov.openFile('/d/f').read(buf, 0), 11);
+  assert.throws(() => ov.openFile('/d'), { code: 'EISDIR', syscall: 'open' });
+});
+
 // ---------------------------------------------------------------- recursive readdir
 
 function shapeTree(api: { mkdir(p: string): unknown; writeFile(p: string, d: string): unknown; symlink(t: string, p: string): unknown }): void {

@@ -7,6 +7,7 @@ import { fsError, hasCode } from '../errors.js';
 import { concatBytes, isName, resizeBytes } from './args.js';
 import type { Engine } from './engine.js';
 import type { OpenMode } from './open-flags.js';
+import type { OpenObject } from './open-object.js';
 import type { Dirent, Stats } from './stats.js';
 import type { Walked } from './walked.js';
 
@@ -118,6 +119,23 @@ export function readContent(engine: Engine, path: string, how: OpenMode): Uint8A
   // node:fs opens a directory fine and fails the read, without a path.
   if (w.type === T_DIR) throw fsError('EISDIR', 'read');
   return engine.inode.content(w);
+}
+
+/** An open through the overlay: the file's object, or none for a directory or special file. */
+export interface OpenedPath {
+  object: OpenObject | undefined;
+  isDirectory: boolean;
+}
+
+/** Overlay.openFile with flags: open(2) as openPath, O_TRUNC applied, then the file's object. */
+export function openObject(engine: Engine, path: string, how: OpenMode, mode: number): OpenedPath {
+  let w = openPath(engine, path, how, mode, EMPTY);
+  const truncate = w !== undefined && how.truncate && w.type === T_FILE;
+  if (truncate) truncateTo(engine, w!, 0, path);
+  // Created or copied up by the truncate: walk again to the object that now answers.
+  if (w === undefined || truncate) w = engine.existing(path, true, 'open');
+  if (w.type !== T_FILE) return { object: undefined, isDirectory: w.type === T_DIR };
+  return { object: engine.inode.open(w, how.writable), isDirectory: false };
 }
 
 function overwriteStart(old: Uint8Array, bytes: Uint8Array): Uint8Array {

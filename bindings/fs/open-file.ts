@@ -20,8 +20,6 @@ export interface FileContext {
   writes(): number;
 }
 
-const EMPTY = new Uint8Array(0);
-
 export class OpenFile {
   position = 0;
   closed = false;
@@ -40,31 +38,13 @@ export class OpenFile {
     this.isDirectory = isDirectory;
   }
 
-  /**
-   * open(2) over the overlay, in the kernel's order: the name's existence (ENOENT, EEXIST with
-   * O_EXCL, ELOOP with O_NOFOLLOW), directories (EISDIR for writing), then EROFS.
-   */
+  /** open(2) over the overlay (Overlay.openFile with the flags); creating or truncating is reported. */
   static open(ov: Overlay, path: string, mode: OpenMode, createMode: number, ctx: FileContext): OpenFile {
-    const fail = (code: string) => fsError(code, 'open', path);
-    const link = relabel(() => ov.lstat(path, { throwIfNoEntry: false }), 'open', path);
-    if (link !== undefined && mode.exclusive && mode.create) throw fail('EEXIST');
-    if (link !== undefined && link.isSymbolicLink() && mode.noFollow) throw fail('ELOOP');
-    let st = relabel(() => ov.stat(path, { throwIfNoEntry: false }), 'open', path);
-    if (st === undefined && !mode.create) throw fail('ENOENT');
-    if (st !== undefined && mode.directory && !st.isDirectory()) throw fail('ENOTDIR');
-    if (st !== undefined && st.isDirectory() && mode.writable) throw fail('EISDIR');
-    if ((mode.writable || st === undefined) && !ov.writable) throw fail('EROFS');
-    if (st === undefined) {
-      // O_CREAT: an empty file with the asked mode (a dangling symlink's target is created).
-      relabel(() => ov.writeFile(path, EMPTY, { mode: createMode }), 'open', path);
-      ctx.report(path, 'rename');
-      st = ov.stat(path);
-    } else if (mode.truncate && mode.writable && st.isFile()) {
-      relabel(() => ov.truncate(path, 0), 'open', path);
-      ctx.report(path, 'change');
-    }
-    const object = st.isFile() ? relabel(() => ov.openFile(path, mode.writable), 'open', path) : undefined;
-    return new OpenFile(ov, path, mode, st.isDirectory(), ctx, object);
+    const existed = !mode.create || existsFollowing(ov, path);
+    const opened = relabel(() => ov.openFile(path, mode.bits, createMode), 'open', path);
+    if (!existed) ctx.report(path, 'rename');
+    else if (mode.truncate && opened.object !== undefined) ctx.report(path, 'change');
+    return new OpenFile(ov, path, mode, opened.isDirectory, ctx, opened.object);
   }
 
   /** Copy up to `length` bytes at `position` (null: the descriptor's position, which advances). */
@@ -134,6 +114,15 @@ export class OpenFile {
  * The overlay's errors name the syscall it ran (open, stat); a descriptor call reports its own,
  * as node:fs does, and with no path when it is a descriptor call.
  */
+/** Whether `path` names something, symlinks followed (a dangling one's target is created); errors are open's to report. */
+function existsFollowing(ov: Overlay, path: string): boolean {
+  try {
+    return ov.stat(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
+  }
+}
+
 export function relabel<R>(op: () => R, syscall: string, path?: string): R {
   try {
     return op();
