@@ -67,10 +67,10 @@ function nodeApi(root: string): Api {
   };
 }
 
-function run(api: Api, op: Op, flag: string | number): unknown {
+function run(api: Api, op: Op, flag: string | number, at = '/d/t'): unknown {
   try {
-    if (op === 'readFile') return { ok: String(api.readFile('/d/t', { flag })) };
-    return { ok: api[op]('/d/t', 'XY', { flag }) ?? null };
+    if (op === 'readFile') return { ok: String(api.readFile(at, { flag })) };
+    return { ok: api[op](at, 'XY', { flag }) ?? null };
   } catch (e) {
     return { error: (e as NodeJS.ErrnoException).code, syscall: (e as NodeJS.ErrnoException).syscall };
   }
@@ -120,6 +120,25 @@ test('writeFile/appendFile/readFile honour every flag as node:fs does (result, e
   }
   assert.equal(n, OPS.length * TARGETS.length * FLAGS.length);
   assert.deepEqual(mismatches, []);
+});
+
+test('a trailing slash, "." or ".." after the name: the same errors as node:fs (EISDIR, ENOTDIR, EEXIST)', () => {
+  const root = tempRoot();
+  let n = 0;
+  for (const op of OPS) {
+    for (const target of ['missing', 'file', 'dir'] as const) {
+      for (const flag of ['r', 'r+', 'w', 'wx', 'a+']) {
+        for (const suffix of ['/', '/.', '/..']) {
+          const dir = `${root}/${n++}`;
+          fs.mkdirSync(dir);
+          build(nodeApi(dir), target);
+          const want = run(nodeApi(dir), op, flag, `/d/t${suffix}`);
+          const got = run(overlayOver(target) as unknown as Api, op, flag, `/d/t${suffix}`);
+          assert.deepEqual(got, want, `${op}(${target}${suffix}, ${flag})`);
+        }
+      }
+    }
+  }
 });
 
 test('the flag cases differ from each other (the table can fail): wx over a file, a appends, r+ overwrites the start', () => {

@@ -60,14 +60,16 @@ export function freeName(engine: Engine, path: string, syscall: string, ePath: s
 }
 
 /**
- * open(2) of `path` with node:fs flags, in the kernel's order: O_CREAT's trailing-slash EISDIR,
+ * open(2) of `path` with node:fs flags, in the kernel's order: O_CREAT's EISDIR for a directory,
  * EEXIST (O_EXCL, a final symlink not followed), ELOOP (O_NOFOLLOW), ENOENT, ENOTDIR
  * (O_DIRECTORY), EISDIR (a directory for writing), EROFS. A missing name with O_CREAT is created
  * holding `initial` (undefined is returned then); O_TRUNC is the caller's, merged into its write.
  */
 export function openPath(engine: Engine, path: string, how: OpenMode, mode: number, initial: Uint8Array): Walked | undefined {
   const sp = engine.parentOf(path, 'open');
-  if (how.create && (sp.trailingSlash || !isName(sp.last))) throw fsError('EISDIR', 'open', path);
+  // A final '.', '..' or '/' names an existing directory: O_EXCL's EEXIST comes first there.
+  if (how.create && !isName(sp.last)) throw fsError(how.exclusive ? 'EEXIST' : 'EISDIR', 'open', path);
+  if (how.create && sp.trailingSlash) throw fsError('EISDIR', 'open', path);
   if ((how.create && how.exclusive) || how.noFollow) {
     const link = engine.lookup(path, false, 'open');
     if (link.found && how.create && how.exclusive) throw fsError('EEXIST', 'open', path);
