@@ -18,7 +18,7 @@ import { overlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/
 import { writeAll } from './host/build-node.js';
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
 import { ChangeWatcher, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
-import { HostLayerBase, host, nodeType, normalize } from './host/host-layer-base.js';
+import { HostLayerBase, host, nodeStat, normalize } from './host/host-layer-base.js';
 import {
   APPEND_ONLY, READ_ONLY, READ_WRITE, checkFile, editFile, hostFile, openObjectAt, replaceFile, writeAllAt,
 } from './host/host-file.js';
@@ -183,13 +183,21 @@ export class DirLayer extends HostLayerBase implements Layer {
   }
 
   stat(h: Handle): NodeStat {
-    const st = this.lstatObject(h);
-    const type = nodeType(st);
-    return {
-      type, mode: st.mode, size: st.size, nlink: st.nlink, uid: st.uid, gid: st.gid,
-      atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
-      ino: st.ino, rdev: type === 'other' ? st.rdev : 0,
-    };
+    return nodeStat(this.lstatObject(h));
+  }
+
+  /**
+   * alive() and stat() in one host call, for the overlay's cached stat: the lstat that proves the
+   * object is still at one of its known paths (same dev+ino+birth time) is its stat.
+   */
+  peekStat(h: Handle): Readonly<NodeStat> | undefined {
+    const record = this.table.get(h);
+    if (record === undefined || record.deleted) return undefined;
+    for (const p of record.paths) {
+      const st = lstatHostPath(this.hostRoot, p);
+      if (st !== undefined && sameObject(st, record)) return nodeStat(st);
+    }
+    return undefined;
   }
 
   /**

@@ -4,7 +4,7 @@
 // Layer interface on top of it.
 import * as fs from 'node:fs';
 import { fsError } from '../../errors.js';
-import { WHITEOUT, type Handle, type LayerChange, type LayerListener, type NodeSpec, type NodeType } from '../layer.js';
+import { WHITEOUT, type Handle, type LayerChange, type LayerListener, type NodeSpec, type NodeStat, type NodeType } from '../layer.js';
 import { type ContainedTree, checkName, displayPath, joinPath, procPath, sameObject } from './contained-tree.js';
 import { HandleTable } from './handle-table.js';
 import { explainedError, hostCode, relabel } from './host-errors.js';
@@ -21,6 +21,16 @@ export function nodeType(st: fs.Stats): NodeType {
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
   return 'other';
+}
+
+/** A layer stat record from a host lstat. */
+export function nodeStat(st: fs.Stats): NodeStat {
+  const type = nodeType(st);
+  return {
+    type, mode: st.mode, size: st.size, nlink: st.nlink, uid: st.uid, gid: st.gid,
+    atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
+    ino: st.ino, rdev: type === 'other' ? st.rdev : 0,
+  };
 }
 
 /** Run a host call, relabelling its error with the layer path. */
