@@ -1,8 +1,9 @@
 // createFs(overlay): a node:fs-shaped object over an Overlay, for the tools that take a file
 // system (enhanced-resolve, webpack, TypeScript hosts, glob libraries, unionfs, fs-monkey). It is a
-// translation layer with no cache of its own: path calls (fs/path-ops.ts), descriptors
-// (fs/fds.ts, fs/open-file.ts), streams, copies, directories and watchers, each in its file under
-// fs/; this file assembles the sync, callback and promise forms of them.
+// translation layer with no cache of its own (but parsed JSON for resolvers, fs/read-json.ts):
+// path calls (fs/path-ops.ts), descriptors (fs/fds.ts, fs/open-file.ts), streams, copies,
+// directories and watchers, each in its file under fs/; this file assembles the sync, callback
+// and promise forms of them.
 import { constants } from 'node:fs';
 import { Dirent, Stats } from './engine/stats.js';
 import { invalidArgType } from './fs/arg-errors.js';
@@ -16,6 +17,7 @@ import { OpenFile, relabel, type FileContext } from './fs/open-file.js';
 import { openModeOf } from './engine/open-flags.js';
 import { PathArgs } from './fs/path-args.js';
 import { pathOps, type FdAccess } from './fs/path-ops.js';
+import { readJsonOps } from './fs/read-json.js';
 import { streamOps } from './fs/streams.js';
 import type { CreateFsOptions, OverlayFs } from './fs/types.js';
 import { ChangeHub, watchIterator } from './fs/watch.js';
@@ -70,8 +72,11 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
     report(file.path, 'change');
   }
 
+  const json = readJsonOps({
+    statSync: (p) => pathSync.statSync(p) as Stats, readFileSync: (p) => pathSync.readFileSync(p) as Buffer, writes: () => writes,
+  });
   const sync = {
-    ...pathSync, ...fds.sync, fchownSync,
+    ...pathSync, ...fds.sync, fchownSync, readJsonSync: json.readJsonSync,
     copyFileSync: copies.copyFileSync, cpSync: copies.cpSync, mkdtempSync: copies.mkdtempSync,
   };
 
@@ -89,7 +94,7 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
     lutimes: [sync.lutimesSync, 3], statfs: [sync.statfsSync, 2], opendir: [sync.opendirSync, 2],
     copyFile: [sync.copyFileSync, 3], mkdtemp: [sync.mkdtempSync, 2],
   };
-  const callbacks: Record<string, unknown> = { ...fds.callbacks, fchown: callbackForm(fchownSync, 3) };
+  const callbacks: Record<string, unknown> = { ...fds.callbacks, fchown: callbackForm(fchownSync, 3), readJson: json.readJson };
   const promises: Record<string, unknown> = { constants };
   for (const [name, [fn, params]] of Object.entries(asyncSources)) {
     callbacks[name] = callbackForm(fn, params);

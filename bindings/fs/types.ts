@@ -47,6 +47,11 @@ export interface OverlayFsSync {
   readdirSync(path: PathLike, options?: ReaddirOptions): string[];
   readFileSync(path: PathLike | number, options: BufferEncoding | { encoding: BufferEncoding; flag?: string }): string;
   readFileSync(path: PathLike | number, options?: { encoding?: null; flag?: string } | null): Buffer;
+  /**
+   * Not in node:fs: enhanced-resolve's optional method. A file's JSON, parsed once per content version
+   * (checked by a stat); the value is shared between calls, treat it as read-only.
+   */
+  readJsonSync(path: PathLike): unknown;
   readlinkSync(path: PathLike, options: { encoding: 'buffer' } | 'buffer'): Buffer;
   readlinkSync(path: PathLike, options?: NameOptions): string;
   realpathSync: {
@@ -138,6 +143,8 @@ export interface OverlayFs extends OverlayFsSync {
   exists(path: unknown, cb: (exists: boolean) => void): void;
   readdir: CallbackOp;
   readFile: CallbackOp;
+  /** readJsonSync's callback form (enhanced-resolve's optional `readJson`). */
+  readJson(path: PathLike, cb: (err: Error | null, value?: unknown) => void): void;
   readlink: CallbackOp;
   realpath: CallbackOp & { native: CallbackOp };
   writeFile: CallbackOp;

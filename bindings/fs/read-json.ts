@@ -1,0 +1,79 @@
+// readJson/readJsonSync: enhanced-resolve's optional fs methods. A resolver reads the same
+// package.json for every request under it; parsing it once per content version (checked by a
+// stat, which the overlay's cache answers) is what CachedInputFileSystem gives it over node:fs,
+// without its staleness.
+import type { Stats } from '../engine/stats.js';
+import type { PathLike } from './path-args.js';
+
+/** The calls it is built on: the adapter's own sync forms. */
+export interface JsonSource {
+  statSync(p: PathLike): Stats;
+  readFileSync(p: PathLike): Buffer;
+  /** Writes made through the adapter so far (a write can leave size and times as they were). */
+  writes(): number;
+}
+
+/** Parsed description files kept (paths; the least recently parsed go first). */
+const MAX_ENTRIES = 4096;
+/**
+ * A file changed this recently (ms) may change again with the same size and times: file
+ * timestamps come from a coarse clock (the kernel's tick, a layer's Date.now()). Such a file is
+ * parsed on every call until its last change is older than this, as git treats "racy" entries.
+ */
+const RACY_MS = 20;
+
+interface Parsed {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  writes: number;
+  value: unknown;
+}
+
+export function readJsonOps(src: JsonSource): {
+  readJsonSync(p: PathLike): unknown;
+  readJson(p: PathLike, cb: (err: Error | null, value?: unknown) => void): void;
+} {
+  const parsed = new Map<PathLike, Parsed>();
+
+  function readJsonSync(p: PathLike): unknown {
+    const now = Date.now();
+    let st: Stats;
+    try {
+      st = src.statSync(p);
+    } catch {
+      // The error a reader expects is readFile's (syscall 'open', as node:fs gives it).
+      return JSON.parse(src.readFileSync(p).toString('utf8'));
+    }
+    const writes = src.writes();
+    const known = typeof p === 'string' ? parsed.get(p) : undefined;
+    if (known !== undefined && known.writes === writes && known.dev === st.dev && known.ino === st.ino
+      && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ctimeMs === st.ctimeMs) {
+      return known.value;
+    }
+    // A syntax error carries no `code`: enhanced-resolve reports it instead of skipping the file.
+    const value: unknown = JSON.parse(src.readFileSync(p).toString('utf8'));
+    if (typeof p !== 'string') return value;
+    parsed.delete(p);
+    if (st.ctimeMs < now - RACY_MS) {
+      if (parsed.size >= MAX_ENTRIES) parsed.delete(parsed.keys().next().value as PathLike);
+      parsed.set(p, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, writes, value });
+    }
+    return value;
+  }
+
+  function readJson(p: PathLike, cb: (err: Error | null, value?: unknown) => void): void {
+    let value: unknown;
+    try {
+      value = readJsonSync(p);
+    } catch (err) {
+      process.nextTick(cb, err as Error);
+      return;
+    }
+    process.nextTick(cb, null, value);
+  }
+
+  return { readJsonSync, readJson };
+}
