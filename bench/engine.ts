@@ -41,7 +41,7 @@ export interface OverlayOptions {
 export interface StrataApi {
   Overlay: new (options: OverlayOptions) => OverlayLike;
   MemoryLayer: new (options?: { ttlMs?: number; name?: string; clock?: () => number; readonly?: boolean }) => MemoryLayerLike;
-  DirLayer?: new (path: string, options?: { ttlMs?: number; readOnly?: boolean; watch?: boolean }) => unknown;
+  DirLayer?: new (path: string, options?: { ttlMs?: number; readOnly?: boolean; watch?: boolean; trustWatch?: boolean }) => unknown;
 }
 
 let loaded: Promise<StrataApi | string> | undefined;

@@ -138,15 +138,21 @@ async function hostComparison(
   const DirLayer = api.DirLayer;
   const upper = new DirLayer(tree.upper, { readOnly: true, watch: true });
   const lowers = tree.lowers.map((d) => new DirLayer(d, { readOnly: true, watch: true }));
-  const closeLayers = ctx.onCleanup(() => { for (const l of [upper, ...lowers]) (l as { close?: () => void }).close?.(); });
+  // The opt-in where the watch vouches for cached attributes (no host call per cached stat).
+  const trusting = { readOnly: true, watch: true, trustWatch: true };
+  const tUpper = new DirLayer(tree.upper, trusting);
+  const tLowers = tree.lowers.map((d) => new DirLayer(d, trusting));
+  const closeLayers = ctx.onCleanup(() => { for (const l of [upper, ...lowers, tUpper, ...tLowers]) (l as { close?: () => void }).close?.(); });
   const ov = makeOverlay(api, { upper, lowers }, { impl: 'wasm' });
+  const ovTrust = makeOverlay(api, { upper: tUpper, lowers: tLowers }, { impl: 'wasm' });
   try {
     const peers: ScalePeer[] = [
       strataPeer('strata-wasm on DirLayer (watch)', ov),
+      strataPeer('strata-wasm on DirLayer (trustWatch)', ovTrust),
       strataPeer('strata-wasm', memoryOverlay),
       hostStatPeer('fs.statSync (kernel mount)', mount.path),
     ];
-    for (const p of deepList) ov.stat(p);
+    for (const p of deepList) { ov.stat(p); ovTrust.stat(p); }
     await h.compare(peers.map((peer) => {
       const stat = (i: number) => statAnswer(peer.stat(deep.path(i, peer.prefix)));
       return {
@@ -165,6 +171,7 @@ async function hostComparison(
     })));
   } finally {
     disposeOverlay(ov);
+    disposeOverlay(ovTrust);
     closeLayers();
   }
 }

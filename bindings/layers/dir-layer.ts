@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsError } from '../errors.js';
 import {
-  ABSENT, type Handle, type Layer, type LayerFile, type ListedEntries, type LayerListener, type NodeSpec, type NodeStat,
+  ABSENT, type Handle, type Layer, type LayerFile, type ListedEntries, type LayerChange, type LayerListener, type NodeSpec, type NodeStat,
 } from './layer.js';
 import {
   ContainedTree, checkName, displayPath, lstatHostPath, procPath, sameObject, type HostIdentity, type RaceHook,
@@ -37,6 +37,13 @@ export interface DirLayerOptions {
    * is never seen.
    */
   watch?: boolean;
+  /**
+   * Opt-in, default false: a cached stat of a file in a watched directory makes no host call; the
+   * watch vouches for it. Host changes become visible when the watch event arrives (not on the
+   * very next call, as by default). Directories, files with other hard links and anything while
+   * some directory is unwatched are still checked by one lstat.
+   */
+  trustWatch?: boolean;
   /** The TTL used when watching is impossible or a directory could not be watched. Default 1000 ms. */
   fallbackTtlMs?: number;
   /** Told when a directory cannot be watched (default: one process warning per layer). */
@@ -58,6 +65,8 @@ export interface DirLayerOptions {
 }
 
 const { S_IFMT, S_IFCHR } = fs.constants;
+/** trustWatch: records vouched for at most (past it, hits pay their lstat until the next change). */
+const MAX_VOUCHED = 65536;
 
 export class DirLayer extends HostLayerBase implements Layer {
   readonly name: string;
@@ -65,6 +74,8 @@ export class DirLayer extends HostLayerBase implements Layer {
   private readonly rootHandle: Handle;
   private readonly configuredTtlMs: number;
   private readonly fallbackTtlMs: number;
+  /** trustWatch: stat records vouched for by a watch, until the layer reports any change. */
+  private readonly vouched: Map<Handle, NodeStat> | undefined;
 
   constructor(rootPath: string, options: DirLayerOptions = {}) {
     const hostRoot = fs.realpathSync(rootPath);
@@ -87,6 +98,7 @@ export class DirLayer extends HostLayerBase implements Layer {
     this.name = options.name ?? `dir:${this.hostRoot}`;
     this.configuredTtlMs = options.ttlMs ?? 0;
     this.fallbackTtlMs = options.fallbackTtlMs ?? 1000;
+    this.vouched = options.trustWatch === true && options.watch !== false ? new Map() : undefined;
     this.rootHandle = this.table.intern('', this.tree.rootIdentity);
     if (options.watch !== false) {
       this.watcher = new ChangeWatcher(this.tree, this.format, (c) => this.emit(c),
@@ -193,11 +205,39 @@ export class DirLayer extends HostLayerBase implements Layer {
   peekStat(h: Handle): Readonly<NodeStat> | undefined {
     const record = this.table.get(h);
     if (record === undefined || record.deleted) return undefined;
+    const vouched = this.vouched?.get(h);
+    if (vouched !== undefined) return vouched;
     for (const p of record.paths) {
       const st = lstatHostPath(this.hostRoot, p);
-      if (st !== undefined && sameObject(st, record)) return nodeStat(st);
+      if (st !== undefined && sameObject(st, record)) {
+        const answer = nodeStat(st);
+        if (this.vouched !== undefined && this.watchVouches(p, st)) this.vouched.set(h, answer);
+        return answer;
+      }
     }
     return undefined;
+  }
+
+  /**
+   * Will an event report any change of this object? Its directory's watch reports its entry's
+   * changes (inotify) — not a change made through another hard link, nor a directory's own
+   * entries; and only while every directory asked about is watched (else the fallback TTL rules).
+   */
+  private watchVouches(p: string, st: fs.Stats): boolean {
+    if (st.isDirectory() || st.nlink !== 1 || this.ttlMs !== 0 || this.vouched!.size >= MAX_VOUCHED) return false;
+    const slash = p.lastIndexOf('/');
+    return this.watcher?.isWatched(slash < 0 ? '' : p.slice(0, slash)) === true;
+  }
+
+  // Any change the layer reports (a host event, its own write) ends what the watch vouched for.
+  protected override emit(change: LayerChange): void {
+    this.vouched?.clear();
+    super.emit(change);
+  }
+
+  protected override emitAt(layerPath: string, kind: LayerChange['kind']): void {
+    this.vouched?.clear();
+    super.emitAt(layerPath, kind);
   }
 
   /**

@@ -89,6 +89,11 @@ export class ChangeWatcher {
     return this.watches.size;
   }
 
+  /** Is this directory watched now (its entries' changes raise events)? */
+  isWatched(dirPath: string): boolean {
+    return this.watches.has(dirPath);
+  }
+
   lastSeen(layerPath: string): PathSnapshot | undefined {
     return this.seen.get(layerPath);
   }

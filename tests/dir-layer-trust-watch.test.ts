@@ -1,0 +1,84 @@
+// DirLayer's opt-in `trustWatch`: a cached stat of a file in a watched directory makes no host
+// call, and a host change becomes visible once its watch event has arrived (waited for, bounded).
+// Without the option, the very next call sees the change (one lstat per cached stat).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import nodeFs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import * as path from 'node:path';
+import { Overlay } from '../bindings/overlay.js';
+import { DirLayer } from '../bindings/layers/dir-layer.js';
+import { isRoot, removeTree, scratchDir, writeTree } from '../bindings/verify/kernel/host-fixtures.js';
+
+/** How many host lstat calls `fn` makes (node:fs's lstatSync counted through every import of it). */
+function lstatCalls(fn: () => void): number {
+  const real = nodeFs.lstatSync;
+  let calls = 0;
+  (nodeFs as { lstatSync: typeof fs.lstatSync }).lstatSync = ((...args: Parameters<typeof fs.lstatSync>) => {
+    calls++;
+    return real(...args);
+  }) as typeof fs.lstatSync;
+  syncBuiltinESMExports();
+  try {
+    fn();
+  } finally {
+    (nodeFs as { lstatSync: typeof fs.lstatSync }).lstatSync = real;
+    syncBuiltinESMExports();
+  }
+  return calls;
+}
+
+async function until(pred: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (pred()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+function stack(trustWatch: boolean) {
+  const base = scratchDir('dl-trust');
+  const lowerDir = path.join(base, 'lower');
+  const upperDir = path.join(base, 'upper');
+  fs.mkdirSync(lowerDir);
+  fs.mkdirSync(upperDir);
+  writeTree(lowerDir, { 'd/f': 'one', 'd/linked': 'x' });
+  fs.linkSync(path.join(lowerDir, 'd/linked'), path.join(lowerDir, 'other-name'));
+  const lower = new DirLayer(lowerDir, { readOnly: true, trustWatch });
+  const upper = new DirLayer(upperDir);
+  const ov = new Overlay({ lowers: [lower], upper });
+  return { lowerDir, ov, done() { ov.close(); lower.close(); upper.close(); removeTree(base); } };
+}
+
+describe('DirLayer trustWatch', { skip: isRoot() ? false : 'needs root (the kernel format)' }, () => {
+  it('with it, a cached stat of a watched file makes no host call; a change shows once its event arrived', async () => {
+    const s = stack(true);
+    try {
+      assert.equal(s.ov.stat('/d/f').size, 3);
+      assert.equal(s.ov.stat('/d/f').size, 3);
+      assert.equal(lstatCalls(() => s.ov.stat('/d/f')), 0);
+      fs.appendFileSync(path.join(s.lowerDir, 'd/f'), 'two');
+      await until(() => s.ov.stat('/d/f').size === 6, 'the watch event of the append');
+      // A file with another hard link: a change through that name raises no event here.
+      assert.equal(s.ov.stat('/d/linked').size, 1);
+      assert.equal(lstatCalls(() => s.ov.stat('/d/linked')), 1);
+      fs.appendFileSync(path.join(s.lowerDir, 'other-name'), 'yz');
+      assert.equal(s.ov.stat('/d/linked').size, 3);
+    } finally {
+      s.done();
+    }
+  });
+
+  it('without it, one lstat per cached stat, and the very next call sees a host change', () => {
+    const s = stack(false);
+    try {
+      assert.equal(s.ov.stat('/d/f').size, 3);
+      assert.equal(lstatCalls(() => s.ov.stat('/d/f')), 1);
+      fs.appendFileSync(path.join(s.lowerDir, 'd/f'), 'two');
+      assert.equal(s.ov.stat('/d/f').size, 6);
+    } finally {
+      s.done();
+    }
+  });
+});
