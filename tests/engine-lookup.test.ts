@@ -18,7 +18,7 @@ function lookupInRoot(stack: (Layer | undefined)[], name: string, followRedirect
   const root = new LookupData();
   lookupRoot(stack, root);
   const d = new LookupData();
-  lookupName(stack, root.reals, name, followRedirects, d);
+  lookupName(stack, root.reals, name, followRedirects, true, d);
   return d;
 }
 

@@ -109,7 +109,9 @@ export class CopyUp {
     }
     edit?.(spec);
     const uh = this.create(parentUpper, name, spec, j);
-    this.inodes.recordCopyUp(this.upper, uh, L, h, st.ino);
+    // A name of a lower hard link becomes a file of its own (index off): the kernel then gives it
+    // the upper's inode number, since its other names keep the lower's and are another file now.
+    if (st.nlink === 1) this.inodes.recordCopyUp(this.upper, uh, L, h, st.ino);
     // A metacopy keeps reading its data from the lower chain; a full copy stands alone.
     this.table.setReals(id, spec.metacopy ? [0, uh, ...reals] : [0, uh]);
     if (st.type === 'file' && !spec.metacopy) this.onCopiedUp?.(reals[reals.length - 2], reals[reals.length - 1], uh);

@@ -35,6 +35,11 @@ export class LookupData {
   /** A metacopy file whose data is nowhere below: the lookup fails (EIO), as the kernel's does. */
   broken = false;
   /**
+   * A metacopy file met with metacopy off: the lookup fails (EPERM), as the kernel's "refusing to
+   * follow metacopy origin" — a metacopy mark from an untrusted layer must not redirect reads.
+   */
+  refused = false;
+  /**
    * Redirects met, as (layer, redirect) pairs: layers below `layer` look the directory up at
    * `redirect` (absolute: from their roots; relative: a new name in the same parent).
    */
@@ -50,6 +55,7 @@ export class LookupData {
     this.reals.length = 0;
     this.metacopy = false;
     this.broken = false;
+    this.refused = false;
     this.redirects = undefined;
     this.stop = false;
   }
@@ -72,23 +78,26 @@ export function lookupRoot(layers: LayerStack, d: LookupData): void {
 /**
  * Look `name` up in a directory whose real directories are `parent` ((layer, handle) pairs,
  * top-down, already cut at an opaque one). Redirects are followed when `followRedirects` is set
- * (redirect_dir). Fills `d`.
+ * (redirect_dir); metacopy files are followed to their data when `followMetacopy` is set, else
+ * refused (metacopy). Fills `d`.
  */
-export function lookupName(layers: LayerStack, parent: readonly number[], name: string, followRedirects: boolean, d: LookupData): void {
+export function lookupName(
+  layers: LayerStack, parent: readonly number[], name: string, followRedirects: boolean, followMetacopy: boolean, d: LookupData,
+): void {
   d.reset();
   let current = name;
   for (let k = 0; k < parent.length && !d.stop; k += 2) {
     const L = parent[k];
     const layer = layers[L]!;
-    const h = layer.lookup(parent[k + 1], d.metacopy ? name : current);
-    if (d.metacopy) { considerData(d, layer, L, h); continue; }
-    consider(d, layer, L, h, followRedirects);
-    if (d.metacopy) continue;
-    const redirect = redirectAt(d, L);
+    const h = layer.lookup(parent[k + 1], current);
+    if (d.metacopy) considerData(d, layer, L, h);
+    else consider(d, layer, L, h, followRedirects, followMetacopy);
+    const redirect = d.metacopy ? dataRedirectAt(d, layers, L) : redirectAt(d, L);
     if (redirect === undefined) continue;
     if (redirect.charCodeAt(0) === 47 /* / */) {
       // An absolute redirect leaves the parent: every layer below continues from its root.
-      lookupBelowByPath(layers, L + 1, redirect, d);
+      if (d.metacopy) lookupDataByPath(layers, L + 1, redirect, d);
+      else lookupBelowByPath(layers, L + 1, redirect, d);
       break;
     }
     current = redirect;
@@ -96,6 +105,35 @@ export function lookupName(layers: LayerStack, parent: readonly number[], name: 
   // A metacopy file whose data was not found below it cannot be used.
   if (d.metacopy && !d.stop) d.broken = true;
   finish(d);
+}
+
+/**
+ * The redirect of a metacopy file found at layer L (the kernel writes one when it renames a
+ * metacopy file: its data is then below under the old path).
+ */
+function dataRedirectAt(d: LookupData, layers: LayerStack, L: number): string | undefined {
+  const last = d.reals.length - 2;
+  if (d.stop || d.reals[last] !== L) return undefined;
+  const r = layers[L]!.redirect(d.reals[last + 1]);
+  return r === '' ? undefined : r;
+}
+
+/** A metacopy file's data below an absolute redirect: each layer >= first walked from its root. */
+function lookupDataByPath(layers: LayerStack, first: number, path: string, d: LookupData): void {
+  const parts = splitPath(path);
+  for (let L = first; L < layers.length && !d.stop; L++) {
+    const layer = layers[L]!;
+    d.lowest = L;
+    let dir = layer.root();
+    let reached = parts.length > 0;
+    for (let i = 0; i < parts.length - 1 && reached; i++) {
+      const h = layer.lookup(dir, parts[i]);
+      if (h === WHITEOUT || (h !== ABSENT && layer.stat(h).type !== 'dir')) { d.stop = true; d.broken = true; return; }
+      reached = h !== ABSENT;
+      dir = h;
+    }
+    if (reached) considerData(d, layer, L, layer.lookup(dir, parts[parts.length - 1]));
+  }
 }
 
 /** The redirect a directory found at layer L carries, if this lookup just met one there. */
@@ -122,7 +160,8 @@ function lookupBelowByPath(layers: LayerStack, first: number, path: string, d: L
     }
     d.lowest = L;
     if (reached) {
-      consider(d, layer, L, parts.length === 0 ? dir : layer.lookup(dir, parts[parts.length - 1]), true);
+      // Below a redirected directory, so a file here only ends the merge (metacopy is moot).
+      consider(d, layer, L, parts.length === 0 ? dir : layer.lookup(dir, parts[parts.length - 1]), true, false);
       const redirect = redirectAt(d, L);
       if (redirect !== undefined) {
         parts = redirect.charCodeAt(0) === 47 ? splitPath(redirect) : [...parts.slice(0, -1), redirect];
@@ -137,7 +176,7 @@ function splitPath(path: string): string[] {
 }
 
 /** Apply the stop rules to what layer L holds at the name (a handle, ABSENT or WHITEOUT). */
-function consider(d: LookupData, layer: Layer, L: number, h: Handle, followRedirects: boolean): void {
+function consider(d: LookupData, layer: Layer, L: number, h: Handle, followRedirects: boolean, followMetacopy: boolean): void {
   d.lowest = L;
   if (h === ABSENT) return;
   if (h === WHITEOUT) {
@@ -153,7 +192,10 @@ function consider(d: LookupData, layer: Layer, L: number, h: Handle, followRedir
     d.handle = h;
     if (type !== T_DIR) {
       // Fact 13: a metacopy file's data is the first full file below it; look on.
-      if (type === T_FILE && layer.isMetacopy(h)) { d.reals.push(L, h); d.metacopy = true; return; }
+      if (type === T_FILE && layer.isMetacopy(h)) {
+        if (followMetacopy) { d.reals.push(L, h); d.metacopy = true; return; }
+        d.refused = true;
+      }
       // Fact 1: a non-directory hides everything below it.
       d.stop = true;
       return;

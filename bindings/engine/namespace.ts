@@ -128,7 +128,10 @@ export class Namespace {
     // The VFS's traps: a directory moved below itself, or onto one of its ancestors.
     if (srcIsDir && isWithin(dstParentPath, srcPath)) throw fail('EINVAL');
     if (dstType === T_DIR && isWithin(srcParentPath, entryPath(cache, dst.id))) throw fail('ENOTEMPTY');
-    if (dst.found && dst.layer === srcLayer && dst.handle === srcHandle) return; // one object, two names
+    // One object (one name, or two names of one upper object): nothing to do. Two lower names of
+    // one hard link are two files to the kernel (index off: copy-up splits them), so a rename
+    // between them goes ahead as between any two files.
+    if (dst.found && dst.layer === srcLayer && dst.handle === srcHandle && (srcLayer === 0 || entryPath(cache, dst.id) === srcPath)) return;
     if (dst.found && srcIsDir && dstType !== T_DIR) throw fail('ENOTDIR');
     if (dst.found && !srcIsDir && dstType === T_DIR) throw fail('EISDIR');
     if (srcIsDir && srcHasLower && !this.e.redirectDir) throw fail('EXDEV');

@@ -76,6 +76,7 @@ export class Resolver {
     readonly redirects: RedirectIndex,
     readonly policy: Policy,
     readonly followRedirects: boolean,
+    readonly followMetacopy: boolean,
     source: () => number,
     /** Absolute link targets under it resolve inside the overlay (engine/mount-point.ts). */
     private readonly mount?: MountPoint,
@@ -339,7 +340,7 @@ export class Resolver {
     const d = this.scratch[level] ??= new LookupData();
     this.nesting = level + 1;
     try {
-      lookupName(this.layers, this.table.realsOf(parent), name, this.followRedirects, d);
+      lookupName(this.layers, this.table.realsOf(parent), name, this.followRedirects, this.followMetacopy, d);
     } finally {
       this.nesting = level;
     }
@@ -376,7 +377,7 @@ export class Resolver {
     const d = this.guarded(mark, () => this.lookupChild(parent, name));
     // Disturbed (or the parent died): the answer may be older than a change. Caching nothing is always right.
     if (d === undefined || d === LAYER_STALE) { this.forget(parent, name); return NO_ENTRY; }
-    if (d.broken) { this.forget(parent, name); return NO_ENTRY; }
+    if (d.broken || d.refused) { this.forget(parent, name); return NO_ENTRY; }
     const id = this.cache.insert(parent, name, d.type, d.flags, d.layer, d.lowest, d.handle, this.deadline(d.lowest, this.clock.now()));
     if (id !== NO_ENTRY) this.noteInsert(id, d);
     return id;
@@ -410,8 +411,10 @@ export class Resolver {
     const d = this.guarded(mark, () => this.lookupChild(parent, name));
     if (d === undefined) return RESTART;
     if (d === LAYER_STALE) return this.dead(parent);
-    // A metacopy file without its data is not cached: every walk to it fails, as in the kernel.
+    // A metacopy file without its data (or refused: metacopy off) is not cached: every walk to it
+    // fails, as in the kernel.
     if (d.broken) throw fsError('EIO', syscall, ePath, eDest);
+    if (d.refused) throw fsError('EPERM', syscall, ePath, eDest);
     const id = cache.insertStopped(d.type, d.flags, d.layer, d.lowest, d.handle, this.deadline(d.lowest, now));
     if (id === NO_ENTRY) throw fsError('EIO', syscall, ePath, eDest);
     this.noteInsert(id, d);

@@ -264,7 +264,8 @@ export class DirLayer extends HostLayerBase implements Layer {
 
   redirect(dir: Handle): string | undefined {
     return this.atObject(dir, 'getxattr', (d) => {
-      if (!d.st.isDirectory()) return undefined;
+      // Files too: the kernel renames a metacopy file by giving it a redirect to its data.
+      if (!d.st.isDirectory() && !d.st.isFile()) return undefined;
       const raw = this.readMark(d, this.format.redirectKey);
       if (raw === undefined || raw.startsWith('/')) return raw;
       // Relative (the kernel writes these for renames within one directory): the name in the

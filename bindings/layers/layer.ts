@@ -83,7 +83,10 @@ export interface NodeSpec {
   rdev?: number;
   xattrs?: Record<string, Uint8Array>;
   opaque?: boolean;
-  /** Redirect origin of a directory (absolute overlay path), for redirect_dir. */
+  /**
+   * Redirect origin (absolute overlay path) of a directory, for redirect_dir — or of a metacopy
+   * file: where its data is below (the kernel writes one when it renames a metacopy file).
+   */
   redirect?: string;
   /** Metacopy: a file whose data still lives in a lower (data is not copied). */
   metacopy?: boolean;
@@ -134,7 +137,7 @@ export interface Layer {
    */
   listEntries?(dir: Handle): ListedEntries;
   isOpaque(dir: Handle): boolean;
-  /** Redirect origin (absolute overlay path) of a directory, or undefined. */
+  /** Redirect origin (absolute overlay path) of a directory or a metacopy file, or undefined. */
   redirect(dir: Handle): string | undefined;
   isMetacopy(h: Handle): boolean;
   read(h: Handle): Uint8Array;

@@ -611,7 +611,7 @@ export class MemoryLayer implements Layer {
       parent,
       name: '',
       opaque: isDir && spec.opaque === true,
-      redirect: isDir ? spec.redirect : undefined,
+      redirect: isDir || spec.metacopy === true ? spec.redirect : undefined,
     });
     return h;
   }

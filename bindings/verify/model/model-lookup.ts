@@ -50,14 +50,20 @@ export interface Broken {
   type: 'broken';
 }
 
-export type Lookup = MNode | Missing | Broken;
+/** A metacopy file met with metacopy off: the kernel refuses to follow it (EPERM). */
+export interface Refused {
+  type: 'refused';
+}
+
+export type Lookup = MNode | Missing | Broken | Refused;
 
 export function isNode(l: Lookup): l is MNode {
-  return l.type !== 'none' && l.type !== 'broken';
+  return l.type !== 'none' && l.type !== 'broken' && l.type !== 'refused';
 }
 
 export interface StackOptions {
   redirectDir: boolean;
+  metacopy: boolean;
 }
 
 /** The layer stack in overlay order: index 0 the upper (when there is one), i + 1 lowers[i]. */
@@ -128,7 +134,10 @@ export class LayerStack {
         type = st.type;
         found.push({ li, layer, h });
         if (li > 0) lowerPath = path;
-        if (st.type === 'file' && layer.isMetacopy(h)) return this.metacopyData(dir, name, found, li);
+        if (st.type === 'file' && layer.isMetacopy(h)) {
+          if (!this.options.metacopy) return { type: 'refused' };
+          return this.metacopyData(dir, name, found, li);
+        }
         if (st.type !== 'dir') break;
       } else {
         if (st.type !== 'dir') break;
@@ -178,11 +187,30 @@ export class LayerStack {
   }
 
   /**
-   * A metacopy file's data lives in the first regular file found for the same name below it;
-   * another metacopy in between passes the search on. Anything else (whiteout, non-file, nothing)
-   * leaves the file without data: the kernel fails the lookup with EIO.
+   * A metacopy file's data lives in the first regular file found for the same name below it —
+   * or, when the metacopy file has a redirect (the kernel's rename of one), at the redirect's
+   * path, walked from each lower root; another metacopy in between passes the search on. Anything
+   * else (whiteout, non-file, nothing) leaves the file without data: the kernel fails the lookup
+   * with EIO.
    */
   private metacopyData(dir: MNode, name: string, found: Real[], fromLi: number): Lookup {
+    const done = (): MNode => ({ type: 'file', reals: found, parent: dir, name, lowerPath: join(dir.lowerPath, name) });
+    const redirect = found[0].layer.redirect(found[0].h);
+    if (redirect !== undefined && redirect !== '') {
+      const parts = splitPath(normalizeRedirect(redirect));
+      for (let li = fromLi + 1; li <= this.lowers.length; li++) {
+        const layer = this.layerAt(li);
+        const parent = this.walkDirs(layer, parts.slice(0, -1));
+        if (parent === 'stop') return { type: 'broken' };
+        if (parent === 'absent') continue;
+        const h = layer.lookup(parent, parts[parts.length - 1]);
+        if (h === ABSENT) continue;
+        if (h === WHITEOUT || layer.stat(h).type !== 'file') return { type: 'broken' };
+        found.push({ li, layer, h });
+        if (!layer.isMetacopy(h)) return done();
+      }
+      return { type: 'broken' };
+    }
     for (const c of dir.reals) {
       if (c.li <= fromLi) continue;
       const h = c.layer.lookup(c.h, name);
@@ -190,9 +218,21 @@ export class LayerStack {
       if (h === WHITEOUT) return { type: 'broken' };
       if (c.layer.stat(h).type !== 'file') return { type: 'broken' };
       found.push({ li: c.li, layer: c.layer, h });
-      if (!c.layer.isMetacopy(h)) return { type: 'file', reals: found, parent: dir, name, lowerPath: join(dir.lowerPath, name) };
+      if (!c.layer.isMetacopy(h)) return done();
     }
     return { type: 'broken' };
+  }
+
+  /** The directory at `components` in one layer; a whiteout or non-directory on the way stops. */
+  private walkDirs(layer: Layer, components: string[]): Handle | 'absent' | 'stop' {
+    let h = layer.root();
+    for (const c of components) {
+      const next = layer.lookup(h, c);
+      if (next === ABSENT) return 'absent';
+      if (next === WHITEOUT || layer.stat(next).type !== 'dir') return 'stop';
+      h = next;
+    }
+    return h;
   }
 
   /**
@@ -208,6 +248,9 @@ export class LayerStack {
         seen.add(name);
         const h = r.layer.lookup(r.h, name);
         if (h === WHITEOUT || h === ABSENT) continue;
+        // The kernel cannot look up (refuses) an upper metacopy file with metacopy off, so it
+        // leaves it out where it reads the upper directory's inode numbers.
+        if (r.li === 0 && !this.options.metacopy && r.layer.isMetacopy(h)) continue;
         const st = r.layer.stat(h);
         out.push({ name, type: st.type, mode: st.mode });
       }

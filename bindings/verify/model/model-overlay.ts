@@ -15,7 +15,12 @@
 //   redirect to its lower path and leaves a whiteout at the old name (facts 17, 18).
 // - rename checks EXDEV before ENOTEMPTY; an empty merged destination directory is replaced.
 // - copy-up keeps mode and times (mtime checked on a file and a directory) and, for a file with
-//   one link, the inode number; a copied-up directory is merged (nlink 1, fact 11).
+//   one link, the inode number (a name of a lower hard link gets the upper's: with index=off it
+//   is a file of its own now); a copied-up directory is merged (nlink 1, fact 11).
+// - rename of one name of a lower hard link onto another renames (index=off: two overlay
+//   inodes); only names of one upper object are "the same file" to rename(2).
+// - with metacopy off, a metacopy file is refused (EPERM) and an upper one left out of
+//   listings; with metacopy on, a metacopy file's redirect says where its data is below.
 // - writing through a dangling symlink creates the target (copying up its parent directories).
 // - errno order follows the VFS: parent lookup errors, then EEXIST/EISDIR, then EROFS (unlink,
 //   rmdir and rename check EROFS right after the parent lookup).
@@ -102,7 +107,7 @@ export class ModelOverlay {
     this.upper = options.upper;
     this.redirectDir = options.redirectDir === true;
     this.metacopy = options.metacopy === true;
-    this.stack = new LayerStack(options.upper, options.lowers, { redirectDir: this.redirectDir });
+    this.stack = new LayerStack(options.upper, options.lowers, { redirectDir: this.redirectDir, metacopy: this.metacopy });
   }
 
   // ---------------------------------------------------------------- reads
@@ -408,6 +413,7 @@ export class ModelOverlay {
     if (nameTooLong(name)) throw fail('ENAMETOOLONG');
     const found = this.stack.lookup(dir, name);
     if (found.type === 'broken') throw fail('EIO');
+    if (found.type === 'refused') throw fail('EPERM');
     if (isNode(found)) return { node: found, upperWhiteout: false };
     const upper = dir.reals[0];
     const upperWhiteout = found.whiteout && upper.li === 0 && upper.layer.lookup(upper.h, name) === WHITEOUT;
@@ -538,7 +544,9 @@ export class ModelOverlay {
     }
     const ino = this.inoOf(node);
     const h = upper.createNode(parentH, node.name, spec);
-    this.origins.set(h, ino);
+    // A name of a lower hard link becomes a file of its own (index off): the kernel reports the
+    // upper object's inode number for it, not the lower's its other names keep.
+    if (node.type === 'dir' || st.nlink === 1) this.origins.set(h, ino);
     const mine: Real = { li: 0, layer: upper, h };
     node.reals = node.type === 'dir' || metacopy ? [mine, ...node.reals] : [mine];
     return h;
@@ -618,8 +626,14 @@ function hasLower(node: MNode): boolean {
   return node.reals.some((r) => r.li > 0);
 }
 
+/**
+ * One object, as the kernel's VFS sees it (rename then does nothing): one name, or two names of
+ * one upper object. Two lower names of a hard link are two overlay inodes with index off (copy-up splits
+ * them), so a rename between them goes ahead.
+ */
 function sameObject(a: MNode, b: MNode): boolean {
-  return a.reals[0].li === b.reals[0].li && a.reals[0].h === b.reals[0].h;
+  if (a.reals[0].li !== b.reals[0].li || a.reals[0].h !== b.reals[0].h) return false;
+  return a.reals[0].li === 0 || pathOf(a) === pathOf(b);
 }
 
 /** The canonical overlay path of a node: its physical chain of names. */
