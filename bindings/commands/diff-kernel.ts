@@ -10,6 +10,8 @@ const USAGE = `usage: strata diff-kernel [options]   (root, or inside unshare -r
   --seed S           first seed (default: random, printed)
   --seeds K          number of seeds, S, S+1, … (default 1)
   --redirect-dir M   off | on | both (default both)
+  --metacopy M       off | on | both (default off; on runs only with redirect_dir on, as the kernel requires)
+  --index M          off | on | both (default off)
   --lowers N         lower layers (default 2 or 3, from the seed)
   --check-every N    compare whole trees every N operations (default 25, 0 = at the end)
   --target T         overlay (the engine, default) | model (the reference model)
@@ -20,6 +22,8 @@ const USAGE = `usage: strata diff-kernel [options]   (root, or inside unshare -r
 interface SeedLine {
   seed: number;
   redirectDir: boolean;
+  metacopy: boolean;
+  index: boolean;
   layers: string;
   ops: number;
   answers: number;
@@ -27,6 +31,7 @@ interface SeedLine {
   inoPairs: number;
   listedWhiteoutsFiltered: number;
   kernelCopyUpResidueFiltered: number;
+  metacopyDataSettled: number;
   agrees: boolean;
 }
 
@@ -40,6 +45,8 @@ export async function runDiffKernel(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         seeds: { type: 'string', default: '1' },
         'redirect-dir': { type: 'string', default: 'both' },
+        metacopy: { type: 'string', default: 'off' },
+        index: { type: 'string', default: 'off' },
         lowers: { type: 'string' },
         'check-every': { type: 'string', default: '25' },
         target: { type: 'string', default: 'overlay' },
@@ -70,7 +77,9 @@ export async function runDiffKernel(argv: string[]): Promise<number> {
     firstSeed = int('seed', args.seed, 0) ?? Math.floor(Math.random() * 0x7fffffff);
     lowers = int('lowers', args.lowers, 1);
     checkEvery = int('check-every', args['check-every'], 0)!;
-    if (!['off', 'on', 'both'].includes(args['redirect-dir']!)) throw new Error(`--redirect-dir must be off, on or both`);
+    for (const name of ['redirect-dir', 'metacopy', 'index'] as const) {
+      if (!['off', 'on', 'both'].includes(args[name]!)) throw new Error(`--${name} must be off, on or both`);
+    }
     if (!['overlay', 'model'].includes(args.target!)) throw new Error(`--target must be overlay or model`);
   } catch (err) {
     console.error(`strata diff-kernel: ${(err as Error).message}\n\n${USAGE}`);
@@ -79,7 +88,7 @@ export async function runDiffKernel(argv: string[]): Promise<number> {
 
   // The harness (shipped in verify/kernel) is loaded on demand, like every command.
   const { probeOverlayMount } = await import('../verify/kernel/kernel-mount.js');
-  const { runDifferential } = await import('../verify/kernel/differential.js');
+  const { runDifferential, modesLabel, modesOptions } = await import('../verify/kernel/differential.js');
   const { loadTarget } = await import('../verify/kernel/targets.js');
   const { shrink } = await import('../verify/kernel/shrink.js');
   const { specListing } = await import('../verify/kernel/lower-trees.js');
@@ -94,24 +103,32 @@ export async function runDiffKernel(argv: string[]): Promise<number> {
     return 3;
   }
   const target = await loadTarget(args.target as 'overlay' | 'model');
-  const modes = args['redirect-dir'] === 'both' ? [false, true] : [args['redirect-dir'] === 'on'];
+  const settings = (name: 'redirect-dir' | 'metacopy' | 'index') => (args[name] === 'both' ? [false, true] : [args[name] === 'on']);
+  // The kernel refuses metacopy=on without redirect_dir=on: that combination is not run.
+  const modes = settings('redirect-dir').flatMap((redirectDir) => settings('metacopy').flatMap((metacopy) =>
+    settings('index').map((index) => ({ redirectDir, metacopy, index })))).filter((m) => m.redirectDir || !m.metacopy);
+  if (modes.length === 0) {
+    console.error('strata diff-kernel: metacopy on needs redirect_dir on (the kernel refuses the mount otherwise)');
+    return 2;
+  }
   const log = (line: string) => { if (!args.json) console.log(line); };
   log(`# strata diff-kernel: ${support.kernel}, ${support.reason}; target ${target.name}; ` +
-    `seeds ${firstSeed}..${firstSeed + seeds - 1}; ${ops} ops per seed; redirect_dir ${modes.map((m) => (m ? 'on' : 'off')).join('+')}`);
+    `seeds ${firstSeed}..${firstSeed + seeds - 1}; ${ops} ops per seed; modes ${modes.map(modesLabel).join(' | ')}`);
 
   const lines: SeedLine[] = [];
   let first: import('../verify/kernel/differential.js').Disagreement | undefined;
   const started = Date.now();
   for (let s = 0; s < seeds; s++) {
-    for (const redirectDir of modes) {
+    for (const mode of modes) {
       const seed = firstSeed + s;
-      const r = runDifferential({ seed, ops, redirectDir, target, lowers, checkEvery });
+      const r = runDifferential({ seed, ops, ...mode, target, lowers, checkEvery });
       const line: SeedLine = {
-        seed, redirectDir, layers: r.layers, ops: r.opsRun, answers: r.answers, agreed: r.agreed,
-        inoPairs: r.inoPairs, listedWhiteoutsFiltered: r.quirks.listedWhiteouts, kernelCopyUpResidueFiltered: r.quirks.copyUpResidue, agrees: r.disagreement === undefined,
+        seed, ...mode, layers: r.layers, ops: r.opsRun, answers: r.answers, agreed: r.agreed,
+        inoPairs: r.inoPairs, listedWhiteoutsFiltered: r.quirks.listedWhiteouts, kernelCopyUpResidueFiltered: r.quirks.copyUpResidue,
+        metacopyDataSettled: r.quirks.metacopyData, agrees: r.disagreement === undefined,
       };
       lines.push(line);
-      log(`seed ${seed} redirect_dir=${redirectDir ? 'on ' : 'off'} layers ${r.layers.padEnd(16)} ` +
+      log(`seed ${seed} ${modesLabel(mode)} layers ${r.layers.padEnd(16)} ` +
         `ops ${r.opsRun} answers ${r.answers} agreed ${r.agreed} (${pct(r.agreed, r.answers)}) ino-pairs ${r.inoPairs}` +
         `${r.disagreement ? `  DISAGREE at ${r.disagreement.index < 0 ? 'end' : `op ${r.disagreement.index}`}` : ''}`);
       first ??= r.disagreement;
@@ -130,17 +147,17 @@ export async function runDiffKernel(argv: string[]): Promise<number> {
     let trials = 0;
     if (!args['no-shrink']) {
       log('# shrinking the first disagreement…');
-      ({ disagreement: d, trials } = shrink(first, { redirectDir: first.redirectDir, target, checkEvery }));
+      ({ disagreement: d, trials } = shrink(first, { ...first.modes, target, checkEvery }));
     }
     report = {
-      seed: d.seed, redirectDir: d.redirectDir, what: d.what, detail: d.detail,
-      rerun: `strata diff-kernel --seed ${first.seed} --ops ${ops} --redirect-dir ${first.redirectDir ? 'on' : 'off'} --target ${target.name}` +
+      seed: d.seed, redirectDir: d.redirectDir, modes: d.modes, what: d.what, detail: d.detail,
+      rerun: `strata diff-kernel --seed ${first.seed} --ops ${ops} ${modesOptions(first.modes)} --target ${target.name}` +
         `${lowers !== undefined ? ` --lowers ${lowers}` : ''}`,
       lowerTrees: specListing(d.spec), replay: d.replay, shrinkTrials: trials,
     };
     if (!args.json) {
       const r = report as { rerun: string; lowerTrees: string[]; replay: string[] };
-      console.log(`\nFIRST DISAGREEMENT (seed ${d.seed}, redirect_dir=${d.redirectDir ? 'on' : 'off'}): ${d.what}`);
+      console.log(`\nFIRST DISAGREEMENT (seed ${d.seed}, ${modesLabel(d.modes)}): ${d.what}`);
       console.log(d.detail.split('\n').map((l) => `  ${l}`).join('\n'));
       console.log(`rerun: ${r.rerun}`);
       console.log(`replay${trials > 0 ? ` (shrunk in ${trials} trials)` : ''} — lower trees, topmost first:`);

@@ -15,7 +15,7 @@ import { DirLayer } from '../../bindings/layers/dir-layer.js';
 import type { Layer } from '../../bindings/layers/layer.js';
 import { MemoryLayer } from '../../bindings/layers/memory-layer.js';
 import { IMPLEMENTATIONS, type AnyOverlay, type Implementation } from '../helpers/implementations.js';
-import { isRoot, makeWhiteoutDevice, removeTree, scratchDir, setXattrRaw } from '../kernel/host-fixtures.js';
+import { isRoot, makeWhiteoutDevice, removeTree, scratchDir, setXattrRaw } from '../../bindings/verify/kernel/host-fixtures.js';
 
 /** An upper entry in the kernel's forms: a whiteout, or a metacopy file (optionally redirected). */
 type UpperEntry = 'whiteout' | { metacopy: true; mode: number; size: number; redirect?: string };

@@ -14,23 +14,44 @@ import {
   type Op, type Outcome, type OverlayUnderTest,
 } from './diff-ops.js';
 import { InoIdentity } from './ino-identity.js';
+import { readKernelIsolated } from './isolated-reads.js';
 import { mountOverlay, mountScratchLabel, probeOverlayMount, removeScratch, unmountOverlay } from './kernel-mount.js';
 import { describeSpec, randomLowers, specPaths, writeSpec, type SpecDir } from './lower-trees.js';
-import { diffViews, kernelReader, overlayView, strataReader, upperDiskView, type TreeView } from './tree-views.js';
+import { diffViews, kernelReader, overlayView, pathsView, strataReader, upperDiskView, type TreeView } from './tree-views.js';
 import { scratchDir } from './host-fixtures.js';
 import { isDeepStrictEqual } from 'node:util';
 
 /** Builds the Strata side from layers: the engine's Overlay, or the reference model. */
 export interface StrataTarget {
   name: string;
-  create(o: { lowers: Layer[]; upper?: Layer; redirectDir: boolean }): OverlayUnderTest;
+  create(o: { lowers: Layer[]; upper?: Layer } & OverlayModes): OverlayUnderTest;
 }
 
-export interface DiffOptions {
+/** The overlay options both sides run with (the kernel's mount options, Strata's Overlay options). */
+export interface OverlayModes {
+  redirectDir: boolean;
+  /** metacopy=on (runs need redirect_dir on with it, as the kernel does); default off. */
+  metacopy?: boolean;
+  /** index=on; default off. */
+  index?: boolean;
+}
+
+/** The modes as the kernel's mount options spell them. */
+export function modesLabel(m: OverlayModes): string {
+  const onOff = (b: boolean | undefined) => (b === true ? 'on' : 'off');
+  return `redirect_dir=${onOff(m.redirectDir)},metacopy=${onOff(m.metacopy)},index=${onOff(m.index)}`;
+}
+
+/** The same modes as `strata diff-kernel` options. */
+export function modesOptions(m: OverlayModes): string {
+  const onOff = (b: boolean | undefined) => (b === true ? 'on' : 'off');
+  return `--redirect-dir ${onOff(m.redirectDir)} --metacopy ${onOff(m.metacopy)} --index ${onOff(m.index)}`;
+}
+
+export interface DiffOptions extends OverlayModes {
   seed: number;
   /** Random operations to run (ignored when `script` is given). */
   ops: number;
-  redirectDir: boolean;
   target: StrataTarget;
   /** Number of lower layers (default: 2 or 3, from the seed). */
   lowers?: number;
@@ -50,6 +71,8 @@ export interface Disagreement {
   kind: CheckKind;
   seed: number;
   redirectDir: boolean;
+  /** All the modes of the run (redirectDir again, metacopy, index). */
+  modes: OverlayModes;
   /** Index of the operation (or -1 for an end-of-run check). */
   index: number;
   what: string;
@@ -61,9 +84,8 @@ export interface Disagreement {
   spec: SpecDir[];
 }
 
-export interface DiffResult {
+export interface DiffResult extends OverlayModes {
   seed: number;
-  redirectDir: boolean;
   layers: string;
   opsRun: number;
   /** Answers compared (operation results, follow-up lstats, tree entries, upper entries). */
@@ -71,7 +93,7 @@ export interface DiffResult {
   agreed: number;
   inoPairs: number;
   /** Kernel behaviour filtered out on purpose (see kernelQuirks in diff-ops.ts). */
-  quirks: { listedWhiteouts: number; copyUpResidue: number };
+  quirks: { listedWhiteouts: number; copyUpResidue: number; metacopyData: number; refusedListings: number };
   disagreement?: Disagreement;
 }
 
@@ -86,9 +108,10 @@ export function runDifferential(o: DiffOptions): DiffResult {
   const namespace = support.userxattr ? 'user' : 'trusted';
   const rng = createRng(o.seed);
   const spec = o.spec ?? randomLowers(rng, o.lowers ?? 2 + rng.int(2));
+  const modes: OverlayModes = { redirectDir: o.redirectDir, metacopy: o.metacopy === true, index: o.index === true };
   const result: DiffResult = {
-    seed: o.seed, redirectDir: o.redirectDir, layers: describeSpec(spec), opsRun: 0, answers: 0, agreed: 0, inoPairs: 0,
-    quirks: { listedWhiteouts: 0, copyUpResidue: 0 },
+    seed: o.seed, ...modes, layers: describeSpec(spec), opsRun: 0, answers: 0, agreed: 0, inoPairs: 0,
+    quirks: { listedWhiteouts: 0, copyUpResidue: 0, metacopyData: 0, refusedListings: 0 },
   };
   kernelQuirks.listedWhiteouts = 0;
   const base = scratchDir(mountScratchLabel('kdiff', String(o.seed)));
@@ -107,7 +130,7 @@ export function runDifferential(o: DiffOptions): DiffResult {
   const ran: Op[] = [];
   const fail = (kind: CheckKind, index: number, what: string, detail: string) => {
     result.disagreement ??= {
-      kind, seed: o.seed, redirectDir: o.redirectDir, index, what, detail, replay: ran.map(printOp), ops: [...ran], spec,
+      kind, seed: o.seed, redirectDir: o.redirectDir, modes, index, what, detail, replay: ran.map(printOp), ops: [...ran], spec,
     };
   };
   const check = (ok: boolean, kind: CheckKind, index: number, what: string, detail: () => string) => {
@@ -122,13 +145,8 @@ export function runDifferential(o: DiffOptions): DiffResult {
       writeSpec(kernel.lowers[i], layer, namespace);
       writeSpec(strata.lowers[i], layer, namespace);
     });
-    mountOverlay({
-      lowers: kernel.lowers, upper: kernel.upper, work: mk('k', 'w'), target: mnt,
-      redirectDir: o.redirectDir, userxattr: support.userxattr,
-    });
-    const ov = o.target.create({
-      lowers: strata.lowers.map((d) => open(d, true)), upper: open(strata.upper, false), redirectDir: o.redirectDir,
-    });
+    mountOverlay({ lowers: kernel.lowers, upper: kernel.upper, work: mk('k', 'w'), target: mnt, ...modes, userxattr: support.userxattr });
+    const ov = o.target.create({ lowers: strata.lowers.map((d) => open(d, true)), upper: open(strata.upper, false), ...modes });
     const inos = new InoIdentity();
     const pool = new PathPool(specPaths(spec));
 
@@ -243,15 +261,13 @@ export function runDifferential(o: DiffOptions): DiffResult {
         result.quirks.copyUpResidue++;
       }
     }
+    if (finalView !== undefined) result.quirks.metacopyData += settleMetacopyData(ku, su, finalView);
     const upperDiff = diffViews(ku, su, ['kernel upper', 'strata upper']);
     check(upperDiff.length === 0, 'upper', -1, 'upper directories on disk', () => upperDiff.join('\n'));
 
     // The kernel mounts Strata's upper and shows the same tree.
     if (finalView !== undefined && result.disagreement === undefined) {
-      mountOverlay({
-        lowers: strata.lowers, upper: strata.upper, work: mk('s', 'w'), target: crossMnt,
-        redirectDir: o.redirectDir, userxattr: support.userxattr,
-      });
+      mountOverlay({ lowers: strata.lowers, upper: strata.upper, work: mk('s', 'w'), target: crossMnt, ...modes, userxattr: support.userxattr });
       try {
         const view = viewOrError(() => overlayView(kernelReader(crossMnt)));
         const diff = diffViews(finalView, view, ['kernel', 'kernel over strata upper']);
@@ -260,12 +276,39 @@ export function runDifferential(o: DiffOptions): DiffResult {
         unmountOverlay(crossMnt);
       }
       // Strata opens the kernel's upper (as the top layer of a read-only stack) and shows it too.
-      const reader = o.target.create({
-        lowers: [open(kernel.upper, true), ...kernel.lowers.map((d) => open(d, true))], redirectDir: o.redirectDir,
-      });
+      const reader = o.target.create({ lowers: [open(kernel.upper, true), ...kernel.lowers.map((d) => open(d, true))], ...modes });
       const view = viewOrError(() => overlayView(strataReader(reader)));
       const diff = diffViews(finalView, view, ['kernel', 'strata over kernel upper']);
       check(diff.length === 0, 'strata-reads-kernel', -1, "Strata reading the kernel's upper", () => diff.join('\n'));
+    }
+    // Metacopy files read with metacopy off: the kernel refuses them (EPERM), and so must Strata —
+    // over the kernel's upper, as its upper (only read). Strata leaves an upper one out of its
+    // listing; the kernel leaves it out or fails the whole readdir with EPERM (depending on where
+    // the lowers hold the name): so each path is compared on its own, and the kernel's listings
+    // only where it gives one.
+    if (modes.metacopy && result.disagreement === undefined) {
+      const off = { ...modes, metacopy: false };
+      fs.rmSync(path.join(base, 'k', 'w'), { recursive: true, force: true });
+      mountOverlay({ lowers: kernel.lowers, upper: kernel.upper, work: mk('k', 'w'), target: mnt, ...off, userxattr: support.userxattr });
+      try {
+        const reader = o.target.create({ lowers: kernel.lowers.map((d) => open(d, true)), upper: open(kernel.upper, false), ...off });
+        const strataView = viewOrError(() => overlayView(strataReader(reader)));
+        const paths = new Set(strataView.keys());
+        for (const [p, line] of ku) if (line.includes(' metacopy')) paths.add(p);
+        const dirs = [...strataView].filter(([, line]) => line.startsWith('dir ')).map(([p]) => p);
+        const theirs = readKernelIsolated(mnt, [...paths], dirs);
+        const mine = pathsView(strataReader(reader), paths);
+        const diff = diffViews(theirs.view, mine, ['kernel, metacopy=off', 'strata, metacopy off']);
+        check(diff.length === 0, 'strata-reads-kernel', -1, "the kernel's upper read with metacopy off", () => diff.join('\n'));
+        dirs.forEach((d, i) => {
+          const k = theirs.listings[i];
+          if (!k.ok && k.code === 'EPERM') { result.quirks.refusedListings++; return; }
+          const s = runOnStrata(reader, { method: 'readdir', args: [d] });
+          check(sameAnswer(k, s), 'strata-reads-kernel', -1, `metacopy off: readdir ${d}`, () => `kernel: ${showOutcome(k)}\nstrata: ${showOutcome(s)}`);
+        });
+      } finally {
+        unmountOverlay(mnt);
+      }
     }
     return result;
   } finally {
@@ -274,6 +317,30 @@ export function runDifferential(o: DiffOptions): DiffResult {
     process.umask(oldUmask);
     removeScratch(base, [mnt, crossMnt]);
   }
+}
+
+/**
+ * Where one upper holds a metacopy file and the other a full copy (Strata copies the data when it
+ * renames or links a metacopy file; the kernel keeps it metacopy, with a redirect), the two agree
+ * when the full copy's mode is the metacopy file's and its data is what the overlay shows there.
+ * Such entries are made equal; returns how many.
+ */
+function settleMetacopyData(ku: TreeView, su: TreeView, shown: TreeView): number {
+  let settled = 0;
+  for (const [p, k] of ku) {
+    const s = su.get(p);
+    if (s === undefined || s === k) continue;
+    const meta = k.includes(' metacopy') ? k : s.includes(' metacopy') ? s : undefined;
+    const full = meta === k ? s : k;
+    if (meta === undefined || full.includes(' metacopy')) continue;
+    const m = /^file ([0-7]+) metacopy$/.exec(meta);
+    const f = /^file ([0-7]+) (".*")$/.exec(full);
+    const v = /^file ([0-7]+) nlink=\d+ (".*")$/.exec(shown.get(p) ?? '');
+    if (m === null || f === null || v === null || m[1] !== f[1] || f[2] !== v[2]) continue;
+    su.set(p, k);
+    settled++;
+  }
+  return settled;
 }
 
 /** The mark tokens of an upper-view directory line ('opaque=y', 'redirect=/a'). */

@@ -14,6 +14,10 @@ export interface OverlayMountOptions {
   work: string;
   target: string;
   redirectDir: boolean;
+  /** metacopy=on (the kernel needs redirect_dir=on with it); default off. */
+  metacopy?: boolean;
+  /** index=on (hard links stay joined across copy-up); default off. */
+  index?: boolean;
   /** `userxattr`: user.overlay.* marks, for mounts inside a user namespace (unshare -rm). */
   userxattr: boolean;
 }
@@ -34,7 +38,8 @@ export function overlayOptions(o: OverlayMountOptions): string {
     `lowerdir=${o.lowers.join(':')}`, `upperdir=${o.upper}`, `workdir=${o.work}`,
     // With userxattr the kernel takes only redirect_dir=nofollow for "off" ('off' may mean 'follow'
     // when the kernel is built with REDIRECT_ALWAYS_FOLLOW, which conflicts with userxattr).
-    `redirect_dir=${o.redirectDir ? 'on' : o.userxattr ? 'nofollow' : 'off'}`, 'index=off', 'metacopy=off', 'xino=off',
+    `redirect_dir=${o.redirectDir ? 'on' : o.userxattr ? 'nofollow' : 'off'}`, `index=${o.index === true ? 'on' : 'off'}`,
+    `metacopy=${o.metacopy === true ? 'on' : 'off'}`, 'xino=off',
   ];
   if (o.userxattr) opts.push('userxattr');
   return opts.join(',');

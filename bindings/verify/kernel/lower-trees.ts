@@ -12,7 +12,9 @@ export type SpecNode =
   | { kind: 'dir'; mode: number; opaque: boolean; children: Map<string, SpecNode> }
   | { kind: 'file'; mode: number; data: string }
   | { kind: 'symlink'; target: string }
-  | { kind: 'whiteout' };
+  | { kind: 'whiteout' }
+  /** Another name of a file of the same layer (`target`: its absolute path in the layer). */
+  | { kind: 'hardlink'; target: string };
 
 export type SpecDir = Extract<SpecNode, { kind: 'dir' }>;
 
@@ -72,11 +74,38 @@ export const PLAYGROUND = '/p/q';
 export function randomLowers(rng: Rng, count: number): SpecDir[] {
   return Array.from({ length: count }, (_, i) => {
     let tree = randomDir(rng, i, i === count - 1, 0, PLAYGROUND);
+    addHardLinks(rng, tree, PLAYGROUND);
     for (const name of PLAYGROUND.split('/').filter((c) => c !== '').reverse()) {
       tree = { kind: 'dir', mode: 0o755, opaque: false, children: new Map([[name, tree]]) };
     }
     return tree;
   });
+}
+
+/**
+ * Lower hard links: in about half the layers, one or two files get another name at a free name
+ * of some directory of the same layer (copy-up splits them with index=off, joins with index=on).
+ */
+function addHardLinks(rng: Rng, tree: SpecDir, at: string): void {
+  if (!rng.chance(0.5)) return;
+  const files: string[] = [];
+  const dirs: [SpecDir, string][] = [];
+  const walk = (d: SpecDir, p: string) => {
+    dirs.push([d, p]);
+    for (const [name, node] of d.children) {
+      if (node.kind === 'file') files.push(`${p}/${name}`);
+      else if (node.kind === 'dir') walk(node, `${p}/${name}`);
+    }
+  };
+  walk(tree, at);
+  for (let n = 1 + rng.int(2); n > 0 && files.length > 0; n--) {
+    const [dir, p] = rng.pick(dirs);
+    const free = NAMES.filter((name) => !dir.children.has(name));
+    if (free.length === 0) continue;
+    const name = rng.pick(free);
+    dir.children.set(name, { kind: 'hardlink', target: rng.pick(files) });
+    files.push(`${p}/${name}`);
+  }
 }
 
 /** Every path present (as anything, whiteouts included) in any layer: where operations aim. */
@@ -93,14 +122,21 @@ export function specPaths(layers: SpecDir[]): string[] {
   return [...out].sort();
 }
 
-/** Write a spec under `root` in the kernel's format (or userxattr's). */
+/** Write a spec under `root` in the kernel's format (or userxattr's); hard links last. */
 export function writeSpec(root: string, dir: SpecDir, xattrNamespace: 'trusted' | 'user'): void {
+  const links: [string, string][] = [];
+  writeDir(root, root, dir, xattrNamespace, links);
+  // A link whose file a shrinker removed is left out (the replay stays runnable).
+  for (const [target, p] of links) if (fs.existsSync(target)) fs.linkSync(target, p);
+}
+
+function writeDir(root: string, at: string, dir: SpecDir, xattrNamespace: 'trusted' | 'user', links: [string, string][]): void {
   for (const [name, node] of dir.children) {
-    const p = path.join(root, name);
+    const p = path.join(at, name);
     switch (node.kind) {
       case 'dir':
         fs.mkdirSync(p);
-        writeSpec(p, node, xattrNamespace);
+        writeDir(root, p, node, xattrNamespace, links);
         fs.chmodSync(p, node.mode);
         if (node.opaque) setXattrRaw(p, `${xattrNamespace}.overlay.opaque`, 'y');
         break;
@@ -113,6 +149,9 @@ export function writeSpec(root: string, dir: SpecDir, xattrNamespace: 'trusted' 
         break;
       case 'whiteout':
         makeWhiteoutDevice(p);
+        break;
+      case 'hardlink':
+        links.push([path.join(root, node.target), p]);
         break;
     }
   }
@@ -135,6 +174,7 @@ export function specListing(layers: SpecDir[]): string[] {
         case 'file': out.push(`L${i} ${p} file ${node.mode.toString(8)} ${JSON.stringify(node.data)}`); break;
         case 'symlink': out.push(`L${i} ${p} symlink -> ${node.target}`); break;
         case 'whiteout': out.push(`L${i} ${p} whiteout`); break;
+        case 'hardlink': out.push(`L${i} ${p} hardlink of ${node.target}`); break;
       }
     }
   };

@@ -7,7 +7,10 @@ import type { SpecDir, SpecNode } from './lower-trees.js';
 
 export interface Scenario {
   name: string;
-  /** Lower layers, topmost first: path → 'dir' | 'dir opaque' | 'whiteout' | 'file <data>' | 'symlink <target>'. */
+  /**
+   * Lower layers, topmost first: path → 'dir' | 'dir opaque' | 'whiteout' | 'file <data>' |
+   * 'symlink <target>' | 'hardlink <path of a file of the same layer>'.
+   */
   lowers: Record<string, string>[];
   ops: Op[];
   /** Only meaningful with this redirect_dir setting (default: run with both). */
@@ -40,6 +43,7 @@ export function specFrom(layers: Record<string, string>[]): SpecDir[] {
       } else if (kind === 'file') node = { kind: 'file', mode: 0o644, data: arg };
       else if (kind === 'symlink') node = { kind: 'symlink', target: arg };
       else if (kind === 'whiteout') node = { kind: 'whiteout' };
+      else if (kind === 'hardlink') node = { kind: 'hardlink', target: arg };
       else throw new Error(`scenario: unknown entry '${what}'`);
       dir.children.set(parts[parts.length - 1], node);
     }

@@ -13,7 +13,7 @@ function sameKind(a: Disagreement, b: Disagreement): boolean {
 
 export function shrink(
   found: Disagreement,
-  base: Pick<DiffOptions, 'redirectDir' | 'target' | 'checkEvery'>,
+  base: Pick<DiffOptions, 'redirectDir' | 'metacopy' | 'index' | 'target' | 'checkEvery'>,
   budget = 400,
 ): { disagreement: Disagreement; trials: number } {
   let best = found;
