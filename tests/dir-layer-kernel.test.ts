@@ -4,7 +4,7 @@
 // Skipped, with the reason printed, where overlayfs cannot be mounted (not root, no overlay).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runDifferential, type DiffResult, type StrataTarget } from '../bindings/verify/kernel/differential.js';
+import { modesLabel, modesOptions, runDifferential, type DiffResult, type StrataTarget } from '../bindings/verify/kernel/differential.js';
 import { probeOverlayMount, unmountLeftovers } from '../bindings/verify/kernel/kernel-mount.js';
 import { specListing } from '../bindings/verify/kernel/lower-trees.js';
 import { SCENARIOS, specFrom } from '../bindings/verify/kernel/scenarios.js';
@@ -20,6 +20,7 @@ const skip = support.ok ? false : support.reason;
 const OPS_PER_SEED = 100;
 const SEEDS_OFF = testSeeds(Array.from({ length: 22 }, (_, i) => i + 1), 2, 'kernel differential, redirect_dir=off');
 const SEEDS_ON = testSeeds(Array.from({ length: 8 }, (_, i) => 101 + i), 1, 'kernel differential, redirect_dir=on');
+const SEEDS_METACOPY = testSeeds(Array.from({ length: 4 }, (_, i) => 201 + i), 1, 'kernel differential, metacopy=on');
 
 const totals = { ops: 0, answers: 0, agreed: 0, runs: 0 };
 let shrunkOne = false;
@@ -35,12 +36,12 @@ function assertAgrees(r: DiffResult, target: StrataTarget, label: string): void 
   let d = d0;
   if (!shrunkOne) {
     shrunkOne = true;
-    d = shrink(d0, { redirectDir: d0.redirectDir, target }, 80).disagreement;
+    d = shrink(d0, { ...d0.modes, target }, 80).disagreement;
   }
   assert.fail([
-    `${label}: the kernel and Strata disagree (seed ${r.seed}, redirect_dir=${r.redirectDir ? 'on' : 'off'}) — ${d.what}`,
+    `${label}: the kernel and Strata disagree (seed ${r.seed}, ${modesLabel(r)}) — ${d.what}`,
     ...d.detail.split('\n').map((l) => `  ${l}`),
-    `rerun: strata diff-kernel --seed ${r.seed} --ops ${OPS_PER_SEED} --redirect-dir ${r.redirectDir ? 'on' : 'off'}`,
+    `rerun: strata diff-kernel --seed ${r.seed} --ops ${OPS_PER_SEED} ${modesOptions(r)}`,
     `replay${d === d0 ? '' : ' (shrunk)'} — lower trees:`, ...specListing(d.spec).map((l) => `  ${l}`),
     '  operations:', ...d.replay.map((l) => `    ${l}`),
   ].join('\n'));
@@ -66,12 +67,31 @@ describe('kernel differential: Strata Overlay over DirLayers vs overlayfs', { sk
     }
     for (const sc of SCENARIOS) {
       if (sc.redirectDir !== undefined && sc.redirectDir !== redirectDir) continue;
+      if (sc.metacopy === true) continue;
       it(`scenario (redirect_dir=${redirectDir ? 'on' : 'off'}): ${sc.name}`, () => {
         const r = runDifferential({ seed: 0, ops: sc.ops.length, redirectDir, target, spec: specFrom(sc.lowers), script: sc.ops, checkEvery: 5 });
         assert.equal(r.opsRun, sc.ops.length);
         assertAgrees(r, target, sc.name);
       });
     }
+  }
+
+  // metacopy=on (with redirect_dir=on, as the kernel requires): its scenarios and a few seeds.
+  for (const sc of SCENARIOS.filter((c) => c.metacopy === true && support.redirectDir)) {
+    it(`scenario (metacopy=on): ${sc.name}`, () => {
+      const r = runDifferential({
+        seed: 0, ops: sc.ops.length, redirectDir: true, metacopy: true, target, spec: specFrom(sc.lowers), script: sc.ops, checkEvery: 5,
+      });
+      assert.equal(r.opsRun, sc.ops.length);
+      assertAgrees(r, target, sc.name);
+    });
+  }
+  for (const seed of support.redirectDir ? SEEDS_METACOPY : []) {
+    it(`random (metacopy=on): seed ${seed}, ${OPS_PER_SEED} ops`, () => {
+      const r = runDifferential({ seed, ops: OPS_PER_SEED, redirectDir: true, metacopy: true, target });
+      assertAgrees(r, target, `seed ${seed}`);
+      assert.equal(r.opsRun, OPS_PER_SEED);
+    });
   }
 
   for (const [redirectDir, seeds] of [[false, SEEDS_OFF], [true, SEEDS_ON]] as const) {

@@ -15,6 +15,8 @@ export interface Scenario {
   ops: Op[];
   /** Only meaningful with this redirect_dir setting (default: run with both). */
   redirectDir?: boolean;
+  /** Run with metacopy on (and so redirect_dir on, as the kernel requires) instead. */
+  metacopy?: boolean;
 }
 
 /** Build spec trees from the compact notation (parents are created as plain directories). */
@@ -133,6 +135,33 @@ export const SCENARIOS: Scenario[] = [
       op('realpath', '/y/dir/z'), op('symlink', 'nothing/here', '/y/dangling'), ...look('/y/dangling'),
       op('symlink', 'made', '/y/w'), op('writeFile', '/y/w', 'through'), op('readFile', '/y/made'), ...list('/y'),
       op('symlink', 'x', '/y/l'), op('readlink', '/y/f'),
+    ],
+  },
+  {
+    name: 'lower hard links: a copied-up name is a file of its own (st_ino, nlink, data, mode)',
+    lowers: [{ '/h/a': 'file shared', '/h/b': 'hardlink /h/a', '/h/c': 'hardlink /h/a' }],
+    ops: [
+      ...look('/h/a'), ...look('/h/b'), op('appendFile', '/h/a', '+a'), ...look('/h/a'), ...look('/h/b'), op('readFile', '/h/b'),
+      op('chmod', '/h/b', 0o600), ...look('/h/b'), ...look('/h/c'), op('link', '/h/c', '/h/d'), ...look('/h/c'), ...look('/h/d'),
+      op('appendFile', '/h/d', '+d'), op('readFile', '/h/c'), op('unlink', '/h/a'), ...look('/h/b'), ...list('/h'),
+    ],
+  },
+  {
+    name: 'lower hard links: rename of one name onto another renames',
+    lowers: [{ '/h/a': 'file shared', '/h/b': 'hardlink /h/a', '/h/c': 'hardlink /h/a' }],
+    ops: [
+      op('rename', '/h/b', '/h/a'), ...list('/h'), ...look('/h/a'), ...look('/h/b'), ...look('/h/c'), op('appendFile', '/h/a', '+'),
+      op('readFile', '/h/c'), op('link', '/h/a', '/h/e'), op('rename', '/h/a', '/h/e'), ...list('/h'), op('rename', '/h/c', '/h/c'), ...look('/h/c'),
+    ],
+  },
+  {
+    name: 'metacopy: metadata-only copy-up, then renames leave metacopy files with redirects (read back with metacopy on and off)',
+    metacopy: true,
+    lowers: [{ '/m/d/f': 'file data f', '/m/d/g': 'file data g', '/m/x': 'file x', '/m/h/a': 'file linked', '/m/h/b': 'hardlink /m/h/a' }],
+    ops: [
+      op('chmod', '/m/d/f', 0o600), ...look('/m/d/f'), op('readFile', '/m/d/f'), op('rename', '/m/d/f', '/m/e'), ...look('/m/e'),
+      op('readFile', '/m/e'), ...list('/m/d'), op('chmod', '/m/d/g', 0o640), op('rename', '/m/d/g', '/m/d/g2'), op('readFile', '/m/d/g2'),
+      op('utimes', '/m/x', 1_600_000_000), op('chmod', '/m/h/a', 0o600), ...look('/m/h/a'), ...look('/m/h/b'), op('readFile', '/m/h/a'),
     ],
   },
 ];
