@@ -43,6 +43,8 @@ export interface OverlayOptions {
   redirectDir?: boolean;
   /** Metadata-only changes copy up metadata only; data stays in the lower until written. */
   metacopy?: boolean;
+  /** index=on: the names of a lower hard link stay one file across copy-up (engine/hard-link-index.ts). */
+  index?: boolean;
   cache?: { capacity?: Partial<CacheCapacity> | number; impl?: CacheImpl };
   /** Time source in milliseconds (default performance.now); only differences are used. */
   clock?: () => number;
@@ -79,6 +81,7 @@ export class Overlay {
   readonly metacopy: boolean;
   /** The mount point, normalized; undefined when not given. */
   readonly mountPoint: string | undefined;
+  readonly index: boolean;
   private readonly engine: Engine;
 
   constructor(options: OverlayOptions) {
@@ -92,8 +95,9 @@ export class Overlay {
     this.metacopy = options.metacopy === true;
     const mountPoint = MountPoint.of(options.mountPoint);
     this.mountPoint = mountPoint?.path;
+    this.index = options.index === true;
     this.engine = new Engine(this, {
-      layers: [upper, ...lowers], policy, redirectDir: this.redirectDir, metacopy: this.metacopy,
+      layers: [upper, ...lowers], policy, redirectDir: this.redirectDir, metacopy: this.metacopy, index: this.index,
       cache: options.cache, clock: options.clock, mountPoint,
     });
   }

@@ -8,6 +8,7 @@ import type { DentryCache } from '../cache/dentry-cache.js';
 import { fsError } from '../errors.js';
 import type { Handle, Layer, NodeSpec } from '../layers/layer.js';
 import type { EntryTable } from './entry-table.js';
+import type { HardLinkIndex, IndexEntry } from './hard-link-index.js';
 import type { InodeNumbers } from './inode-numbers.js';
 import type { LayerStack } from './lookup.js';
 import type { RedirectIndex } from './redirects.js';
@@ -52,6 +53,7 @@ export class CopyUp {
     private readonly metacopy: boolean,
     /** The upper as the overlay writes to it (engine/own-writes.ts); reads go to layers[0]. */
     private readonly writer: Layer | undefined,
+    private readonly index: HardLinkIndex,
   ) {}
 
   private get upper(): Layer { return this.layers[0]!; }
@@ -94,24 +96,32 @@ export class CopyUp {
     const lower = this.layers[L]!;
     const st = lower.stat(h);
     const parentUpper = this.upperDir(parent, j);
+    // index=on: the names of a lower hard link are one file; one copied up before is linked to.
+    const joinedEntry = this.index.wants(st.type, st.nlink) ? this.index.enter(L, h, st.nlink, reals) : undefined;
+    if (joinedEntry !== undefined && joinedEntry.upper !== 0) return this.linkJoined(id, joinedEntry, parentUpper, name, j, metaOnly, edit);
+    const kept = joinedEntry !== undefined ? this.index.joined(joinedEntry, this.upper) : undefined;
+    const source = kept?.layer ?? lower;
+    const sh = kept?.h ?? h;
+    const sst = kept !== undefined ? source.stat(sh) : st;
     const spec: NodeSpec = {
-      type: st.type, mode: st.mode, uid: st.uid, gid: st.gid, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs,
-      xattrs: lower.xattrs(h),
+      type: sst.type, mode: sst.mode, uid: sst.uid, gid: sst.gid, atimeMs: sst.atimeMs, mtimeMs: sst.mtimeMs,
+      xattrs: source.xattrs(sh),
     };
-    const metacopy = metaOnly && this.metacopy && st.type === 'file';
+    const metacopy = metaOnly && this.metacopy && st.type === 'file' && kept === undefined;
     if (st.type === 'file') {
       if (metacopy) spec.metacopy = true;
-      else spec.data = this.contentOf(reals);
+      else spec.data = kept !== undefined ? source.read(sh) : this.contentOf(reals);
     } else if (st.type === 'symlink') {
-      spec.target = lower.readlink(h);
+      spec.target = source.readlink(sh);
     } else if (st.type === 'other') {
-      spec.rdev = st.rdev;
+      spec.rdev = sst.rdev;
     }
     edit?.(spec);
     const uh = this.create(parentUpper, name, spec, j);
     // A name of a lower hard link becomes a file of its own (index off): the kernel then gives it
     // the upper's inode number, since its other names keep the lower's and are another file now.
-    if (st.nlink === 1) this.inodes.recordCopyUp(this.upper, uh, L, h, st.ino);
+    if (st.nlink === 1 || joinedEntry !== undefined) this.inodes.recordCopyUp(this.upper, uh, L, h, st.ino);
+    if (joinedEntry !== undefined) j.onUndo(this.index.setUpper(joinedEntry, uh));
     // A metacopy keeps reading its data from the lower chain; a full copy stands alone.
     this.table.setReals(id, spec.metacopy ? [0, uh, ...reals] : [0, uh]);
     if (st.type === 'file' && !spec.metacopy) this.onCopiedUp?.(reals[reals.length - 2], reals[reals.length - 1], uh);
@@ -135,6 +145,39 @@ export class CopyUp {
       this.cache.update(id, T_FILE, 0, 0, 0, reals[1]);
     }
     return reals[1];
+  }
+
+  /**
+   * index=on: copy-up of a name whose joined file is in the upper already links the name to it,
+   * then applies the change that caused the copy-up (`edit` of its current metadata) to it. The
+   * shared file's change is not undone if a later step of the operation fails (the name is).
+   */
+  private linkJoined(id: number, entry: IndexEntry, parentUpper: Handle, name: string, j: WriteJournal, metaOnly: boolean,
+    edit?: (spec: NodeSpec) => void): Handle {
+    const upper = this.writer!;
+    const uh = entry.upper;
+    upper.linkName(uh, parentUpper, name);
+    j.onUndo(() => upper.removeName(parentUpper, name));
+    const cur = this.upper.stat(uh);
+    const metacopy = this.upper.isMetacopy(uh);
+    if (metacopy && !metaOnly) {
+      upper.writeData(uh, this.contentOf(entry.lowerReals));
+      upper.setTimes(uh, cur.atimeMs, cur.mtimeMs);
+    }
+    if (edit !== undefined) {
+      const spec: NodeSpec = { type: cur.type, mode: cur.mode, atimeMs: cur.atimeMs, mtimeMs: cur.mtimeMs };
+      edit(spec);
+      if (spec.data !== undefined) upper.writeData(uh, spec.data);
+      if ((spec.mode & 0o7777) !== (cur.mode & 0o7777)) upper.setMode(uh, spec.mode & 0o7777);
+      if (spec.mtimeMs !== undefined && (spec.mtimeMs !== cur.mtimeMs || spec.atimeMs !== cur.atimeMs)) {
+        upper.setTimes(uh, spec.atimeMs ?? spec.mtimeMs, spec.mtimeMs);
+      }
+    }
+    const stillMeta = this.upper.isMetacopy(uh);
+    this.table.setReals(id, stillMeta ? [0, uh, ...entry.lowerReals] : [0, uh]);
+    this.cache.update(id, this.cache.type(id), 0, 0, stillMeta ? this.cache.lowest(id) : 0, uh);
+    j.touch(id);
+    return uh;
   }
 
   /** A file's data: the last of its real objects holds it (a metacopy chain ends at the data). */

@@ -13,6 +13,7 @@ import { ChangeFeed, type OverlayListener } from './change-feed.js';
 import { ChangeMapper } from './change-map.js';
 import { CopyUp } from './copy-up.js';
 import { EntryTable } from './entry-table.js';
+import { HardLinkIndex } from './hard-link-index.js';
 import { InodeOps } from './inode.js';
 import { InodeNumbers } from './inode-numbers.js';
 import { finishIntent } from './intent.js';
@@ -33,6 +34,8 @@ export interface EngineOptions {
   policy: Policy;
   redirectDir: boolean;
   metacopy: boolean;
+  /** index=on (engine/hard-link-index.ts). */
+  index?: boolean;
   cache?: { capacity?: Partial<CacheCapacity> | number; impl?: CacheImpl };
   clock?: () => number;
   mountPoint?: MountPoint;
@@ -91,9 +94,10 @@ export class Engine {
     this.redirects = new RedirectIndex(this.cache, this.table);
     const clock = options.clock ?? (() => performance.now());
     this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, options.policy, options.redirectDir, options.metacopy, clock, options.mountPoint);
-    const copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, options.metacopy, this.upper);
+    const index = new HardLinkIndex(options.index === true);
+    const copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, options.metacopy, this.upper, index);
     this.listings = new Listings(this.layers, this.cache, this.table, this.resolver, !options.metacopy);
-    const parts = { layers: this.layers, upper: this.upper, cache: this.cache, table: this.table, resolver: this.resolver, copyUp, inodes: this.inodes };
+    const parts = { layers: this.layers, upper: this.upper, cache: this.cache, table: this.table, resolver: this.resolver, copyUp, inodes: this.inodes, index };
     this.inode = new InodeOps(parts);
     this.namespace = new Namespace({ ...parts, redirects: this.redirects, listings: this.listings, lookups: this, redirectDir: options.redirectDir, metacopy: options.metacopy });
     this.changes = new ChangeMapper(this.cache, this.table, this.redirects, this.resolver);

@@ -3,10 +3,11 @@
 // updates the cache entry itself; it never counts as a change underneath.
 import { F_MERGED, T_DIR, T_FILE } from '../abi.js';
 import type { DentryCache } from '../cache/dentry-cache.js';
-import type { Handle, Layer, NodeSpec } from '../layers/layer.js';
+import type { Handle, Layer, NodeSpec, NodeStat } from '../layers/layer.js';
 import { CopyUp, WriteJournal } from './copy-up.js';
 import { CopyUpFollowers, OpenObject } from './open-object.js';
 import type { EntryTable } from './entry-table.js';
+import type { HardLinkIndex, IndexEntry } from './hard-link-index.js';
 import type { InodeNumbers } from './inode-numbers.js';
 import type { LayerStack } from './lookup.js';
 import { Stats } from './stats.js';
@@ -23,6 +24,7 @@ export interface EngineParts {
   table: EntryTable;
   copyUp: CopyUp;
   inodes: InodeNumbers;
+  index: HardLinkIndex;
 }
 
 /** New content from the old (read only if asked for: a plain write never reads it). */
@@ -62,15 +64,29 @@ export class InodeOps {
       ino = this.e.inodes.of(w.layer, w.handle, st.ino);
       if (table.same(id, w.gen)) table.inos[id] = ino;
     }
+    const joined = w.type !== T_DIR ? this.e.index.of(w.layer, w.handle) : undefined;
+    if (joined !== undefined) return this.joinedStats(joined, ino, st, metacopy ? reals : undefined);
     // Fact 11: a merged directory reports one link.
     const nlink = w.type === T_DIR && (w.flags & F_MERGED) !== 0 ? 1 : st.nlink;
     const size = metacopy ? this.e.copyUp.sizeOf(reals) : st.size;
     return new Stats(st, ino, nlink, size);
   }
 
+  /** index=on: a name of a joined lower hard link shows the joined file, with its link count. */
+  private joinedStats(entry: IndexEntry, ino: number, own: Readonly<NodeStat>, ownReals: readonly number[] | undefined): Stats {
+    const at = this.e.index.joined(entry, this.e.layers[0]!);
+    if (at === undefined) return new Stats(own, ino, entry.nlink, ownReals !== undefined ? this.e.copyUp.sizeOf(ownReals) : own.size);
+    const st = at.layer.stat(at.h);
+    return new Stats(st, ino, entry.nlink, at.dataReals !== undefined ? this.e.copyUp.sizeOf(at.dataReals) : st.size);
+  }
+
   /** A file's data (from the lower holding it, for a metacopy file); a non-file has none. */
   content(w: Walked): Uint8Array {
     if (w.type !== T_FILE) return EMPTY;
+    // index=on: a joined file's state is the index's (another name may have changed it since).
+    const joined = this.e.index.of(w.layer, w.handle);
+    const at = joined !== undefined ? this.e.index.joined(joined, this.e.layers[0]!) : undefined;
+    if (at !== undefined) return at.dataReals !== undefined ? this.e.copyUp.contentOf(at.dataReals) : at.layer.read(at.h);
     const reals = this.e.table.reals[w.id];
     if (reals !== undefined) return this.e.copyUp.contentOf(reals);
     return this.e.layers[w.layer]!.read(w.handle);
@@ -86,7 +102,7 @@ export class InodeOps {
     const { table, copyUp, cache } = this.e;
     const id = w.id;
     const reals = table.realsOf(id).slice();
-    const old = () => copyUp.contentOf(reals);
+    const old = () => this.content(w);
     if (reals[0] === 0) {
       const upper = this.e.upper!;
       const h = reals[1];

@@ -53,15 +53,15 @@ export class Namespace {
 
   /**
    * mkdir at a name walked negative (`last`). Fact 16: over a whiteout in the upper the new
-   * directory is opaque (the lower ones stay hidden). And as the kernel does when redirect_dir or
-   * metacopy is on (lowers may then not change offline), a directory made in a merged parent is
+   * directory is opaque (the lower ones stay hidden). And as the kernel does when redirect_dir,
+   * metacopy or index is on (lowers may then not change offline), a directory made in a merged parent is
    * opaque too: lookups in it need not look below. The view is the same either way; the upper
    * matches the kernel's.
    */
   mkdir(last: Walked, name: string, mode: number): void {
     const parent = last.parent;
     const opaque = ((last.flags & F_WHITEOUT) !== 0 && last.layer === 0) ||
-      ((this.e.redirectDir || this.e.metacopy) && hasLower(this.e.table.realsOf(parent)));
+      ((this.e.redirectDir || this.e.metacopy || this.e.index.enabled) && hasLower(this.e.table.realsOf(parent)));
     this.create(parent, name, { type: 'dir', mode, opaque });
   }
 
@@ -72,6 +72,7 @@ export class Namespace {
     const whiteout = this.lowerPositive(parent, name, layer);
     const j = new WriteJournal(this.e.cache, this.e.table);
     try {
+      if (this.e.index.enabled) this.dropName(w.id, layer, handle, j);
       const dir = this.e.copyUp.upperDir(parent, j);
       if (whiteout) upper.putWhiteout(dir, name);
       else upper.removeName(dir, name);
@@ -131,7 +132,10 @@ export class Namespace {
     // One object (one name, or two names of one upper object): nothing to do. Two lower names of
     // one hard link are two files to the kernel (index off: copy-up splits them), so a rename
     // between them goes ahead as between any two files.
-    if (dst.found && dst.layer === srcLayer && dst.handle === srcHandle && (srcLayer === 0 || entryPath(cache, dst.id) === srcPath)) return;
+    if (dst.found && dst.layer === srcLayer && dst.handle === srcHandle && (srcLayer === 0 || this.e.index.enabled || entryPath(cache, dst.id) === srcPath)) return;
+    // index=on: names of one joined file are one file too.
+    const joined = dst.found && !srcIsDir ? this.e.index.of(srcLayer, srcHandle) : undefined;
+    if (joined !== undefined && joined === this.e.index.of(dst.layer, dst.handle)) return;
     if (dst.found && srcIsDir && dstType !== T_DIR) throw fail('ENOTDIR');
     if (dst.found && !srcIsDir && dstType === T_DIR) throw fail('EISDIR');
     if (srcIsDir && srcHasLower && !this.e.redirectDir) throw fail('EXDEV');
@@ -171,6 +175,11 @@ export class Namespace {
         announced = true;
       }
       if (plan.dstUpperDir !== 0) this.clearWhiteouts(plan.dstUpperDir, j, plan.dstHasLower);
+      if (this.e.index.enabled) {
+        // index=on: the file renamed over loses a name.
+        const dst = lookups.lookupLast(dp, 'rename', from, to, DST);
+        if (dst.found && dst.type !== T_DIR) this.dropName(dst.id, dst.layer, dst.handle, j);
+      }
       upper.renameName(srcDir, srcName, dstDir, dstName);
       j.onUndo(() => upper.renameName(dstDir, dstName, srcDir, srcName));
       if (whiteoutAtSource) upper.putWhiteout(srcDir, srcName);
@@ -199,8 +208,40 @@ export class Namespace {
         j.onUndo(() => upper.putWhiteout(dir, name));
       }
       upper.linkName(srcUpper, dir, name);
+      const joined = this.e.index.of(0, srcUpper);
+      if (joined !== undefined) {
+        joined.nlink++;
+        j.onUndo(() => { joined.nlink--; });
+      }
     });
     this.nameChanged(dstParent, name);
+  }
+
+  /**
+   * index=on: a name of a joined file goes (unlink, or renamed over): one link less. (The kernel
+   * copies the file up first if no name of it was — its count lives with the upper — which shows
+   * nowhere but in its work directory.)
+   */
+  private dropName(id: number, L: number, h: Handle, j: WriteJournal): void {
+    const { index, layers } = this.e;
+    let entry = index.of(L, h);
+    if (entry === undefined && L > 0) {
+      const st = layers[L]!.stat(h);
+      if (index.wants(st.type, st.nlink)) entry = index.enter(L, h, st.nlink, this.e.table.realsOf(id));
+    }
+    if (entry === undefined) return;
+    const joined = entry;
+    if (L === 0) j.onUndo(index.beforeUpperNameGoes(joined, layers[0]!, this.joinedContent(id, L, h)));
+    joined.nlink--;
+    j.onUndo(() => { joined.nlink++; });
+  }
+
+  /** The content of an upper file about to lose a name (its metacopy data read through). */
+  private joinedContent(id: number, L: number, h: Handle): Uint8Array {
+    const reals = this.e.table.reals[id];
+    if (reals !== undefined) return this.e.copyUp.contentOf(reals);
+    const st = this.e.layers[L]!.stat(h);
+    return st.type === 'file' ? this.e.layers[L]!.read(h) : new Uint8Array(0);
   }
 
   /** A name in directory entry `parent` changed through the overlay: cache the fresh answer. */

@@ -6,7 +6,8 @@
 // 2. rename of one such name onto another renames (copy-up, whiteout at the old name);
 // 4. with metacopy off a metacopy file is refused: EPERM (an upper one is left out of listings);
 // 5. with metacopy on, a metacopy file with a redirect (the kernel's rename of one) reads its
-//    data from the redirect's path below.
+//    data from the redirect's path below;
+// 3. with index on (index=on), the names of a lower hard link stay one file across copy-up.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -91,10 +92,10 @@ const DIR: LayerKind = {
   },
 };
 
-function overlay(impl: Implementation, kind: LayerKind, spec: Spec, options: { metacopy?: boolean } = {}): AnyOverlay {
+function overlay(impl: Implementation, kind: LayerKind, spec: Spec, options: { metacopy?: boolean; index?: boolean } = {}): AnyOverlay {
   const { lower, upper } = kind.make(spec);
   const metacopy = options.metacopy === true;
-  return impl.make({ lowers: [lower], upper, metacopy, redirectDir: metacopy });
+  return impl.make({ lowers: [lower], upper, metacopy, redirectDir: metacopy, index: options.index === true });
 }
 
 const HARD_LINK: Spec = { lower: { 'd/a': 'lowerdata\n' }, links: [['d/a', 'd/b']] };
@@ -161,6 +162,42 @@ for (const kind of [MEMORY, DIR]) {
         ov.rename('/d/a', '/d/c');
         assert.deepEqual(ov.readdir('/d'), ['a', 'b', 'c']);
         assert.equal(ov.stat('/d/a').ino, ov.stat('/d/c').ino);
+      });
+
+      test('class 3: index on keeps the names of a lower hard link one file across copy-up', () => {
+        const ov = overlay(impl, kind, HARD_LINK, { index: true });
+        const lowerIno = ov.stat('/d/a').ino;
+        ov.appendFile('/d/a', 'more\n');
+        ov.chmod('/d/a', 0o600);
+        for (const p of ['/d/a', '/d/b']) {
+          const st = ov.stat(p);
+          assert.deepEqual([st.ino, st.nlink, st.mode & 0o777, st.size], [lowerIno, 2, 0o600, 15], p);
+          assert.equal(ov.readFile(p, 'utf8'), 'lowerdata\nmore\n', p);
+        }
+        ov.link('/d/b', '/d/c');
+        assert.deepEqual(['/d/a', '/d/b', '/d/c'].map((p) => ov.stat(p).nlink), [3, 3, 3]);
+        ov.appendFile('/d/c', 'c\n');
+        assert.equal(ov.readFile('/d/b', 'utf8'), 'lowerdata\nmore\nc\n');
+        ov.rename('/d/b', '/d/a');
+        assert.deepEqual(ov.readdir('/d'), ['a', 'b', 'c'], 'rename between names of one file does nothing');
+        ov.unlink('/d/a');
+        ov.unlink('/d/c');
+        const b = ov.stat('/d/b');
+        assert.deepEqual([b.ino, b.nlink, b.mode & 0o777], [lowerIno, 1, 0o600], 'the last name still reads the joined file');
+        assert.equal(ov.readFile('/d/b', 'utf8'), 'lowerdata\nmore\nc\n');
+        ov.appendFile('/d/b', 'b\n');
+        assert.equal(ov.readFile('/d/b', 'utf8'), 'lowerdata\nmore\nc\nb\n');
+        assert.equal(ov.stat('/d/b').ino, lowerIno);
+      });
+
+      test('class 3: index on with metacopy: a metadata change to one name shows on the other', () => {
+        const ov = overlay(impl, kind, HARD_LINK, { index: true, metacopy: true });
+        ov.chmod('/d/a', 0o600);
+        assert.deepEqual(['/d/a', '/d/b'].map((p) => ov.stat(p).mode & 0o777), [0o600, 0o600]);
+        assert.equal(ov.stat('/d/a').ino, ov.stat('/d/b').ino);
+        ov.appendFile('/d/b', 'z\n');
+        assert.equal(ov.readFile('/d/a', 'utf8'), 'lowerdata\nz\n');
+        assert.deepEqual(['/d/a', '/d/b'].map((p) => ov.stat(p).nlink), [2, 2]);
       });
 
       const METACOPY_UPPER: Spec = {

@@ -11,6 +11,7 @@ export interface StackOptions {
   upper?: Layer;
   redirectDir?: boolean;
   metacopy?: boolean;
+  index?: boolean;
   policy?: 'strict' | 'relaxed' | 'strict-legacy';
 }
 

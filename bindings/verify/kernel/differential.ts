@@ -265,8 +265,9 @@ export function runDifferential(o: DiffOptions): DiffResult {
     const upperDiff = diffViews(ku, su, ['kernel upper', 'strata upper']);
     check(upperDiff.length === 0, 'upper', -1, 'upper directories on disk', () => upperDiff.join('\n'));
 
-    // The kernel mounts Strata's upper and shows the same tree.
-    if (finalView !== undefined && result.disagreement === undefined) {
+    // The kernel mounts Strata's upper and shows the same tree. (Not with index=on: Strata keeps
+    // its index in memory, not in a work directory's index/, so neither side can read the other's.)
+    if (finalView !== undefined && result.disagreement === undefined && !modes.index) {
       mountOverlay({ lowers: strata.lowers, upper: strata.upper, work: mk('s', 'w'), target: crossMnt, ...modes, userxattr: support.userxattr });
       try {
         const view = viewOrError(() => overlayView(kernelReader(crossMnt)));

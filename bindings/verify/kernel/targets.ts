@@ -11,7 +11,7 @@ export async function loadTarget(name: TargetName): Promise<StrataTarget> {
     const { ModelOverlay } = await import('../model/model-overlay.js');
     return {
       name: 'model',
-      create: (o) => new ModelOverlay({ lowers: o.lowers, upper: o.upper, redirectDir: o.redirectDir, metacopy: o.metacopy === true }) as unknown as OverlayUnderTest,
+      create: (o) => new ModelOverlay({ lowers: o.lowers, upper: o.upper, redirectDir: o.redirectDir, metacopy: o.metacopy === true, index: o.index === true }) as unknown as OverlayUnderTest,
     };
   }
   const api = (await import('../../index.js')) as { Overlay?: new (options: object) => OverlayUnderTest };
@@ -19,6 +19,6 @@ export async function loadTarget(name: TargetName): Promise<StrataTarget> {
   if (Overlay === undefined) throw new Error('bindings/index.js does not export Overlay yet');
   return {
     name: 'overlay',
-    create: (o) => new Overlay({ lowers: o.lowers, upper: o.upper, redirectDir: o.redirectDir, metacopy: o.metacopy === true, policy: 'relaxed' }),
+    create: (o) => new Overlay({ lowers: o.lowers, upper: o.upper, redirectDir: o.redirectDir, metacopy: o.metacopy === true, index: o.index === true, policy: 'relaxed' }),
   };
 }

@@ -47,6 +47,7 @@ import { mkdirp, rm } from '../../engine/fs-compat.js';
 import { fsError, type StrataError } from '../../errors.js';
 import type { Handle, Layer, NodeSpec } from '../../layers/layer.js';
 import { WHITEOUT } from '../../layers/layer.js';
+import { ModelIndex } from './model-index.js';
 import { isNode, join, LayerStack, type MNode, type Real } from './model-lookup.js';
 import { nameTooLong, parsePath, type ParsedPath } from './model-path.js';
 import { ModelDirent, ModelStats } from './model-stats.js';
@@ -56,6 +57,8 @@ export interface ModelOptions {
   upper?: Layer;
   redirectDir?: boolean;
   metacopy?: boolean;
+  /** index=on: lower hard links stay joined across copy-up (model-index.ts). */
+  index?: boolean;
   /** Accepted for symmetry with Overlay; the model has no cache, so no policy applies. */
   policy?: string;
 }
@@ -101,12 +104,14 @@ export class ModelOverlay {
   readonly metacopy: boolean;
   /** Upper handle → inode number of the lower object this model copied it up from (fact 10). */
   private readonly origins = new Map<Handle, number>();
+  private readonly index: ModelIndex;
 
   constructor(options: ModelOptions) {
     if (!options.lowers || options.lowers.length === 0) throw new TypeError('an overlay needs at least one lower layer');
     this.upper = options.upper;
     this.redirectDir = options.redirectDir === true;
     this.metacopy = options.metacopy === true;
+    this.index = new ModelIndex(options.index === true);
     this.stack = new LayerStack(options.upper, options.lowers, { redirectDir: this.redirectDir, metacopy: this.metacopy });
   }
 
@@ -272,7 +277,7 @@ export class ModelOverlay {
     // The VFS's lock_rename traps: moving a directory under itself, or onto an ancestor.
     if (src.type === 'dir' && isWithin(pathOf(dp.dir), pathOf(src))) throw fail('EINVAL');
     if (dst !== null && dst.type === 'dir' && isWithin(pathOf(sp.dir), pathOf(dst))) throw fail('ENOTEMPTY');
-    if (dst !== null && sameObject(src, dst)) return;
+    if (dst !== null && (sameObject(src, dst) || this.index.same(src, dst))) return;
     if (dst !== null) {
       if (src.type === 'dir' && dst.type !== 'dir') throw fail('ENOTDIR');
       if (src.type !== 'dir' && dst.type === 'dir') throw fail('EISDIR');
@@ -282,6 +287,7 @@ export class ModelOverlay {
 
     const upper = this.upper!;
     const leaveWhiteout = this.stack.lowerPositive(sp.dir, sp.last, src);
+    if (dst !== null && dst.type !== 'dir') this.dropName(dst);
     const srcH = this.ensureUpper(src, false);
     const srcDirH = this.ensureUpper(sp.dir, true);
     const dstDirH = this.ensureUpper(dp.dir, true);
@@ -325,6 +331,8 @@ export class ModelOverlay {
     const h = this.ensureUpper(src, false);
     const dirH = this.ensureUpper(dir, true);
     this.upper!.linkName(h, dirH, last);
+    const joined = this.index.entryOf(src, false);
+    if (joined !== undefined) joined.nlink++;
   }
 
   /**
@@ -448,16 +456,18 @@ export class ModelOverlay {
   // ---------------------------------------------------------------- answers
 
   private statsOf(node: MNode): ModelStats {
-    const top = node.reals[0];
+    const reals = this.index.realsOf(node, this.upper);
+    const top = reals[0];
     const st = top.layer.stat(top.h);
     let size = st.size;
-    if (node.type === 'file' && top.layer.isMetacopy(top.h)) size = this.dataReal(node).layer.stat(this.dataReal(node).h).size;
+    if (node.type === 'file' && top.layer.isMetacopy(top.h)) size = this.dataReal(reals).layer.stat(this.dataReal(reals).h).size;
+    const joined = this.index.entryOf(node, false);
     return new ModelStats({
       dev: 0,
       ino: this.inoOf(node),
       mode: st.mode,
       // Fact 11: a merged directory reports one link.
-      nlink: node.type === 'dir' && node.reals.length > 1 ? 1 : st.nlink,
+      nlink: node.type === 'dir' && node.reals.length > 1 ? 1 : joined !== undefined ? joined.nlink : st.nlink,
       uid: st.uid,
       gid: st.gid,
       rdev: st.rdev,
@@ -482,13 +492,13 @@ export class ModelOverlay {
     return realIno(top);
   }
 
-  private dataReal(node: MNode): Real {
-    return node.reals.find((r) => !r.layer.isMetacopy(r.h)) ?? node.reals[node.reals.length - 1];
+  private dataReal(reals: Real[]): Real {
+    return reals.find((r) => !r.layer.isMetacopy(r.h)) ?? reals[reals.length - 1];
   }
 
   private readData(node: MNode): Uint8Array {
     if (node.type !== 'file') return new Uint8Array(0);
-    const r = this.dataReal(node);
+    const r = this.dataReal(this.index.realsOf(node, this.upper));
     return r.layer.read(r.h);
   }
 
@@ -523,7 +533,17 @@ export class ModelOverlay {
       node.reals = node.type === 'dir' ? [{ li: 0, layer: upper, h: already }, ...node.reals] : [{ li: 0, layer: upper, h: already }];
       return this.ensureUpper(node, metaOnly);
     }
-    const st = top.layer.stat(top.h);
+    // index=on: a name of a lower hard link whose file was copied up before is linked to it.
+    const joined = this.index.entryOf(node, true);
+    if (joined !== undefined && joined.upper !== 0) {
+      const reals = this.index.realsOf(node, upper);
+      upper.linkName(joined.upper, parentH, node.name);
+      node.reals = reals;
+      return this.ensureUpper(node, metaOnly);
+    }
+    // What is copied: the object itself, or the joined file kept for its lower names.
+    const source = joined !== undefined ? this.index.realsOf(node, upper)[0] : top;
+    const st = source.layer.stat(source.h);
     const spec: NodeSpec = {
       type: st.type,
       mode: st.mode,
@@ -531,14 +551,14 @@ export class ModelOverlay {
       gid: st.gid,
       atimeMs: st.atimeMs,
       mtimeMs: st.mtimeMs,
-      xattrs: top.layer.xattrs(top.h),
+      xattrs: source.layer.xattrs(source.h),
     };
-    const metacopy = metaOnly && this.metacopy && node.type === 'file';
+    const metacopy = metaOnly && this.metacopy && node.type === 'file' && source === top;
     if (node.type === 'file') {
       if (metacopy) spec.metacopy = true;
       else spec.data = this.readData(node);
     } else if (node.type === 'symlink') {
-      spec.target = top.layer.readlink(top.h);
+      spec.target = source.layer.readlink(source.h);
     } else if (node.type === 'other') {
       spec.rdev = st.rdev;
     }
@@ -546,7 +566,8 @@ export class ModelOverlay {
     const h = upper.createNode(parentH, node.name, spec);
     // A name of a lower hard link becomes a file of its own (index off): the kernel reports the
     // upper object's inode number for it, not the lower's its other names keep.
-    if (node.type === 'dir' || st.nlink === 1) this.origins.set(h, ino);
+    if (node.type === 'dir' || st.nlink === 1 || joined !== undefined) this.origins.set(h, ino);
+    if (joined !== undefined) this.index.setUpper(joined, h);
     const mine: Real = { li: 0, layer: upper, h };
     node.reals = node.type === 'dir' || metacopy ? [mine, ...node.reals] : [mine];
     return h;
@@ -584,13 +605,26 @@ export class ModelOverlay {
     // Fact 16: over a whiteout in the upper, the new directory is opaque. With redirect_dir (or
     // metacopy, which needs it) the kernel also marks a directory created in a merged parent
     // opaque, so that a later rename of it needs no lower lookup (checked on a 6.18 mount).
-    const opaque = found.upperWhiteout || ((this.redirectDir || this.metacopy) && hasLower(dir));
+    const opaque = found.upperWhiteout || ((this.redirectDir || this.metacopy || this.index.enabled) && hasLower(dir));
     this.upper!.createNode(dirH, last, { type: 'dir', mode: S_IFDIR | ((mode ?? DEFAULT_DIR_MODE) & 0o7777), opaque });
+  }
+
+  /**
+   * index=on: a name of a joined file goes (unlink, or renamed over): one link less. (The kernel
+   * copies the file up first if none of its names was — its count lives with the upper — which
+   * shows nowhere but in its work directory.)
+   */
+  private dropName(node: MNode): void {
+    const joined = this.index.entryOf(node, true);
+    if (joined === undefined) return;
+    if (node.reals[0].li === 0) this.index.beforeUpperNameGoes(joined, this.upper!, this.readData(node));
+    joined.nlink--;
   }
 
   /** Facts 14, 19: remove a non-directory; a name that exists below keeps a whiteout. */
   private removeNonDir(dir: MNode, name: string, node: MNode): void {
     const upper = this.upper!;
+    this.dropName(node);
     const whiteout = this.stack.lowerPositive(dir, name, node);
     const dirH = this.ensureUpper(dir, true);
     if (whiteout) upper.putWhiteout(dirH, name);
