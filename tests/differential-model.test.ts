@@ -18,6 +18,8 @@ interface Config {
   policy: 'strict' | 'relaxed' | 'strict-legacy';
   redirectDir: boolean;
   metacopy: boolean;
+  /** index=on (lower hard links stay joined across copy-up). */
+  index?: boolean;
   /** Cache capacity in entries (small: eviction under test too). */
   capacity?: number;
   /** Tree shape (default depth 3, fanout 4). */
@@ -41,6 +43,8 @@ for (const policy of ['strict', 'relaxed', 'strict-legacy'] as const) {
 CONFIGS.push({ policy: 'relaxed', redirectDir: true, metacopy: false, capacity: 24 });
 CONFIGS.push({ policy: 'strict', redirectDir: true, metacopy: true, depth: 5, fanout: 3 });
 CONFIGS.push({ policy: 'relaxed', redirectDir: false, metacopy: false, depth: 2, fanout: 7 });
+CONFIGS.push({ policy: 'strict', redirectDir: false, metacopy: false, index: true });
+CONFIGS.push({ policy: 'relaxed', redirectDir: true, metacopy: true, index: true, capacity: 24 });
 
 interface Failure {
   /** Operation index (ops.length for the final layer comparison). */
@@ -49,14 +53,14 @@ interface Failure {
 }
 
 function describeConfig(c: Config): string {
-  return `policy=${c.policy} redirectDir=${c.redirectDir} metacopy=${c.metacopy}${c.capacity ? ` capacity=${c.capacity}` : ''}` +
+  return `policy=${c.policy} redirectDir=${c.redirectDir} metacopy=${c.metacopy}${c.index ? ' index=true' : ''}${c.capacity ? ` capacity=${c.capacity}` : ''}` +
     `${c.depth ? ` depth=${c.depth}` : ''}${c.fanout ? ` fanout=${c.fanout}` : ''}`;
 }
 
 function makeEngine(w: Workload, c: Config): { ov: Overlay; layers: ReturnType<Workload['build']> } {
   const layers = w.build();
   const ov = new Overlay({
-    lowers: layers.lowers, upper: layers.upper, policy: c.policy, redirectDir: c.redirectDir, metacopy: c.metacopy,
+    lowers: layers.lowers, upper: layers.upper, policy: c.policy, redirectDir: c.redirectDir, metacopy: c.metacopy, index: c.index === true,
     ...(c.capacity ? { cache: { capacity: { entries: c.capacity } } } : {}),
   });
   return { ov, layers };
@@ -66,7 +70,9 @@ function makeEngine(w: Workload, c: Config): { ov: Overlay; layers: ReturnType<W
 function runPair(w: Workload, c: Config, ops: Op[], trace?: string[]): Failure | undefined {
   const engine = makeEngine(w, c);
   const modelLayers = w.build();
-  const model = new ModelOverlay({ lowers: modelLayers.lowers, upper: modelLayers.upper, redirectDir: c.redirectDir, metacopy: c.metacopy });
+  const model = new ModelOverlay({
+    lowers: modelLayers.lowers, upper: modelLayers.upper, redirectDir: c.redirectDir, metacopy: c.metacopy, index: c.index === true,
+  });
   const inos = new InoMatcher();
   const compareTrees = (at: number): Failure | undefined => {
     for (const op of treeOps(model)) {
@@ -130,7 +136,7 @@ function report(w: Workload, c: Config, failure: Failure): string {
     `first seen at operation ${failure.at} of ${w.ops.length}: ${failure.what}`,
     `minimal replay (${minimal.length} operations):`,
     `  const { lowers, upper } = makeWorkload(${w.seed}, ${workloadOptions(c)}).build();`,
-    `  const ov = new Overlay({ lowers, upper, policy: '${c.policy}', redirectDir: ${c.redirectDir}, metacopy: ${c.metacopy}${c.capacity ? `, cache: { capacity: { entries: ${c.capacity} } }` : ''} });`,
+    `  const ov = new Overlay({ lowers, upper, policy: '${c.policy}', redirectDir: ${c.redirectDir}, metacopy: ${c.metacopy}${c.index ? ', index: true' : ''}${c.capacity ? `, cache: { capacity: { entries: ${c.capacity} } }` : ''} });`,
     ...trace.map((line) => `  ${line}`),
     `  → ${final.what}`,
   ].join('\n');

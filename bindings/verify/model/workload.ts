@@ -84,7 +84,9 @@ function buildStack(shape: Shape, plan: StackPlan, seed: number, paths: Set<stri
   const lowers: MemoryLayer[] = [];
   for (let i = 0; i < plan.lowers; i++) {
     const layer = new MemoryLayer({ name: `lower${i}`, clock: () => LOWER_CLOCK(i) });
-    fillDir(shape, rng, layer, '/', 0, 0.65, paths, dirs);
+    const files: string[] = [];
+    fillDir(shape, rng, layer, '/', 0, 0.65, paths, dirs, files);
+    addHardLinks(shape, rng, layer, files, paths, dirs);
     lowers.push(layer);
   }
   let upper: MemoryLayer | undefined;
@@ -96,7 +98,10 @@ function buildStack(shape: Shape, plan: StackPlan, seed: number, paths: Set<stri
 }
 
 /** Fill `dir` with a random subset of the names: directories (some opaque), files, symlinks, whiteouts. */
-function fillDir(shape: Shape, rng: Rng, layer: MemoryLayer, dir: string, depth: number, density: number, paths: Set<string>, dirs: Set<string>): void {
+function fillDir(
+  shape: Shape, rng: Rng, layer: MemoryLayer, dir: string, depth: number, density: number, paths: Set<string>, dirs: Set<string>,
+  files: string[] = [],
+): void {
   for (const name of shape.names) {
     if (!rng.chance(density)) continue;
     const path = join(dir, name);
@@ -106,10 +111,11 @@ function fillDir(shape: Shape, rng: Rng, layer: MemoryLayer, dir: string, depth:
       layer.mkdir(path, { opaque: rng.chance(0.08), mode: rng.chance(0.8) ? 0o755 : 0o700 });
       paths.add(path);
       dirs.add(path);
-      fillDir(shape, rng, layer, path, depth + 1, density, paths, dirs);
+      fillDir(shape, rng, layer, path, depth + 1, density, paths, dirs, files);
     } else if (r < 0.72) {
       layer.writeFile(path, `${layer.name}:${path}:${rng.int(100)}`, { mode: rng.pick([0o644, 0o600, 0o755]) });
       paths.add(path);
+      files.push(path);
     } else if (r < 0.85) {
       layer.symlink(symlinkTarget(shape, rng, dir, path), path);
       paths.add(path);
@@ -117,6 +123,25 @@ function fillDir(shape: Shape, rng: Rng, layer: MemoryLayer, dir: string, depth:
       layer.whiteout(path);
       paths.add(path);
     }
+  }
+}
+
+/**
+ * Lower hard links: in about half the lower layers, one or two files get a second name at a free
+ * name of one of the layer's directories (copy-up splits them, or with index on keeps them one).
+ */
+function addHardLinks(shape: Shape, rng: Rng, layer: MemoryLayer, files: string[], paths: Set<string>, dirs: Set<string>): void {
+  if (files.length === 0 || !rng.chance(0.5)) return;
+  const layerDirs = ['/', ...files.map((f) => f.slice(0, f.lastIndexOf('/')) || '/')];
+  for (let n = 1 + rng.int(2); n > 0; n--) {
+    const dir = rng.pick(layerDirs);
+    const taken = new Set(layer.list(layer.handleAt(dir)));
+    const free = shape.names.filter((name) => !taken.has(name));
+    if (free.length === 0) continue;
+    const path = join(dir, rng.pick(free));
+    layer.link(rng.pick(files), path);
+    paths.add(path);
+    dirs.add(dir);
   }
 }
 
