@@ -21,6 +21,7 @@ const OPS_PER_SEED = 100;
 const SEEDS_OFF = testSeeds(Array.from({ length: 22 }, (_, i) => i + 1), 2, 'kernel differential, redirect_dir=off');
 const SEEDS_ON = testSeeds(Array.from({ length: 8 }, (_, i) => 101 + i), 1, 'kernel differential, redirect_dir=on');
 const SEEDS_METACOPY = testSeeds(Array.from({ length: 4 }, (_, i) => 201 + i), 1, 'kernel differential, metacopy=on');
+const SEEDS_INDEX = testSeeds(Array.from({ length: 3 }, (_, i) => 301 + i), 1, 'kernel differential, index=on');
 
 const totals = { ops: 0, answers: 0, agreed: 0, runs: 0 };
 let shrunkOne = false;
@@ -89,6 +90,23 @@ describe('kernel differential: Strata Overlay over DirLayers vs overlayfs', { sk
   for (const seed of support.redirectDir ? SEEDS_METACOPY : []) {
     it(`random (metacopy=on): seed ${seed}, ${OPS_PER_SEED} ops`, () => {
       const r = runDifferential({ seed, ops: OPS_PER_SEED, redirectDir: true, metacopy: true, target });
+      assertAgrees(r, target, `seed ${seed}`);
+      assert.equal(r.opsRun, OPS_PER_SEED);
+    });
+  }
+
+  // index=on: the hard-link scenarios again, and a few seeds (lower trees hold hard links).
+  // (Root mounts only: inside a user namespace the kernel format is userxattr's, without index.)
+  for (const sc of SCENARIOS.filter((c) => c.alsoIndex === true && !support.userxattr)) {
+    it(`scenario (index=on): ${sc.name}`, () => {
+      const r = runDifferential({ seed: 0, ops: sc.ops.length, redirectDir: false, index: true, target, spec: specFrom(sc.lowers), script: sc.ops, checkEvery: 5 });
+      assert.equal(r.opsRun, sc.ops.length);
+      assertAgrees(r, target, sc.name);
+    });
+  }
+  for (const seed of support.userxattr ? [] : SEEDS_INDEX) {
+    it(`random (index=on): seed ${seed}, ${OPS_PER_SEED} ops`, () => {
+      const r = runDifferential({ seed, ops: OPS_PER_SEED, redirectDir: seed % 2 === 0 && support.redirectDir, index: true, target });
       assertAgrees(r, target, `seed ${seed}`);
       assert.equal(r.opsRun, OPS_PER_SEED);
     });

@@ -17,6 +17,8 @@ export interface Scenario {
   redirectDir?: boolean;
   /** Run with metacopy on (and so redirect_dir on, as the kernel requires) instead. */
   metacopy?: boolean;
+  /** Run with index on as well (lower hard links stay joined). */
+  alsoIndex?: boolean;
 }
 
 /** Build spec trees from the compact notation (parents are created as plain directories). */
@@ -139,6 +141,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'lower hard links: a copied-up name is a file of its own (st_ino, nlink, data, mode)',
+    alsoIndex: true,
     lowers: [{ '/h/a': 'file shared', '/h/b': 'hardlink /h/a', '/h/c': 'hardlink /h/a' }],
     ops: [
       ...look('/h/a'), ...look('/h/b'), op('appendFile', '/h/a', '+a'), ...look('/h/a'), ...look('/h/b'), op('readFile', '/h/b'),
@@ -148,6 +151,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'lower hard links: rename of one name onto another renames',
+    alsoIndex: true,
     lowers: [{ '/h/a': 'file shared', '/h/b': 'hardlink /h/a', '/h/c': 'hardlink /h/a' }],
     ops: [
       op('rename', '/h/b', '/h/a'), ...list('/h'), ...look('/h/a'), ...look('/h/b'), ...look('/h/c'), op('appendFile', '/h/a', '+'),
