@@ -46,8 +46,16 @@ export interface KernelCheckResult {
 
 /** Write a layer out in the kernel's format; absolute symlink targets get `prefix` in front. */
 function materialise(layer: Layer, root: string, prefix: string): void {
+  // Hard links (names sharing a handle) stay hard links on disk.
+  const written = new Map<Handle, string>();
   const visit = (h: Handle, p: string): void => {
     const st = layer.stat(h);
+    const first = st.type !== 'dir' ? written.get(h) : undefined;
+    if (first !== undefined) {
+      fs.linkSync(first, p);
+      return;
+    }
+    if (st.type !== 'dir') written.set(h, p);
     if (st.type === 'dir') {
       if (p !== root) fs.mkdirSync(p);
       fs.chmodSync(p, st.mode & 0o7777);
