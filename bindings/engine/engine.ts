@@ -96,7 +96,7 @@ export class Engine {
     this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, options.policy, options.redirectDir, options.metacopy, clock, options.mountPoint);
     const index = new HardLinkIndex(options.index === true);
     const copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, options.metacopy, this.upper, index);
-    this.listings = new Listings(this.layers, this.cache, this.table, this.resolver, !options.metacopy);
+    this.listings = new Listings(this.layers, this.cache, this.table, this.resolver);
     const parts = { layers: this.layers, upper: this.upper, cache: this.cache, table: this.table, resolver: this.resolver, copyUp, inodes: this.inodes, index };
     this.inode = new InodeOps(parts);
     this.namespace = new Namespace({ ...parts, redirects: this.redirects, listings: this.listings, lookups: this, redirectDir: options.redirectDir, metacopy: options.metacopy });

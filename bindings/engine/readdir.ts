@@ -22,13 +22,8 @@ export interface Listing {
   readonly deadline: number;
 }
 
-/**
- * Merge the listings of a directory's real directories ((layer, handle) pairs, top-down). With
- * `hideUpperMetacopy` (metacopy off), an upper metacopy file is left out, as the kernel leaves
- * out a name it cannot look up (it refuses such a file) when it reads an upper directory's inode
- * numbers; lower layers' names are listed unread.
- */
-export function mergeListing(layers: LayerStack, dirs: readonly number[], deadline: number, hideUpperMetacopy: boolean): Listing {
+/** Merge the listings of a directory's real directories ((layer, handle) pairs, top-down). */
+export function mergeListing(layers: LayerStack, dirs: readonly number[], deadline: number): Listing {
   const seen = new Set<string>();
   const found: { name: string; layer: number; handle: Handle; mode: number }[] = [];
   let anyKnown = false;
@@ -43,9 +38,7 @@ export function mergeListing(layers: LayerStack, dirs: readonly number[], deadli
         if (seen.has(name)) continue;
         seen.add(name);
         const h = entries.handles[i];
-        if (h === WHITEOUT || h <= 0) continue;
-        if (hideUpperMetacopy && dirs[k] === 0 && (entries.modes[i] & 0o170000) === 0o100000 && layer.isMetacopy(h)) continue;
-        found.push({ name, layer: dirs[k], handle: h, mode: entries.modes[i] });
+        if (h !== WHITEOUT && h > 0) found.push({ name, layer: dirs[k], handle: h, mode: entries.modes[i] });
       }
       anyKnown = true;
       continue;
@@ -55,7 +48,6 @@ export function mergeListing(layers: LayerStack, dirs: readonly number[], deadli
       seen.add(name);
       const h = layer.lookup(dir, name);
       if (h === WHITEOUT || h <= 0) continue;
-      if (hideUpperMetacopy && dirs[k] === 0 && layer.isMetacopy(h)) continue;
       found.push({ name, layer: dirs[k], handle: h, mode: -1 });
     }
   }
@@ -97,8 +89,6 @@ export class Listings {
     private readonly cache: DentryCache,
     private readonly table: EntryTable,
     private readonly resolver: Resolver,
-    /** metacopy off: upper metacopy files are left out (see mergeListing). */
-    private readonly hideUpperMetacopy: boolean,
   ) {}
 
   /** The merged listing of directory entry `id`. */
@@ -108,7 +98,7 @@ export class Listings {
     if (listing === undefined || (listing.deadline !== 0 && now >= listing.deadline)) {
       const gen = this.table.gen[id];
       const mark = this.resolver.mark();
-      listing = mergeListing(this.layers, this.table.realsOf(id).slice(), this.resolver.deadline(this.cache.lowest(id), now), this.hideUpperMetacopy);
+      listing = mergeListing(this.layers, this.table.realsOf(id).slice(), this.resolver.deadline(this.cache.lowest(id), now));
       // Cached only if nothing got in while the layers were read: a change notified meanwhile
       // already dropped the listing it would have made stale.
       if (this.resolver.mark() === mark && this.table.same(id, gen)) this.table.listings[id] = listing;

@@ -248,9 +248,6 @@ export class LayerStack {
         seen.add(name);
         const h = r.layer.lookup(r.h, name);
         if (h === WHITEOUT || h === ABSENT) continue;
-        // The kernel cannot look up (refuses) an upper metacopy file with metacopy off, so it
-        // leaves it out where it reads the upper directory's inode numbers.
-        if (r.li === 0 && !this.options.metacopy && r.layer.isMetacopy(h)) continue;
         const st = r.layer.stat(h);
         out.push({ name, type: st.type, mode: st.mode });
       }

@@ -19,8 +19,9 @@
 //   is a file of its own now); a copied-up directory is merged (nlink 1, fact 11).
 // - rename of one name of a lower hard link onto another renames (index=off: two overlay
 //   inodes); only names of one upper object are "the same file" to rename(2).
-// - with metacopy off, a metacopy file is refused (EPERM) and an upper one left out of
-//   listings; with metacopy on, a metacopy file's redirect says where its data is below.
+// - with metacopy off, a metacopy file is refused (EPERM) but listed (the kernel leaves an upper
+//   one out of a listing, or fails the readdir: kernel-differences.md); with metacopy on, a
+//   metacopy file's redirect says where its data is below.
 // - writing through a dangling symlink creates the target (copying up its parent directories).
 // - errno order follows the VFS: parent lookup errors, then EEXIST/EISDIR, then EROFS (unlink,
 //   rmdir and rename check EROFS right after the parent lookup).
