@@ -68,7 +68,7 @@ export class Engine {
   private readonly table: EntryTable;
   private readonly redirects: RedirectIndex;
   private readonly resolver: Resolver;
-  private readonly inodes = new InodeNumbers();
+  private readonly inodes: InodeNumbers;
   /** Held here: the layers' listeners reach it only through a WeakRef (engine/subscriptions.ts). */
   private readonly changes: ChangeMapper;
   /** Overlay.subscribe's listeners (engine/change-feed.ts). */
@@ -87,6 +87,7 @@ export class Engine {
     // Writes go through OwnWriter, so that this engine's listeners skip what they notify.
     const own = new OwnWrites();
     this.upper = upper !== undefined && upper.writable ? new OwnWriter(upper, own) : undefined;
+    this.inodes = new InodeNumbers(upper);
     // A change a killed writer left half done is finished before anything is looked up.
     if (this.upper !== undefined) finishIntentQuietly(this.upper);
     this.cache = createCache({ impl: options.cache?.impl, capacity: options.cache?.capacity });

@@ -105,6 +105,10 @@ export class ModelOverlay {
   readonly metacopy: boolean;
   /** Upper handle → inode number of the lower object this model copied it up from (fact 10). */
   private readonly origins = new Map<Handle, number>();
+  /** Upper handle → the number it showed first (see inoOf), and number → that handle. */
+  private readonly shown = new Map<Handle, number>();
+  private readonly shownBy = new Map<number, Handle>();
+  private fresh = 0;
   private readonly index: ModelIndex;
 
   constructor(options: ModelOptions) {
@@ -486,11 +490,20 @@ export class ModelOverlay {
    */
   inoOf(node: MNode): number {
     const top = node.reals[0];
-    if (top.li === 0) {
-      const origin = this.origins.get(top.h);
-      if (origin !== undefined) return origin;
-    }
-    return realIno(top);
+    if (top.li !== 0) return realIno(top);
+    const origin = this.origins.get(top.h);
+    if (origin !== undefined) return origin;
+    // An upper object keeps the number it showed first, though its layer's may change (DirLayer
+    // rewrites data into a new host inode under the same handle); a number the host hands on to
+    // a new object while the first still shows it is replaced by a fresh one.
+    const first = this.shown.get(top.h);
+    if (first !== undefined) return first;
+    let n = realIno(top);
+    const holder = this.shownBy.get(n);
+    if (holder !== undefined && holder !== top.h && this.upper!.alive(holder)) n = 2 ** 52 + ++this.fresh;
+    this.shown.set(top.h, n);
+    this.shownBy.set(n, top.h);
+    return n;
   }
 
   private dataReal(reals: Real[]): Real {
