@@ -107,3 +107,17 @@ function run(impl: CacheImpl): void {
     assert.deepEqual(paths.map((p) => again.stat(p).ino), paths.map((p) => ov.stat(p).ino));
   });
 }
+
+test('an upper object keeps its first number when its layer number changes; a reused one is replaced', () => {
+  const alive = new Set([1, 2]);
+  const inodes = new InodeNumbers({ alive: (h) => alive.has(h) });
+  const first = inodes.of(0, 1, 500);
+  assert.equal(inodes.of(0, 1, 777), first, 'the layer moved the object to another host inode');
+  const other = inodes.of(0, 2, 500);
+  assert.notEqual(other, first, 'the host handed 500 on while handle 1 still shows it');
+  assert.equal(inodes.of(0, 2, 500), other);
+  alive.delete(1);
+  inodes.forget(1);
+  assert.equal(inodes.of(0, 3, 500), first, 'once handle 1 is gone, 500 is free again');
+  assert.equal(inodes.shownSize, 2);
+});

@@ -38,7 +38,11 @@ export class InodeNumbers {
   /** `upper` (when there is one) says which upper objects are still alive. */
   constructor(private readonly upper?: Pick<Layer, 'alive'>) {}
 
-  get size(): number { return this.origins.size + this.shown.size; }
+  /** Copy-up records. */
+  get size(): number { return this.origins.size; }
+
+  /** First-shown numbers of upper objects (swept like the copy-up records). */
+  get shownSize(): number { return this.shown.size; }
 
   /** The overlay inode number of object `h` (layer inode `layerIno`) in layer `layer`. */
   of(layer: number, h: Handle, layerIno: number): number {
