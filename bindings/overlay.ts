@@ -1,5 +1,5 @@
 // Overlay: an upper writable layer over N read-only lowers, with overlayfs semantics
-// (SEMANTICS.md). This file is the API only: it decodes arguments, checks in the order the
+// (docs/semantics.md). This file is the API only: it decodes arguments, checks in the order the
 // kernel's VFS does, and makes one engine call per operation. The engine (engine/engine.ts) walks
 // paths through its dentry cache and applies the stale-entry policy; its namespace operations
 // (engine/namespace.ts) and inode operations (engine/inode.ts) write to the upper, copying up

@@ -1,7 +1,7 @@
 // Revalidation policies: what a cached entry that can no longer be trusted turns into.
-// SEMANTICS.md "Changes underneath": an entry is *changed* when a real object it depends on was
-// renamed, deleted or replaced; *expired* when its layer stops vouching for it (TTL, explicit
-// expiry) though nothing is known to have changed.
+// docs/semantics.md, "When a lower layer changes underneath": an entry is *changed* when a real
+// object it depends on was renamed, deleted or replaced; *expired* when its layer stops vouching
+// for it (TTL, explicit expiry) though nothing is known to have changed.
 import { invalidChoice } from './arg-errors.js';
 
 export type PolicyName = 'strict' | 'relaxed' | 'strict-legacy';

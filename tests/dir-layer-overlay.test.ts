@@ -1,7 +1,7 @@
 // DirLayer under the engine: host changes made underneath an Overlay are noticed — on the next
 // cache hit (the handle's object is gone), after a TTL (re-checked against the host: the same
 // object stays valid under every policy but strict-legacy), or when the watcher reports them —
-// and each policy answers as SEMANTICS.md says. The engine's clock is injected, so expiry needs
+// and each policy answers as docs/semantics.md says. The engine's clock is injected, so expiry needs
 // no sleeping; the watcher's events are waited for.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Copy-up (SEMANTICS.md facts 12, 13): bring a lower object into the upper — missing ancestor
+// Copy-up (docs/semantics.md facts 12, 13): bring a lower object into the upper — missing ancestor
 // directories first — with its mode, owner, times, xattrs, symlink target and data (or, with
 // metacopy, without data). Each object appears complete in one Layer.createNode call; the
 // journal undoes the ones an operation made if a later step of it fails, so a failed write leaves

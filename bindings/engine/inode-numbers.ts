@@ -1,4 +1,4 @@
-// Stable inode numbers (SEMANTICS.md fact 10). An object's overlay inode number is its layer's
+// Stable inode numbers (docs/semantics.md fact 10). An object's overlay inode number is its layer's
 // inode number tagged with the layer index in the high bits (as the kernel's xino does). A
 // copied-up object keeps its origin's number: copy-up records upper handle → origin number here.
 // Rename and link in the upper keep the handle, so they keep the number too.

@@ -1,4 +1,4 @@
-// The one place the overlay's lookup stop rules live (SEMANTICS.md facts 1–5), with the state of
+// The one place the overlay's lookup stop rules live (docs/semantics.md facts 1–5), with the state of
 // one name's lookup carried in one struct — as the kernel's struct ovl_lookup_data does.
 // Layer indexes: 0 = upper (may be absent), i + 1 = lowers[i]; top-down order is ascending.
 import { F_MERGED, F_OPAQUE, F_REDIRECT, F_WHITEOUT, T_DIR, T_FILE, T_NONE, T_OTHER, T_SYMLINK } from '../abi.js';
@@ -30,7 +30,7 @@ export class LookupData {
    * directories, or a metacopy file followed by the files below it down to the one with the data.
    */
   readonly reals: number[] = [];
-  /** A metacopy file was found: the lookup goes on below for its data (SEMANTICS.md fact 13). */
+  /** A metacopy file was found: the lookup goes on below for its data (docs/semantics.md fact 13). */
   metacopy = false;
   /** A metacopy file whose data is nowhere below: the lookup fails (EIO), as the kernel's does. */
   broken = false;

@@ -1,4 +1,4 @@
-// Merged directory listings (SEMANTICS.md fact 9): each name once, the topmost entry winning (its
+// Merged directory listings (docs/semantics.md fact 9): each name once, the topmost entry winning (its
 // type), whiteouts never listed. A listing is cached per directory entry (EntryTable.listings)
 // until a change in that directory drops it; an expiring layer gives it a deadline too.
 import type { DentryCache } from '../cache/dentry-cache.js';

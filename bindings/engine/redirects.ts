@@ -1,5 +1,5 @@
 // Paths of cached entries in the overlay and in each layer. They are the same path unless a
-// directory on the way carries a redirect (redirect_dir, SEMANTICS.md fact 18): then layers below
+// directory on the way carries a redirect (redirect_dir, docs/semantics.md fact 18): then layers below
 // the redirect hold that directory's contents elsewhere. The small set of cached redirected
 // entries lets a change reported at a layer path be mapped back onto overlay paths.
 import { NO_ENTRY, ROOT_ID } from '../abi.js';

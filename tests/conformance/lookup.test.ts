@@ -1,4 +1,4 @@
-// Conformance, lookup (SEMANTICS.md facts 1-7), run against the engine and the reference model.
+// Conformance, lookup (docs/semantics.md facts 1-7), run against the engine and the reference model.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import tar from 'tar-stream';

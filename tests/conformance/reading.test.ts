@@ -1,4 +1,4 @@
-// Conformance, reading (SEMANTICS.md facts 8-11), run against the engine and the reference model.
+// Conformance, reading (docs/semantics.md facts 8-11), run against the engine and the reference model.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { forEachImplementation } from '../helpers/implementations.js';

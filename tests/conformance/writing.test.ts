@@ -1,4 +1,4 @@
-// Conformance, writing (SEMANTICS.md facts 12-20), run against the engine and the reference model.
+// Conformance, writing (docs/semantics.md facts 12-20), run against the engine and the reference model.
 // Upper-layer effects (whiteouts, opaque marks, redirects, copied-up objects) are checked on the
 // layer itself, through the Layer interface.
 import assert from 'node:assert/strict';

@@ -3,7 +3,7 @@
 // layers at the moment it is asked (no cache), so the model stays correct while someone else
 // mutates the layers.
 //
-// Stop rules (SEMANTICS.md facts 1-5), as the kernel's ovl_lookup applies them:
+// Stop rules (docs/semantics.md facts 1-5), as the kernel's ovl_lookup applies them:
 // - the first entry found for a name decides its type; a non-directory ends the lookup (fact 1);
 // - below a directory, only directories merge; a non-directory or a whiteout below ends it (fact 2);
 // - a whiteout before anything was found makes the name absent (fact 4);

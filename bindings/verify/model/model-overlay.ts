@@ -6,7 +6,7 @@
 // except `origins`, which only this model's own copy-ups fill (so over an upper written by another
 // overlay, a copied-up object reports the upper object's inode number, not its lower origin's).
 //
-// Semantics are SEMANTICS.md facts 1-20; where a detail was in doubt it was settled on the Linux
+// Semantics are docs/semantics.md facts 1-20; where a detail was in doubt it was settled on the Linux
 // kernel (6.18, overlay mounted with index=off and redirect_dir/metacopy off or on):
 // - mkdir over a whiteout in the upper gives an opaque directory (fact 16); over a whiteout that
 //   only a lower holds, a plain one (the lower whiteout still hides what is below).
