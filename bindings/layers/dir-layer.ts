@@ -1,27 +1,25 @@
 // DirLayer: a host directory as an overlay layer (lower or upper), in the kernel's on-disk format
 // so that a tree written through Strata mounts in the kernel with the same view, and vice versa.
 // This file is the Layer interface; host/host-layer-base.ts reaches objects by handle and builds
-// them. All host access is contained (host/contained-tree.ts); handles are host objects
-// (host/handle-table.ts); marks are encoded by the format codec (host/overlay-format.ts); changes
-// underneath come from host/change-watcher.ts; the work directory is host/work-dir.ts.
+// them; host/file-content.ts reads and writes file contents and opens files. All host access is
+// contained (host/contained-tree.ts); handles are host objects (host/handle-table.ts); marks are
+// encoded by the format codec (host/overlay-format.ts); changes underneath come from
+// host/change-watcher.ts; the work directory is host/work-dir.ts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsError } from '../errors.js';
 import {
-  ABSENT, type Handle, type Layer, type LayerFile, type ListedEntries, type LayerChange, type LayerListener, type NodeSpec, type NodeStat,
+  ABSENT, type Handle, type Layer, type ListedEntries, type LayerChange, type LayerListener, type NodeSpec, type NodeStat,
 } from './layer.js';
 import {
-  ContainedTree, checkName, displayPath, lstatHostPath, procPath, sameObject, type HostIdentity, type RaceHook,
+  ContainedTree, checkName, displayPath, lstatHostPath, procPath, sameObject, type RaceHook,
 } from './host/contained-tree.js';
 import { explainedError } from './host/host-errors.js';
 import { overlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/overlay-format.js';
-import { writeAll } from './host/build-node.js';
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
 import { ChangeWatcher, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
-import { HostLayerBase, host, nodeStat, normalize } from './host/host-layer-base.js';
-import {
-  APPEND_ONLY, READ_ONLY, READ_WRITE, checkFile, editFile, hostFile, openObjectAt, replaceFile, writeAllAt,
-} from './host/host-file.js';
+import { host, nodeStat, normalize } from './host/host-layer-base.js';
+import { HostFileContent } from './host/file-content.js';
 
 export interface DirLayerOptions {
   /** Name in errors and reports (default `dir:<root>`). */
@@ -68,7 +66,7 @@ const { S_IFMT, S_IFCHR } = fs.constants;
 /** trustWatch: records vouched for at most (past it, hits pay their lstat until the next change). */
 const MAX_VOUCHED = 65536;
 
-export class DirLayer extends HostLayerBase implements Layer {
+export class DirLayer extends HostFileContent implements Layer {
   readonly name: string;
 
   private readonly rootHandle: Handle;
@@ -279,15 +277,6 @@ export class DirLayer extends HostLayerBase implements Layer {
     return this.atObject(h, 'getxattr', (e) => e.st.isFile() && this.readMark(e, this.format.metacopyKey) !== undefined);
   }
 
-  read(h: Handle): Uint8Array {
-    return this.atObject(h, 'read', (e) => {
-      if (e.st.isDirectory()) throw fsError('EISDIR', 'read', displayPath(e.path));
-      if (!e.st.isFile()) throw fsError('EINVAL', 'read', displayPath(e.path));
-      // Re-opening the O_PATH descriptor through /proc reaches exactly the object checked.
-      return host('read', e.path, () => fs.readFileSync(procPath(e.fd)));
-    });
-  }
-
   readlink(h: Handle): string {
     return this.atObject(h, 'readlink', (e) => {
       if (!e.st.isSymbolicLink()) throw fsError('EINVAL', 'readlink', displayPath(e.path));
@@ -360,74 +349,6 @@ export class DirLayer extends HostLayerBase implements Layer {
       const h = this.table.intern(childPath, st);
       this.emitAt(childPath, replaced ? 'replace' : 'create');
       return h;
-    });
-  }
-
-  /**
-   * Built in the work directory and renamed over the name (host/host-file.ts): killed midway, the
-   * name holds the old data or the new; the handle names the new object. A file with other hard
-   * links is rewritten in place instead (a rename would split it from its other names).
-   */
-  writeData(h: Handle, data: Uint8Array): void {
-    this.atObjectForWrite(h, 'write', 'data', (e) => {
-      checkFile(e, 'write');
-      const key = this.format.metacopyKey;
-      if (e.st.nlink > 1) {
-        editFile(e, READ_WRITE, key, (fd) => { fs.ftruncateSync(fd, 0); writeAllAt(fd, data, 0); });
-        return;
-      }
-      const work = this.workdir();
-      const st = replaceFile(e, data, work.fd, work.tempName(), key, () => this.recheck(e, 'write'));
-      if (st !== undefined) this.table.rebind(h, st);
-    });
-  }
-
-  writeAt(h: Handle, data: Uint8Array, position: number): void {
-    this.atObjectForWrite(h, 'write', 'data', (e) =>
-      editFile(e, READ_WRITE, this.format.metacopyKey, (fd) => writeAllAt(fd, data, position)));
-  }
-
-  /** O_APPEND: the bytes already there are never written. */
-  append(h: Handle, data: Uint8Array): void {
-    this.atObjectForWrite(h, 'write', 'data', (e) =>
-      editFile(e, APPEND_ONLY, this.format.metacopyKey, (fd) => writeAllAt(fd, data, null)));
-  }
-
-  truncate(h: Handle, len: number): void {
-    this.atObjectForWrite(h, 'truncate', 'data', (e) =>
-      editFile(e, READ_WRITE, this.format.metacopyKey, (fd) => fs.ftruncateSync(fd, len)));
-  }
-
-  /** A host descriptor on the object: it keeps reaching it after its names move or go. */
-  open(h: Handle, writable: boolean): LayerFile {
-    if (writable) this.checkWritable('open');
-    return this.atObject(h, 'open', (e) => {
-      checkFile(e, 'open');
-      const flags = writable ? READ_WRITE : READ_ONLY;
-      const fd = openObjectAt(e.parentFd, e.name, e.st, flags, e.path);
-      let metacopy = writable && this.readMark(e, this.format.metacopyKey) !== undefined;
-      let identity: HostIdentity = e.st;
-      // writeData rebuilds a file under its handle: a descriptor follows, as it would see a rewrite in place.
-      const replaced = (): number | undefined => {
-        const record = this.table.get(h);
-        if (record === undefined || record.deleted || sameObject(record, identity)) return undefined;
-        return this.atObject(h, 'open', (now) => {
-          const next = openObjectAt(now.parentFd, now.name, now.st, flags, now.path);
-          identity = now.st;
-          return next;
-        });
-      };
-      const written = (): void => {
-        if (metacopy) {
-          metacopy = false;
-          this.atObject(h, 'write', (now) => removeXattr(procPath(now.parentFd, now.name), this.format.metacopyKey));
-        }
-        for (const p of this.table.get(h)?.paths ?? []) {
-          this.watcher?.expectSelf(p);
-          this.emitAt(p, 'data');
-        }
-      };
-      return hostFile(fd, writable, e.path, 'file', written, replaced);
     });
   }
 
