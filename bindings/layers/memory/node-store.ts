@@ -8,23 +8,11 @@ import { S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG } from '../layer.js';
 /** Size reported for every directory (any constant will do; it only has to be stable). */
 const DIR_SIZE = 4096;
 
-export interface MemNode {
-  ino: number;
-  type: NodeType;
-  mode: number;
-  uid: number;
-  gid: number;
-  atimeMs: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  birthtimeMs: number;
+// A node is its own stat record: size and nlink (directories: 2 + subdirectories) are kept
+// current by every change, so peekStat() hands the node out without building a NodeStat.
+export interface MemNode extends NodeStat {
   /** Names linking to this node (directories: 1 while alive). */
   links: number;
-  // st_size and st_nlink, kept current by every change (directories: 2 + subdirectories), so the
-  // node itself is a complete NodeStat that peekStat() can hand out without building one.
-  size: number;
-  nlink: number;
-  rdev: number;
   data: Uint8Array;
   target: string;
   xattrs: Map<string, Uint8Array>;
