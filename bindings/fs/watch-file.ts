@@ -2,11 +2,11 @@
 // changed. Here the poll also runs at once whenever a change event names the file (see watch.ts),
 // so a change through the adapter or a watched layer is seen without waiting for the interval;
 // the interval still catches what no notification reported.
-import { EventEmitter } from 'node:events';
 import { Stats } from '../engine/stats.js';
 import type { Overlay } from '../overlay.js';
 import { invalidArgType } from './arg-errors.js';
 import type { PathArgs } from './path-args.js';
+import { TimerHandle } from './timer-handle.js';
 
 const DEFAULT_INTERVAL = 5007; // node:fs's default
 
@@ -36,9 +36,8 @@ function same(a: Stats, b: Stats): boolean {
     a.ctimeMs === b.ctimeMs && a.uid === b.uid && a.gid === b.gid;
 }
 
-export class StatWatcher extends EventEmitter {
+export class StatWatcher extends TimerHandle {
   private prev: Stats;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ov: Overlay, readonly path: string, interval: number, persistent: boolean) {
     super();
@@ -68,16 +67,6 @@ export class StatWatcher extends EventEmitter {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     this.emit('stop');
-  }
-
-  ref(): this {
-    this.timer?.ref();
-    return this;
-  }
-
-  unref(): this {
-    this.timer?.unref();
-    return this;
   }
 }
 

@@ -3,7 +3,6 @@
 // its own writes feed one queue; the layers of the deprecated `watchLayers` option still do too.
 // Events are delivered on a later turn of the event loop, after the overlay has taken the change
 // in, so a listener that reads the file sees the new state. Duplicates within one turn are merged.
-import { EventEmitter } from 'node:events';
 import { fsError } from '../errors.js';
 import type { OverlayChange } from '../engine/change-feed.js';
 import type { Layer, LayerChange } from '../layers/layer.js';
@@ -12,6 +11,7 @@ import { invalidArgType } from './arg-errors.js';
 import { optionsOf } from './options.js';
 import type { PathArgs } from './path-args.js';
 import { normal, StatWatchers } from './watch-file.js';
+import { TimerHandle } from './timer-handle.js';
 
 export type EventType = 'rename' | 'change';
 
@@ -30,8 +30,7 @@ function keepAlive(persistent: boolean): NodeJS.Timeout {
   return t;
 }
 
-export class FSWatcher extends EventEmitter {
-  private timer: NodeJS.Timeout | undefined;
+export class FSWatcher extends TimerHandle {
 
   constructor(
     private readonly hub: ChangeHub,
@@ -67,16 +66,6 @@ export class FSWatcher extends EventEmitter {
     this.timer = undefined;
     this.hub.detach(this);
     process.nextTick(() => this.emit('close'));
-  }
-
-  ref(): this {
-    this.timer?.ref();
-    return this;
-  }
-
-  unref(): this {
-    this.timer?.unref();
-    return this;
   }
 }
 
