@@ -13,6 +13,7 @@ import { DirLayer } from '../bindings/layers/dir-layer.js';
 import { Overlay } from '../bindings/overlay.js';
 import { removeTree, scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
 import { mountOverlay, probeOverlayMount, unmountOverlay } from '../bindings/verify/kernel/kernel-mount.js';
+import { createRng } from '../bindings/verify/prng.js';
 
 const FILES = 40;
 const KILLS = 7;
@@ -109,18 +110,6 @@ function runChild(root: string, sc: Scenario, killAt: number): { killed: boolean
   return { killed: false, calls: Number(r.stdout) };
 }
 
-/** Seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const support = probeOverlayMount();
 
 function kernelView(root: string): string {
@@ -161,7 +150,7 @@ describe('crash atomicity: SIGKILL at every kind of point', () => {
       const afterOp = overlayView(root);
       assert.notEqual(afterOp, before, 'the operation changes the view');
       assert.ok(done.calls >= 3, `host write calls in the operation: ${done.calls}`);
-      const next = rng(seed);
+      const next = createRng(seed).next;
       const kernel = support.ok && (sc.op === 'rmdir' || support.redirectDir);
       for (let n = 0; n < KILLS; n++) {
         const killAt = 1 + Math.floor(next() * done.calls);

@@ -13,18 +13,7 @@ import type { Handle, NodeStat } from '../bindings/layers/layer.js';
 import { MemoryLayer } from '../bindings/layers/memory-layer.js';
 import { Overlay } from '../bindings/overlay.js';
 import type { PolicyName } from '../bindings/policy.js';
-
-/** Seeded generator (mulberry32), seed printed by each test. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRng } from '../bindings/verify/prng.js';
 
 /**
  * A lower whose stat and read calls first replace /d/f with a new file (as `mv tmp f` does), in
@@ -86,7 +75,7 @@ function runCalls(ov: Overlay, n: number, p: string, check: (data: string) => vo
 }
 
 function memoryStack(seed: number, policy: PolicyName) {
-  const lower = new ReplacingLayer(rng(seed));
+  const lower = new ReplacingLayer(createRng(seed).next);
   lower.mkdir('/d');
   lower.writeFile('/d/f', 'v0');
   return { lower, ov: new Overlay({ lowers: [lower], upper: new MemoryLayer(), policy }) };
@@ -123,7 +112,7 @@ test('strict: a layer object dead mid-operation is ESTALE naming the operation a
 
 test('writes too: a lower file replaced while it is copied up', () => {
   for (const policy of ['relaxed', 'strict'] as const) {
-    const lower = new ReplacingLayer(rng(7));
+    const lower = new ReplacingLayer(createRng(7).next);
     lower.mkdir('/d');
     lower.writeFile('/d/f', 'v0');
     const ov = new Overlay({ lowers: [lower], upper: new MemoryLayer(), policy });
