@@ -1,15 +1,16 @@
 // DirLayer: a host directory as an overlay layer (lower or upper), in the kernel's on-disk format
 // so that a tree written through Strata mounts in the kernel with the same view, and vice versa.
 // This file is the Layer interface; host/host-layer-base.ts reaches objects by handle and builds
-// them; host/file-content.ts reads and writes file contents and opens files. All host access is
-// contained (host/contained-tree.ts); handles are host objects (host/handle-table.ts); marks are
-// encoded by the format codec (host/overlay-format.ts); changes underneath come from
-// host/change-watcher.ts; the work directory is host/work-dir.ts.
+// them; host/file-content.ts reads and writes file contents and opens files; host/vouched-stats.ts
+// is trustWatch's stat without a host call. All host access is contained (host/contained-tree.ts);
+// handles are host objects (host/handle-table.ts); marks are encoded by the format codec
+// (host/overlay-format.ts); changes underneath come from host/change-watcher.ts; the work
+// directory is host/work-dir.ts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsError } from '../errors.js';
 import {
-  ABSENT, type Handle, type Layer, type ListedEntries, type LayerChange, type LayerListener, type NodeSpec, type NodeStat,
+  ABSENT, type Handle, type Layer, type ListedEntries, type LayerListener, type NodeSpec, type NodeStat,
 } from './layer.js';
 import {
   ContainedTree, checkName, displayPath, lstatHostPath, procPath, sameObject, type RaceHook,
@@ -19,7 +20,7 @@ import { overlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
 import { ChangeWatcher, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
 import { host, nodeStat, normalize } from './host/host-layer-base.js';
-import { HostFileContent } from './host/file-content.js';
+import { HostVouchedStats } from './host/vouched-stats.js';
 
 export interface DirLayerOptions {
   /** Name in errors and reports (default `dir:<root>`). */
@@ -63,17 +64,13 @@ export interface DirLayerOptions {
 }
 
 const { S_IFMT, S_IFCHR } = fs.constants;
-/** trustWatch: records vouched for at most (past it, hits pay their lstat until the next change). */
-const MAX_VOUCHED = 65536;
 
-export class DirLayer extends HostFileContent implements Layer {
+export class DirLayer extends HostVouchedStats implements Layer {
   readonly name: string;
 
   private readonly rootHandle: Handle;
   private readonly configuredTtlMs: number;
   private readonly fallbackTtlMs: number;
-  /** trustWatch: stat records vouched for by a watch, until the layer reports any change. */
-  private readonly vouched: Map<Handle, NodeStat> | undefined;
 
   constructor(rootPath: string, options: DirLayerOptions = {}) {
     const hostRoot = fs.realpathSync(rootPath);
@@ -194,48 +191,6 @@ export class DirLayer extends HostFileContent implements Layer {
 
   stat(h: Handle): NodeStat {
     return nodeStat(this.lstatObject(h));
-  }
-
-  /**
-   * alive() and stat() in one host call, for the overlay's cached stat: the lstat that proves the
-   * object is still at one of its known paths (same dev+ino+birth time) is its stat.
-   */
-  peekStat(h: Handle): Readonly<NodeStat> | undefined {
-    const record = this.table.get(h);
-    if (record === undefined || record.deleted) return undefined;
-    const vouched = this.vouched?.get(h);
-    if (vouched !== undefined) return vouched;
-    for (const p of record.paths) {
-      const st = lstatHostPath(this.hostRoot, p);
-      if (st !== undefined && sameObject(st, record)) {
-        const answer = nodeStat(st);
-        if (this.vouched !== undefined && this.watchVouches(p, st)) this.vouched.set(h, answer);
-        return answer;
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * Will an event report any change of this object? Its directory's watch reports its entry's
-   * changes (inotify) — not a change made through another hard link, nor a directory's own
-   * entries; and only while every directory asked about is watched (else the fallback TTL rules).
-   */
-  private watchVouches(p: string, st: fs.Stats): boolean {
-    if (st.isDirectory() || st.nlink !== 1 || this.ttlMs !== 0 || this.vouched!.size >= MAX_VOUCHED) return false;
-    const slash = p.lastIndexOf('/');
-    return this.watcher?.isWatched(slash < 0 ? '' : p.slice(0, slash)) === true;
-  }
-
-  // Any change the layer reports (a host event, its own write) ends what the watch vouched for.
-  protected override emit(change: LayerChange): void {
-    this.vouched?.clear();
-    super.emit(change);
-  }
-
-  protected override emitAt(layerPath: string, kind: LayerChange['kind']): void {
-    this.vouched?.clear();
-    super.emitAt(layerPath, kind);
   }
 
   /**

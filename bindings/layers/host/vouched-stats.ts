@@ -1,0 +1,58 @@
+// trustWatch (DirLayerOptions): a cached stat of a file in a watched directory makes no host call
+// while the watch vouches for it; any change the layer reports ends every vouched record.
+import type * as fs from 'node:fs';
+import type { Handle, LayerChange, NodeStat } from '../layer.js';
+import { lstatHostPath, sameObject } from './contained-tree.js';
+import { HostFileContent } from './file-content.js';
+import { nodeStat } from './host-layer-base.js';
+
+/** trustWatch: records vouched for at most (past it, hits pay their lstat until the next change). */
+const MAX_VOUCHED = 65536;
+
+export abstract class HostVouchedStats extends HostFileContent {
+  abstract readonly ttlMs: number;
+  /** trustWatch: stat records vouched for by a watch, until the layer reports any change. */
+  protected vouched: Map<Handle, NodeStat> | undefined;
+
+  /**
+   * alive() and stat() in one host call, for the overlay's cached stat: the lstat that proves the
+   * object is still at one of its known paths (same dev+ino+birth time) is its stat.
+   */
+  peekStat(h: Handle): Readonly<NodeStat> | undefined {
+    const record = this.table.get(h);
+    if (record === undefined || record.deleted) return undefined;
+    const vouched = this.vouched?.get(h);
+    if (vouched !== undefined) return vouched;
+    for (const p of record.paths) {
+      const st = lstatHostPath(this.hostRoot, p);
+      if (st !== undefined && sameObject(st, record)) {
+        const answer = nodeStat(st);
+        if (this.vouched !== undefined && this.watchVouches(p, st)) this.vouched.set(h, answer);
+        return answer;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Will an event report any change of this object? Its directory's watch reports its entry's
+   * changes (inotify) — not a change made through another hard link, nor a directory's own
+   * entries; and only while every directory asked about is watched (else the fallback TTL rules).
+   */
+  private watchVouches(p: string, st: fs.Stats): boolean {
+    if (st.isDirectory() || st.nlink !== 1 || this.ttlMs !== 0 || this.vouched!.size >= MAX_VOUCHED) return false;
+    const slash = p.lastIndexOf('/');
+    return this.watcher?.isWatched(slash < 0 ? '' : p.slice(0, slash)) === true;
+  }
+
+  // Any change the layer reports (a host event, its own write) ends what the watch vouched for.
+  protected override emit(change: LayerChange): void {
+    this.vouched?.clear();
+    super.emit(change);
+  }
+
+  protected override emitAt(layerPath: string, kind: LayerChange['kind']): void {
+    this.vouched?.clear();
+    super.emitAt(layerPath, kind);
+  }
+}
