@@ -1,15 +1,6 @@
 // The reference model's answers for stat() and readdir({ withFileTypes }): plain objects shaped
 // like node:fs's Stats and Dirent, so tests can compare them field by field with the engine's.
-import type { NodeType } from '../../layers/layer.js';
-
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
-const S_IFIFO = 0o010000;
-const S_IFCHR = 0o020000;
-const S_IFBLK = 0o060000;
-const S_IFSOCK = 0o140000;
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type NodeType } from '../../layers/layer.js';
 
 export interface StatFields {
   dev: number;
