@@ -25,12 +25,6 @@ export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIR_MODE = 0o755;
 export const SYMLINK_MODE = 0o777;
 
-export const S_IFMT = 0o170000;
-export const S_IFREG = 0o100000;
-export const S_IFDIR = 0o040000;
-export const S_IFLNK = 0o120000;
-export const S_IFCHR = 0o020000;
-
 export type Fail = (code: string) => StrataError;
 
 /** Where a walk ended: the object the path names, or the directory a missing last name is in. */

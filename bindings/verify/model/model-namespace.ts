@@ -3,8 +3,8 @@
 import { mkdirp, rm } from '../../engine/fs-compat.js';
 import { fsError } from '../../errors.js';
 import type { Handle, NodeSpec } from '../../layers/layer.js';
-import { WHITEOUT } from '../../layers/layer.js';
-import { DEFAULT_DIR_MODE, hasLower, isName, isWithin, pathOf, sameObject, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SYMLINK_MODE, type Fail } from './model-core.js';
+import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, WHITEOUT } from '../../layers/layer.js';
+import { DEFAULT_DIR_MODE, hasLower, isName, isWithin, pathOf, sameObject, SYMLINK_MODE, type Fail } from './model-core.js';
 import type { MNode } from './model-lookup.js';
 import { parsePath, type ParsedPath } from './model-path.js';
 import { ModelReads } from './model-reads.js';

@@ -46,7 +46,8 @@
 // The class is a chain, split by responsibility: model-core.ts (state, walk, answers, copy-up),
 // model-reads.ts, model-namespace.ts (names), and here the content and metadata writes.
 import { fsError } from '../../errors.js';
-import { concat, DEFAULT_FILE_MODE, isName, S_IFREG, toBytes, toMs, type Encoding, type Fail } from './model-core.js';
+import { concat, DEFAULT_FILE_MODE, isName, toBytes, toMs, type Encoding, type Fail } from './model-core.js';
+import { S_IFREG } from '../../layers/layer.js';
 import { ModelNamespace } from './model-namespace.js';
 import { parsePath } from './model-path.js';
 
