@@ -47,11 +47,17 @@ after(() => removeTree(scratch));
 
 test('the tarball holds the WASM builds, the JS, its types and the verify tools; no tests', () => {
   for (const file of ['build/strata.wasm', 'build/strata.debug.wasm', 'dist/bindings/index.js', 'dist/bindings/index.d.ts',
-    'dist/bindings/cli.js', 'dist/bindings/vfs.js', 'dist/bindings/vfs.d.ts', 'dist/bindings/verify/stress/stress.js', 'dist/bindings/verify/model/model-overlay.js', 'README.md']) {
+    'dist/bindings/cli.js', 'dist/bindings/vfs.js', 'dist/bindings/vfs.d.ts', 'dist/bindings/verify/stress/stress.js', 'dist/bindings/verify/model/model-overlay.js', 'README.md',
+    'native/binding.gyp', 'native/strata_native.c']) {
     assert.ok(packed.includes(file), `${file} is not in the tarball`);
   }
   const strays = packed.filter((f) => /^(dist\/)?(tests|bench|assembly)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'));
   assert.deepEqual(strays, []);
+});
+
+test('the install built the native helper in the installed package', () => {
+  const addon = path.join(project, 'node_modules', 'strata', 'native', 'build', 'Release', 'strata_native.node');
+  assert.ok(fs.existsSync(addon), `${addon} was not built by the package's install script`);
 });
 
 test("the README's usage snippet runs in the installed package", () => {

@@ -63,7 +63,10 @@ export function projectFor(tarball: string, own: PackageJson, repoLock: Lockfile
   };
   const packages: Record<string, LockEntry> = {
     '': { name: 'strata-smoke', dependencies: { [own.name]: spec } },
-    [`node_modules/${own.name}`]: { version: own.version, resolved: spec, dependencies: own.dependencies, bin: own.bin },
+    // hasInstallScript: npm ci runs a package's install script (our native helper's build) only
+    // when the lockfile says it has one.
+    [`node_modules/${own.name}`]: { version: own.version, resolved: spec, dependencies: own.dependencies, bin: own.bin,
+      hasInstallScript: (own.scripts as Record<string, string> | undefined)?.install !== undefined },
   };
   const pending = Object.keys(own.dependencies ?? {}).map((name) => resolve('', name));
   while (pending.length > 0) {

@@ -1,0 +1,49 @@
+// Strata's native helper (native/strata_native.c), built by node-gyp at install: the Linux calls a
+// host-directory layer needs that node:fs lacks (file handles, a filesystem's UUID). Optional by
+// design: when it did not build, or STRATA_NATIVE=off asks for the portable paths (tests use it),
+// `native()` is null and callers take their node:fs route or refuse with ENOTSUP.
+import { createRequire } from 'node:module';
+import { constants as os } from 'node:os';
+import { fsError, type StrataError } from '../../errors.js';
+
+export interface NativeHelper {
+  /** name_to_handle_at(fd, "", AT_EMPTY_PATH): u32 LE handle type + handle bytes, or -errno. */
+  fileHandle(fd: number): Buffer | number;
+  /** FS_IOC_GETFSUUID of the descriptor's filesystem: its UUID bytes, or -errno. */
+  fsUuid(fd: number): Buffer | number;
+}
+
+// dist/bindings/layers/host/native.js → <package>/native/build/Release/strata_native.node
+const ADDON = '../../../../native/build/Release/strata_native.node';
+
+let loaded: NativeHelper | null | undefined;
+let loadError: string | undefined;
+
+/** The helper, or null when it is not built or switched off. */
+export function native(): NativeHelper | null {
+  if (loaded !== undefined) return loaded;
+  if (process.env.STRATA_NATIVE === 'off') {
+    loadError = 'switched off by STRATA_NATIVE=off';
+    return (loaded = null);
+  }
+  try {
+    loaded = createRequire(import.meta.url)(ADDON) as NativeHelper;
+  } catch (err) {
+    loadError = (err as Error).message.split('\n')[0];
+    loaded = null;
+  }
+  return loaded;
+}
+
+/** Why native() is null (for error messages), or undefined when it loaded. */
+export function nativeUnavailableReason(): string | undefined {
+  native();
+  return loadError;
+}
+
+/** The buffer a helper call returned, or the Node-style error its negative errno stands for. */
+export function nativeResult(result: Buffer | number, syscall: string, path: string): Buffer {
+  if (typeof result !== 'number') return result;
+  const code = Object.keys(os.errno).find((name) => (os.errno as Record<string, number>)[name] === -result);
+  throw fsError(code ?? 'EIO', syscall, path) as StrataError;
+}
