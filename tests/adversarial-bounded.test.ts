@@ -4,7 +4,7 @@
 // the number of objects that came and went in the upper.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CACHE_IMPLS, type CacheImpl } from '../bindings/cache/create-cache.js';
+import { CACHE_IMPLS } from '../bindings/cache/create-cache.js';
 import { MemoryLayer, Overlay } from '../bindings/index.js';
 import { FaultyLayer } from './helpers/faulty-layer.js';
 import { createRng } from '../bindings/verify/prng.js';

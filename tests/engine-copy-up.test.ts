@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CACHE_IMPLS, type CacheImpl } from '../bindings/cache/create-cache.js';
 import { Overlay } from '../bindings/index.js';
-import type { MemoryLayer } from '../bindings/layers/memory-layer.js';
 import { assertFsError } from './helpers/assert-fs.js';
 import { FaultyLayer, type FaultyMethod } from './helpers/faulty-layer.js';
-import { layer, link, populate, WH } from './helpers/layer-tree.js';
+import { layer, link, populate } from './helpers/layer-tree.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

@@ -325,7 +325,6 @@ const resolve: Command = {
   synopsis: '--lower L [--lower L …] [--upper U] PATH',
   description: 'Show which layer answered for each component of a path (symlinks before the last one are followed).',
   body(stack, inv) {
-    const ov = stack.overlay;
     const parts = inv.path.split('/').filter((p) => p !== '');
     const components: EntryReport[] = [];
     let failure: { code?: string; message: string } | undefined;
