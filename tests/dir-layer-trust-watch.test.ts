@@ -9,22 +9,35 @@ import { syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
 import { Overlay } from '../bindings/overlay.js';
 import { DirLayer } from '../bindings/layers/dir-layer.js';
+import { native } from '../bindings/layers/host/native.js';
 import { isRoot, removeTree, scratchDir, writeTree } from '../bindings/verify/kernel/host-fixtures.js';
 
-/** How many host lstat calls `fn` makes (node:fs's lstatSync counted through every import of it). */
+/**
+ * How many host lstat calls `fn` makes: node:fs's lstatSync (counted through every import of it)
+ * and the native helper's lstatInto (its hot path when built).
+ */
 function lstatCalls(fn: () => void): number {
   const real = nodeFs.lstatSync;
+  const helper = native();
+  const realNative = helper?.lstatInto;
   let calls = 0;
   (nodeFs as { lstatSync: typeof fs.lstatSync }).lstatSync = ((...args: Parameters<typeof fs.lstatSync>) => {
     calls++;
     return real(...args);
   }) as typeof fs.lstatSync;
   syncBuiltinESMExports();
+  if (helper !== null && realNative !== undefined) {
+    helper.lstatInto = (p, out) => {
+      calls++;
+      return realNative(p, out);
+    };
+  }
   try {
     fn();
   } finally {
     (nodeFs as { lstatSync: typeof fs.lstatSync }).lstatSync = real;
     syncBuiltinESMExports();
+    if (helper !== null && realNative !== undefined) helper.lstatInto = realNative;
   }
   return calls;
 }

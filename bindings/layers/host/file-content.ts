@@ -7,12 +7,19 @@ import type { Handle, LayerFile } from '../layer.js';
 import { displayPath, procPath, sameObject, type HostIdentity } from './contained-tree.js';
 import { removeXattr } from './xattr.js';
 import { HostLayerBase, host } from './host-layer-base.js';
+import { readIfSame } from './host-probe.js';
 import {
   APPEND_ONLY, READ_ONLY, READ_WRITE, checkFile, editFile, hostFile, openObjectAt, replaceFile, writeAllAt,
 } from './host-file.js';
 
 export abstract class HostFileContent extends HostLayerBase {
   read(h: Handle): Uint8Array {
+    // A cached file in one host call (host/host-probe.ts), checked by identity; else contained.
+    const record = this.table.get(h);
+    if (record !== undefined && !record.deleted && !record.dir && record.paths.length > 0) {
+      const data = readIfSame(this.hostRoot, record.paths[0], record);
+      if (data !== undefined) return data;
+    }
     return this.atObject(h, 'read', (e) => {
       if (e.st.isDirectory()) throw fsError('EISDIR', 'read', displayPath(e.path));
       if (!e.st.isFile()) throw fsError('EINVAL', 'read', displayPath(e.path));

@@ -2,6 +2,7 @@
 // identity (dev, ino, birth time) forever, and remembers the layer paths where the object was seen
 // (several for hard links). Without open_by_handle_at in Node an object is only reachable through
 // a path, so "alive" means: still found, with the same identity, at one of its known paths.
+import type { NodeStat } from '../layer.js';
 import type { HostIdentity } from './contained-tree.js';
 import { sameObject } from './contained-tree.js';
 
@@ -12,6 +13,8 @@ export interface HandleRecord extends HostIdentity {
   paths: string[];
   /** Known deleted or replaced: never alive again. */
   deleted: boolean;
+  /** The attributes last peeked (DirLayer.peekStat), updated in place: no allocation per hit. */
+  stat: NodeStat | undefined;
 }
 
 export class HandleTable {
@@ -43,7 +46,7 @@ export class HandleTable {
     if (known !== undefined) this.retire(known);
     const record: HandleRecord = {
       handle: this.records.length, dev: id.dev, ino: id.ino, birthtimeMs: id.birthtimeMs,
-      dir: id.isDirectory(), paths: [path], deleted: false,
+      dir: id.isDirectory(), paths: [path], deleted: false, stat: undefined,
     };
     this.records.push(record);
     this.byIno.set(key, record);
@@ -107,6 +110,7 @@ export class HandleTable {
 
   private retire(record: HandleRecord): void {
     record.deleted = true;
+    record.stat = undefined;
     for (const p of record.paths) if (this.byPath.get(p) === record) this.byPath.delete(p);
     record.paths = [];
     const key = `${record.dev}:${record.ino}`;

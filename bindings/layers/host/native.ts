@@ -11,6 +11,20 @@ export interface NativeHelper {
   fileHandle(fd: number): Buffer | number;
   /** FS_IOC_GETFSUUID of the descriptor's filesystem: its UUID bytes, or -errno. */
   fsUuid(fd: number): Buffer | number;
+
+  // ---- DirLayer's hot paths (host/vouched-stats.ts, host/file-content.ts): one call per hit ----
+  /**
+   * lstat(2) of `path` (final symlink not followed) into `out` (≥ 14 slots, node:fs's order:
+   * dev, mode, nlink, uid, gid, rdev, blksize, ino, size, blocks, atimeMs, mtimeMs, ctimeMs,
+   * birthtimeMs, converted as node:fs converts them); 0, or -errno. Allocates nothing.
+   */
+  lstatInto(path: string, out: Float64Array): number;
+  /**
+   * The whole content of the regular file at `path` if it is the object (dev, ino, birthtimeMs),
+   * opened O_NOFOLLOW|O_NONBLOCK (a FIFO or device is never read); else -errno: -ESTALE another
+   * object, -EINVAL not a regular file, -ENODATA st_size 0 (size unknown: read it portably).
+   */
+  readFileIf(path: string, dev: number, ino: number, birthtimeMs: number): Buffer | number;
 }
 
 // dist/bindings/layers/host/native.js → <package>/native/build/Release/strata_native.node

@@ -1,10 +1,8 @@
 // trustWatch (DirLayerOptions): a cached stat of a file in a watched directory makes no host call
 // while the watch vouches for it; any change the layer reports ends every vouched record.
-import type * as fs from 'node:fs';
 import type { Handle, LayerChange, NodeStat } from '../layer.js';
-import { lstatHostPath, sameObject } from './contained-tree.js';
 import { HostFileContent } from './file-content.js';
-import { nodeStat } from './host-layer-base.js';
+import { statIfSame } from './host-probe.js';
 
 /** trustWatch: records vouched for at most (past it, hits pay their lstat until the next change). */
 const MAX_VOUCHED = 65536;
@@ -16,7 +14,8 @@ export abstract class HostVouchedStats extends HostFileContent {
 
   /**
    * alive() and stat() in one host call, for the overlay's cached stat: the lstat that proves the
-   * object is still at one of its known paths (same dev+ino+birth time) is its stat.
+   * object is still at one of its known paths (same dev+ino+birth time) is its stat — written
+   * into the handle's own record (host/host-probe.ts: native when built), so a hit allocates nothing.
    */
   peekStat(h: Handle): Readonly<NodeStat> | undefined {
     const record = this.table.get(h);
@@ -24,10 +23,10 @@ export abstract class HostVouchedStats extends HostFileContent {
     const vouched = this.vouched?.get(h);
     if (vouched !== undefined) return vouched;
     for (const p of record.paths) {
-      const st = lstatHostPath(this.hostRoot, p);
-      if (st !== undefined && sameObject(st, record)) {
-        const answer = nodeStat(st);
-        if (this.vouched !== undefined && this.watchVouches(p, st)) this.vouched.set(h, answer);
+      const answer = statIfSame(this.hostRoot, p, record, record.stat);
+      if (answer !== undefined) {
+        record.stat = answer;
+        if (this.vouched !== undefined && this.watchVouches(p, answer)) this.vouched.set(h, answer);
         return answer;
       }
     }
@@ -39,8 +38,8 @@ export abstract class HostVouchedStats extends HostFileContent {
    * changes (inotify) — not a change made through another hard link, nor a directory's own
    * entries; and only while every directory asked about is watched (else the fallback TTL rules).
    */
-  private watchVouches(p: string, st: fs.Stats): boolean {
-    if (st.isDirectory() || st.nlink !== 1 || this.ttlMs !== 0 || this.vouched!.size >= MAX_VOUCHED) return false;
+  private watchVouches(p: string, st: NodeStat): boolean {
+    if (st.type === 'dir' || st.nlink !== 1 || this.ttlMs !== 0 || this.vouched!.size >= MAX_VOUCHED) return false;
     const slash = p.lastIndexOf('/');
     return this.watcher?.isWatched(slash < 0 ? '' : p.slice(0, slash)) === true;
   }
