@@ -19,7 +19,7 @@ import { makeOverlay, type CacheImpl } from './overlays.js';
 import { enhancedResolve, moduleRequests, resolverOver } from './resolver-requests.js';
 import { PathSet } from './workload.js';
 
-const SCENARIOS = ['cache-walk', 'stat-warm', 'negative-warm', 'stat-cold', 'resolve-warm'] as const;
+const SCENARIOS = ['cache-walk', 'stat-warm', 'negative-warm', 'stat-cold', 'resolve-warm', 'readfile-warm'] as const;
 
 interface ProfileNode {
   id: number;
@@ -114,6 +114,8 @@ async function run(): Promise<void> {
       seconds: { type: 'string', default: '5' },
       seed: { type: 'string', default: '42' },
       layers: { type: 'string', default: 'memory' },
+      // DirLayers with trustWatch (resolve-warm, --layers dir): the watch vouches for cached attributes.
+      trust: { type: 'boolean', default: false },
     },
   });
   if (values.summary) {
@@ -174,7 +176,7 @@ async function run(): Promise<void> {
       base = root + '/';
     } else {
       if (!api.DirLayer) throw new Error('the engine exports no DirLayer');
-      const ov = makeOverlay(api, { lowers: [new api.DirLayer(root, { readOnly: true, watch: true })] }, { impl: impl === 'ts' ? 'ts' : 'wasm' });
+      const ov = makeOverlay(api, { lowers: [new api.DirLayer(root, { readOnly: true, watch: true, trustWatch: values.trust })] }, { impl: impl === 'ts' ? 'ts' : 'wasm' });
       const { createFs } = (await import('../bindings/fs.js')) as unknown as { createFs: (o: unknown) => unknown };
       resolver = resolverOver(createFs(ov));
     }
@@ -197,7 +199,8 @@ async function run(): Promise<void> {
     const DirLayer = api.DirLayer;
     const tree = writeDiskTree(ds);
     process.on('exit', () => tree.remove());
-    stack = { upper: new DirLayer(tree.upper, { readOnly: true }), lowers: tree.lowers.map((d) => new DirLayer(d, { readOnly: true })) };
+    const o = { readOnly: true, trustWatch: values.trust };
+    stack = { upper: new DirLayer(tree.upper, o), lowers: tree.lowers.map((d) => new DirLayer(d, o)) };
   }
   const cacheImpl = impl === 'ts' ? 'ts' : 'wasm';
   if (scenario === 'stat-cold') {
@@ -212,6 +215,19 @@ async function run(): Promise<void> {
     return;
   }
   const ov = makeOverlay(api, stack, { impl: cacheImpl });
+  if (scenario === 'readfile-warm') {
+    // readFile of the 9-level files (small), warm: over --layers dir, the DirLayer read path.
+    const files = new PathSet(ds.workload.deepFiles);
+    const reader = ov as unknown as { readFile(p: string): Uint8Array };
+    for (let i = 0; i < files.length; i++) reader.readFile(files.path(i));
+    let k = 0;
+    until(() => {
+      const n = reader.readFile(files.path(k)).length;
+      if (++k === files.length) k = 0;
+      return n;
+    });
+    return;
+  }
   const negative = scenario === 'negative-warm';
   const set = new PathSet(negative ? ds.workload.negatives : ds.workload.deepFiles);
   for (let i = 0; i < set.length; i++) ov.stat(set.path(i), { throwIfNoEntry: false });

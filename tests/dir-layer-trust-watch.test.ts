@@ -83,6 +83,23 @@ describe('DirLayer trustWatch', { skip: isRoot() ? false : 'needs root (the kern
     }
   });
 
+  it('a watched directory in a watched directory is vouched for too: its own changes and its entries\' show once their events arrived', async () => {
+    const s = stack(true);
+    try {
+      assert.equal(s.ov.stat('/d/f').size, 3); // looks up in / and in /d: both watched
+      s.ov.stat('/d');
+      assert.equal(lstatCalls(() => s.ov.stat('/d')), 0);
+      assert.equal(lstatCalls(() => s.ov.stat('/')), 1, 'the root: nothing watches its parent');
+      fs.chmodSync(path.join(s.lowerDir, 'd'), 0o700);
+      await until(() => (s.ov.stat('/d').mode & 0o777) === 0o700, 'the watch event of the chmod');
+      const before = s.ov.stat('/d').mtimeMs;
+      fs.writeFileSync(path.join(s.lowerDir, 'd/new'), 'x');
+      await until(() => s.ov.stat('/d').mtimeMs !== before, 'the watch event of an entry created inside');
+    } finally {
+      s.done();
+    }
+  });
+
   it('without it, one lstat per cached stat, and the very next call sees a host change', () => {
     const s = stack(false);
     try {

@@ -30,12 +30,12 @@ function answerOf(sum: Checksum, resolved: string | false, root: string): void {
 export const resolverSuite: Suite = {
   name: 'resolver',
   description: `enhanced-resolve resolving ≥ ${MIN_REQUESTS} real requests (this repository's node_modules): through Strata's createFs ` +
-    'over DirLayers (no CachedInputFileSystem) vs enhanced-resolve + CachedInputFileSystem over node:fs on the same tree; cold and warm.',
-  planned: () => 4,
+    'over DirLayers, default and trustWatch (no CachedInputFileSystem) vs enhanced-resolve + CachedInputFileSystem over node:fs on the same tree; cold and warm.',
+  planned: () => 6,
   async run(ctx: SuiteContext) {
     const { h, options } = ctx;
     const api = await ctx.strata();
-    if (typeof api === 'string' || !api.DirLayer) { h.skip('resolver', 'all', typeof api === 'string' ? api : 'no DirLayer', 4); return; }
+    if (typeof api === 'string' || !api.DirLayer) { h.skip('resolver', 'all', typeof api === 'string' ? api : 'no DirLayer', 6); return; }
     const er = enhancedResolve();
     const { createFs } = (await import('../../bindings/fs.js')) as { createFs: (ov: unknown) => unknown };
     const root = REPO_ROOT;
@@ -54,19 +54,25 @@ export const resolverSuite: Suite = {
 
     const upperDir = mkdtempSync(join(tmpdir(), 'strata-bench-upper-'));
     ctx.onCleanup(() => rmSync(upperDir, { recursive: true, force: true }));
-    const lower = new api.DirLayer(root, { readOnly: true, watch: true });
-    const upper = new api.DirLayer(upperDir, { readOnly: true, watch: true });
-    ctx.onCleanup(() => { for (const l of [upper, lower]) (l as { close?: () => void }).close?.(); });
-    let overlay: OverlayLike | undefined;
-    ctx.onCleanup(() => { if (overlay) disposeOverlay(overlay); });
-    const freshStrata = (): SyncResolver => {
-      if (overlay) disposeOverlay(overlay);
-      overlay = new api.Overlay({ lowers: [lower], upper, policy: 'relaxed' });
-      return resolverOver(createFs(overlay));
+    // Two modes of DirLayer: the default (a host change is seen by the very next call: one lstat
+    // per cached stat) and trustWatch (the watch vouches for cached attributes: no host call).
+    const strataIn = (impl: string, trustWatch: boolean) => {
+      const lower = new api.DirLayer!(root, { readOnly: true, watch: true, trustWatch });
+      const upper = new api.DirLayer!(upperDir, { readOnly: true, watch: true, trustWatch });
+      ctx.onCleanup(() => { for (const l of [upper, lower]) (l as { close?: () => void }).close?.(); });
+      let overlay: OverlayLike | undefined;
+      ctx.onCleanup(() => { if (overlay) disposeOverlay(overlay); });
+      const fresh = (): SyncResolver => {
+        if (overlay) disposeOverlay(overlay);
+        overlay = new api.Overlay({ lowers: [lower], upper, policy: 'relaxed' });
+        return resolverOver(createFs(overlay));
+      };
+      return { impl, fresh, base: '/' };
     };
     const freshNode = (): SyncResolver => resolverOver(new er.CachedInputFileSystem(fs, Number.POSITIVE_INFINITY));
     const subjects = [
-      { impl: 'strata createFs on DirLayer (watch)', fresh: freshStrata, base: '/' },
+      strataIn('strata createFs on DirLayer (default: watch + lstat)', false),
+      strataIn('strata createFs on DirLayer (trustWatch)', true),
       { impl: 'enhanced-resolve cached (node:fs)', fresh: freshNode, base: root + '/' },
     ];
     const contexts = (base: string) => requests.map((r) => (r.context === '' ? base : base + r.context));

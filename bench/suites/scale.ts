@@ -4,8 +4,8 @@
 // enhanced-resolve's CachedInputFileSystem over node:fs on a kernel overlay mount of the data set.
 // The cache holds the measured paths plus resolver-style misses (".probe-N" in real directories)
 // up to the size: what a long-running build's cache looks like — mostly "does not exist" answers.
-// At the smallest size, Strata over DirLayers of the on-disk copy (watching on) vs fs.statSync /
-// fs.readFileSync on the kernel mount of the same directories.
+// At the smallest size, Strata over DirLayers of the on-disk copy (default and trustWatch) vs
+// fs.statSync / fs.readFileSync on the host directories and on the kernel mount of them.
 import * as fs from 'node:fs';
 import { statAnswer } from '../checksum.js';
 import type { Suite, SuiteContext } from '../context.js';
@@ -14,7 +14,7 @@ import { mountOverlay } from '../kernel-mount.js';
 import { writeDiskTree } from '../materialize/disk.js';
 import type { BenchOptions } from '../options.js';
 import { cachedEntries, disposeOverlay, makeOverlay, type CacheImpl } from '../overlays.js';
-import { enhancedResolvePeer, hostStatPeer, mapPeer, type ScalePeer, type StatLike } from '../scale-peers.js';
+import { enhancedResolvePeer, mapPeer, type ScalePeer, type StatLike } from '../scale-peers.js';
 import { cycle, expectedChecksum, PathSet, truthStat, verifyAll } from '../workload.js';
 
 const IMPLS: CacheImpl[] = ['wasm', 'ts'];
@@ -31,8 +31,8 @@ export const scaleSuite: Suite = {
   name: 'scale',
   description: 'Cached stat() of 9-level paths and cached negative stat() through the Overlay at 1e4, 1e5, 1e6 cached entries, ' +
     'WASM cache vs the pure-TS cache vs a bare Map (fresh key) vs enhanced-resolve\'s CachedInputFileSystem (kernel mount). The cache is filled with the measured ' +
-    'paths plus resolver-style misses up to the size. At 1e4: Strata over DirLayers (watching) vs fs.statSync/readFileSync on the kernel mount of the same directories.',
-  planned: (o) => scaleSizes(o).length * (IMPLS.length + 2) * 2 + 5,
+    'paths plus resolver-style misses up to the size. At 1e4: Strata over DirLayers (default, trustWatch) vs fs.statSync/readFileSync on the same host directories and on their kernel mount.',
+  planned: (o) => scaleSizes(o).length * (IMPLS.length + 2) * 2 + 9,
   async run(ctx: SuiteContext) {
     const { h, options } = ctx;
     const api = await ctx.strata();
@@ -121,9 +121,11 @@ export const scaleSuite: Suite = {
 };
 
 /**
- * Strata over DirLayers of the on-disk copy, watching (a cached stat needs no syscall to be
- * right), vs the same engine over MemoryLayers and fs.statSync / fs.readFileSync on the kernel
- * overlay mount of the same directories.
+ * Strata over DirLayers of the on-disk copy, in both modes: by default (watching; each cached
+ * stat proves its object is still there with one lstat, so a host change is seen by the very next
+ * call) and with `trustWatch` (the watch vouches: no host call). Peers: the same engine over
+ * MemoryLayers; fs.statSync / fs.readFileSync on the host directory holding each file (the layer
+ * it is visible from: issue 10.3's "same host directory") and on the kernel overlay mount.
  */
 async function hostComparison(
   ctx: SuiteContext, api: Exclude<Awaited<ReturnType<SuiteContext['strata']>>, string>,
@@ -132,37 +134,43 @@ async function hostComparison(
 ): Promise<void> {
   const { h } = ctx;
   if (!api.DirLayer || typeof mount === 'string') {
-    h.skip('scale', 'DirLayer vs fs.statSync', typeof mount === 'string' ? mount : 'the engine exports no DirLayer', 5);
+    h.skip('scale', 'DirLayer vs fs.statSync', typeof mount === 'string' ? mount : 'the engine exports no DirLayer', 9);
     return;
   }
   const DirLayer = api.DirLayer;
   const upper = new DirLayer(tree.upper, { readOnly: true, watch: true });
   const lowers = tree.lowers.map((d) => new DirLayer(d, { readOnly: true, watch: true }));
-  // The opt-in where the watch vouches for cached attributes (no host call per cached stat).
   const trusting = { readOnly: true, watch: true, trustWatch: true };
   const tUpper = new DirLayer(tree.upper, trusting);
   const tLowers = tree.lowers.map((d) => new DirLayer(d, trusting));
   const closeLayers = ctx.onCleanup(() => { for (const l of [upper, ...lowers, tUpper, ...tLowers]) (l as { close?: () => void }).close?.(); });
   const ov = makeOverlay(api, { upper, lowers }, { impl: 'wasm' });
   const ovTrust = makeOverlay(api, { upper: tUpper, lowers: tLowers }, { impl: 'wasm' });
+  // Each file's host path in the topmost layer that has it (a visible file: no whiteout above it).
+  const layerDirs = [tree.upper, ...tree.lowers];
+  const onHost = new PathSet(deepList.map((p) => `${layerDirs.find((d) => fs.existsSync(d + p))}${p}`));
   try {
-    const peers: ScalePeer[] = [
-      strataPeer('strata-wasm on DirLayer (watch)', ov),
-      strataPeer('strata-wasm on DirLayer (trustWatch)', ovTrust),
-      strataPeer('strata-wasm', memoryOverlay),
-      hostStatPeer('fs.statSync (kernel mount)', mount.path),
+    const peers: { impl: string; stat: (i: number) => StatLike | undefined }[] = [
+      { impl: 'strata-wasm on DirLayer (default: watch + lstat)', stat: (i) => ov.stat(deep.path(i)) },
+      { impl: 'strata-wasm on DirLayer (trustWatch)', stat: (i) => ovTrust.stat(deep.path(i)) },
+      { impl: 'strata-wasm', stat: (i) => memoryOverlay.stat(deep.path(i)) },
+      { impl: 'fs.statSync (host dir)', stat: (i) => fs.statSync(onHost.path(i)) },
+      { impl: 'fs.statSync (kernel mount)', stat: (i) => fs.statSync(deep.path(i, mount.path)) },
     ];
     for (const p of deepList) { ov.stat(p); ovTrust.stat(p); }
     await h.compare(peers.map((peer) => {
-      const stat = (i: number) => statAnswer(peer.stat(deep.path(i, peer.prefix)));
+      const stat = (i: number) => statAnswer(peer.stat(i));
       return {
         meta: { suite: 'scale', name: 'stat 9-level, host dirs', impl: peer.impl, params: { entries: deepList.length }, group: 'scale-host-stat' },
         op: cycle(deep.length, stat), verify: () => verifyAll(deep.length, stat), expected: deepExpected,
       };
     }));
     const ovRead = ov as unknown as { readFile(p: string): Buffer };
+    const ovTrustRead = ovTrust as unknown as { readFile(p: string): Buffer };
     const readers = [
-      { impl: 'strata-wasm on DirLayer (watch)', read: (i: number) => ovRead.readFile(deep.path(i)).length },
+      { impl: 'strata-wasm on DirLayer (default: watch + lstat)', read: (i: number) => ovRead.readFile(deep.path(i)).length },
+      { impl: 'strata-wasm on DirLayer (trustWatch)', read: (i: number) => ovTrustRead.readFile(deep.path(i)).length },
+      { impl: 'fs.readFileSync (host dir)', read: (i: number) => fs.readFileSync(onHost.path(i)).length },
       { impl: 'fs.readFileSync (kernel mount)', read: (i: number) => fs.readFileSync(deep.path(i, mount.path)).length },
     ];
     await h.compare(readers.map((r) => ({

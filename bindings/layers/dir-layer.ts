@@ -37,10 +37,11 @@ export interface DirLayerOptions {
    */
   watch?: boolean;
   /**
-   * Opt-in, default false: a cached stat of a file in a watched directory makes no host call; the
-   * watch vouches for it. Host changes become visible when the watch event arrives (not on the
-   * very next call, as by default). Directories, files with other hard links and anything while
-   * some directory is unwatched are still checked by one lstat.
+   * Opt-in, default false: a cached stat of a file in a watched directory (or of a watched
+   * directory in one) makes no host call; the watches vouch for it. Host changes become visible
+   * when the watch event arrives (not on the very next call, as by default). The root, files
+   * with other hard links and anything while some directory is unwatched are still checked by
+   * one lstat.
    */
   trustWatch?: boolean;
   /** The TTL used when watching is impossible or a directory could not be watched. Default 1000 ms. */

@@ -35,13 +35,16 @@ export abstract class HostVouchedStats extends HostFileContent {
 
   /**
    * Will an event report any change of this object? Its directory's watch reports its entry's
-   * changes (inotify) — not a change made through another hard link, nor a directory's own
-   * entries; and only while every directory asked about is watched (else the fallback TTL rules).
+   * changes (inotify) — not a change made through another hard link. A directory's attributes
+   * also change with its entries: vouched only when its own watch reports those too (the root's
+   * parent is not watched). And only while every directory asked about is watched (else the
+   * fallback TTL rules).
    */
   private watchVouches(p: string, st: NodeStat): boolean {
-    if (st.type === 'dir' || st.nlink !== 1 || this.ttlMs !== 0 || this.vouched!.size >= MAX_VOUCHED) return false;
+    if (this.ttlMs !== 0 || this.vouched!.size >= MAX_VOUCHED || this.watcher === undefined) return false;
+    if (st.type === 'dir' ? p === '' || !this.watcher.isWatched(p) : st.nlink !== 1) return false;
     const slash = p.lastIndexOf('/');
-    return this.watcher?.isWatched(slash < 0 ? '' : p.slice(0, slash)) === true;
+    return this.watcher.isWatched(slash < 0 ? '' : p.slice(0, slash));
   }
 
   // Any change the layer reports (a host event, its own write) ends what the watch vouched for.
