@@ -48,7 +48,9 @@ export function fsError(code: ErrorCode, syscall: string, path?: string, dest?: 
   if (path !== undefined) message += ` '${path}'`;
   if (dest !== undefined) message += ` -> '${dest}'`;
   let err: StrataError;
-  if (code === 'ENOENT' || code === 'ENOTDIR') {
+  // readlink's EINVAL ("not a symlink") is such an answer too: enhanced-resolve asks it of every
+  // component of every path it resolves (≈ 5 per request, 20–25 % of a warm resolve).
+  if (code === 'ENOENT' || code === 'ENOTDIR' || (code === 'EINVAL' && syscall === 'readlink')) {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     err = new Error(message) as StrataError;

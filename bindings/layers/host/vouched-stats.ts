@@ -34,6 +34,15 @@ export abstract class HostVouchedStats extends HostFileContent {
   }
 
   /**
+   * trustWatch: `h`'s record changes only with a notice (an event, or the layer's own write) —
+   * what the engine's stat memo (Layer.vouches, where the engine has it) needs to skip the peek.
+   * By default never: there the very next call must see a host change before its event arrives.
+   */
+  vouches(h: Handle): boolean {
+    return this.vouched?.has(h) === true;
+  }
+
+  /**
    * Will an event report any change of this object? Its directory's watch reports its entry's
    * changes (inotify) — not a change made through another hard link. A directory's attributes
    * also change with its entries: vouched only when its own watch reports those too (the root's
