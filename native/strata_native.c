@@ -124,7 +124,8 @@ static void fill_stat(double *out, const struct statx *st) {
 static int path_arg(napi_env env, napi_value value, char *buf, size_t size) {
   size_t length;
   if (napi_get_value_string_utf8(env, value, buf, size, &length) != napi_ok) return 0;
-  return length + 1 < size;
+  // Too long (truncated), or a NUL inside (C would see a shorter, other path).
+  return length + 1 < size && strlen(buf) == length;
 }
 
 // lstatInto(path, out: Float64Array(14)): lstat(2) of `path` (a final symlink is not followed)

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { constants as os } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Overlay } from '../bindings/overlay.js';
@@ -36,6 +37,27 @@ function mkfifo(p: string): void {
 }
 
 describe(`DirLayer fast path (native helper ${native() === null ? 'off: node:fs' : 'on'})`, () => {
+  it('the helper\'s lstat agrees with node:fs field for field (identities compare equal); its read refuses what it must', { skip: native() === null ? 'no native helper' : false }, () => {
+    const s = setup();
+    try {
+      const helper = native()!;
+      const f = path.join(s.lowerDir, 'd/f');
+      const out = new Float64Array(14);
+      assert.equal(helper.lstatInto(f, out), 0);
+      const st = fs.lstatSync(f);
+      assert.deepEqual([...out], [st.dev, st.mode, st.nlink, st.uid, st.gid, st.rdev, st.blksize, st.ino, st.size,
+        st.blocks, st.atimeMs, st.mtimeMs, st.ctimeMs, st.birthtimeMs]);
+      assert.equal(helper.lstatInto(path.join(s.lowerDir, 'nothing'), out), -os.errno.ENOENT);
+      assert.equal(helper.lstatInto(`${f}\0/x`, out), -os.errno.EINVAL, 'a NUL inside is refused, not cut short');
+      assert.equal(Buffer.from(helper.readFileIf(f, st.dev, st.ino, st.birthtimeMs) as Buffer).toString(), 'data');
+      assert.equal(helper.readFileIf(f, st.dev, st.ino + 1, st.birthtimeMs), -os.errno.ESTALE);
+      const d = fs.lstatSync(path.join(s.lowerDir, 'd'));
+      assert.equal(helper.readFileIf(path.join(s.lowerDir, 'd'), d.dev, d.ino, d.birthtimeMs), -os.errno.EINVAL);
+      fs.symlinkSync('f', path.join(s.lowerDir, 'd/link'));
+      assert.equal(helper.readFileIf(path.join(s.lowerDir, 'd/link'), st.dev, st.ino, st.birthtimeMs), -os.errno.ELOOP);
+    } finally { s.done(); }
+  });
+
   it('a cached read and stat make no contained walk, and see an in-place change at once', () => {
     const s = setup();
     try {
