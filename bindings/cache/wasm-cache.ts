@@ -265,6 +265,12 @@ export class WasmDentryCache implements DentryCache {
     return this.wasm.structureBytes();
   }
 
+  /** The front table's state words: [0] its stamp and [3] the stamp's wrap count (DentryCache.changeStamp). */
+  changeStamp(): Uint32Array {
+    if (this.frontWords.length === 0) this.makeViews();
+    return this.frontWords;
+  }
+
   /** Walks the whole-path front table answered since this cache was made (not in the contract). */
   frontHits(): number {
     return this.wasm.frontHits();
