@@ -23,24 +23,16 @@ export function sampledHash(s: string): number {
   if (L <= 16) {
     for (let i = 0; i < L; i++) x = Math.imul(x ^ s.charCodeAt(i), 0x85ebca6b) ^ (x >>> 13);
   } else {
-    x = Math.imul(x ^ s.charCodeAt(L - 1), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(L - 2), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(L - 3), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(L - 4), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(L - 5), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(L - 6), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(L - 7), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(L - 8), 0x85ebca6b) ^ (x >>> 13);
-    // Eight positions at ninths of the length (all before the last 8 characters).
-    const q = ((L - 8) * 7282) >>> 16;
-    x = Math.imul(x ^ s.charCodeAt(q), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(2 * q), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(3 * q), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(4 * q), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(5 * q), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(6 * q), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(7 * q), 0x85ebca6b) ^ (x >>> 13);
-    x = Math.imul(x ^ s.charCodeAt(8 * q), 0x85ebca6b) ^ (x >>> 13);
+    // Four words of four characters each, built independently (no dependency chain), then mixed.
+    const q = ((L - 8) * 7282) >>> 16; // ninths of the part before the last 8 characters
+    const a = s.charCodeAt(L - 1) ^ (s.charCodeAt(L - 2) << 8) ^ (s.charCodeAt(L - 3) << 16) ^ (s.charCodeAt(L - 4) << 24);
+    const b = s.charCodeAt(L - 5) ^ (s.charCodeAt(L - 6) << 8) ^ (s.charCodeAt(L - 7) << 16) ^ (s.charCodeAt(L - 8) << 24);
+    const c = s.charCodeAt(q) ^ (s.charCodeAt(2 * q) << 8) ^ (s.charCodeAt(3 * q) << 16) ^ (s.charCodeAt(4 * q) << 24);
+    const d = s.charCodeAt(5 * q) ^ (s.charCodeAt(6 * q) << 8) ^ (s.charCodeAt(7 * q) << 16) ^ (s.charCodeAt(8 * q) << 24);
+    x = Math.imul(x ^ a, 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 13) ^ b, 0xc2b2ae35);
+    x = Math.imul(x ^ (x >>> 16) ^ c, 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 13) ^ d, 0xc2b2ae35);
   }
   x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
   return (x ^ (x >>> 15)) >>> 0;

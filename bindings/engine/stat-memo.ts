@@ -17,10 +17,11 @@ import type { Walked } from './walked.js';
 
 /** Paths kept per table (stat and lstat each have one). */
 const SLOTS = 16384;
-const WRAP = 4294967296;
 
 class StatAnswer {
+  /** The cache's change stamp words [0] and [3] when kept. */
   stamp = -1;
+  wraps = -1;
   epoch = -1;
   found = false;
   /** What a walk of the path counts: its hits and negative hits (replayed on every memo hit). */
@@ -40,25 +41,38 @@ export class StatMemo {
   hits = 0;
   negativeHits = 0;
 
-  constructor(private readonly stampWords: () => Uint32Array, private readonly layers: LayerStack) {}
+  /** The cache's change-stamp words; re-read when a memory.grow detached them (length 0). */
+  private words: Uint32Array;
+
+  constructor(private readonly cache: DentryCache & { changeStamp(): Uint32Array }, private readonly layers: LayerStack) {
+    this.words = cache.changeStamp();
+  }
 
   /** A layer reported a change (any kind, own writes included): every kept answer is stale. */
   changed(): void {
     this.epoch++;
   }
 
-  /** The cache's change stamp now (with its wrap count, so it never repeats). */
+  /** The cache's change stamp words now. */
+  private stampWords(): Uint32Array {
+    let w = this.words;
+    if (w.length === 0) w = this.words = this.cache.changeStamp();
+    return w;
+  }
+
+  /** The cache's change stamp now, with its wrap count (so it never repeats); -1 once closed. */
   stamp(): number {
-    // Closed: the cache was given back; nothing is kept or answered any more.
     if (this.off) return -1;
     const w = this.stampWords();
-    return w[0] + w[3] * WRAP;
+    return w[0] + w[3] * 4294967296;
   }
 
   /** The current answer for `path`, or undefined. Counts what the walk would have counted. */
   answer(path: string, follow: boolean): StatAnswer | undefined {
     const a = (follow ? this.follow : this.noFollow).get(path);
-    if (a === undefined || a.epoch !== this.epoch || a.stamp !== this.stamp()) return undefined;
+    if (a === undefined || a.epoch !== this.epoch) return undefined;
+    const w = this.stampWords();
+    if (a.stamp !== w[0] || a.wraps !== w[3]) return undefined;
     this.hits += a.hits;
     this.negativeHits += a.negativeHits;
     return a;
@@ -84,7 +98,9 @@ export class StatMemo {
     const a = (follow ? this.follow : this.noFollow).slot(path, newAnswer);
     if (a === undefined) return;
     // Every field is written: `a` may have been another path's answer, current until now.
-    a.stamp = stamp;
+    const words = this.stampWords();
+    a.stamp = words[0];
+    a.wraps = words[3];
     a.epoch = epoch;
     a.found = st !== undefined;
     // A found walk hits each component; a negative one each before its negative component.
@@ -120,6 +136,5 @@ function hasDotComponent(path: string): boolean {
 
 /** The memo for a cache that has a change stamp (the WASM cache); none for the TS twin. */
 export function statMemoFor(cache: DentryCache, layers: LayerStack): StatMemo | undefined {
-  const words = cache.changeStamp?.bind(cache);
-  return words === undefined ? undefined : new StatMemo(words, layers);
+  return cache.changeStamp === undefined ? undefined : new StatMemo(cache as DentryCache & { changeStamp(): Uint32Array }, layers);
 }
