@@ -62,12 +62,23 @@ export class PathTable<V> {
     return this.count;
   }
 
-  /** The value of `key`, or undefined (also while resting). Counts towards the hit rate. */
+  /**
+   * Whether to consult (and fill) the table for this lookup: false while it rests after a poor
+   * window. Call once per lookup, before get().
+   */
+  active(): boolean {
+    if (this.resting === 0) return true;
+    this.resting--;
+    return false;
+  }
+
+  /** Resting now (see active()): a caller filling the table after a lookup skips the fill. */
+  get isResting(): boolean {
+    return this.resting !== 0;
+  }
+
+  /** The value of `key`, or undefined. Counts towards the hit rate. */
   get(key: string): V | undefined {
-    if (this.resting !== 0) {
-      this.resting--;
-      return undefined;
-    }
     const keys = this.keys;
     let found: V | undefined;
     if (keys.length !== 0) {

@@ -328,7 +328,6 @@ export class WasmDentryCache implements DentryCache {
       if (this.frontWords.length === 0) this.makeViews();
       const m = memo.get(path);
       const hit = m !== undefined && memo.valid(m, opts, now, this.frontWords);
-      memo.counted(hit);
       this.lastMemo = m;
       if (hit) {
         // Nothing changed since this path was walked: the cache would give this very answer.

@@ -69,7 +69,9 @@ export class StatMemo {
 
   /** The current answer for `path`, or undefined. Counts what the walk would have counted. */
   answer(path: string, follow: boolean): StatAnswer | undefined {
-    const a = (follow ? this.follow : this.noFollow).get(path);
+    const table = follow ? this.follow : this.noFollow;
+    if (!table.active()) return undefined;
+    const a = table.get(path);
     if (a === undefined || a.epoch !== this.epoch) return undefined;
     const w = this.stampWords();
     if (a.stamp !== w[0] || a.wraps !== w[3]) return undefined;
@@ -95,7 +97,9 @@ export class StatMemo {
     if (st !== undefined && layers[w.layer]!.vouches?.(w.handle) !== true) return;
     // The walk's index counts '.' and '..' components, which are no hits: such paths are not kept.
     if (path.indexOf('/.') !== -1 && hasDotComponent(path)) return;
-    const a = (follow ? this.follow : this.noFollow).slot(path, newAnswer);
+    const table = follow ? this.follow : this.noFollow;
+    if (table.isResting) return;
+    const a = table.slot(path, newAnswer);
     if (a === undefined) return;
     // Every field is written: `a` may have been another path's answer, current until now.
     const words = this.stampWords();
