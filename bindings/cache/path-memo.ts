@@ -29,8 +29,9 @@ export class PathMemo {
   // with ===. It also bounds the memo, admits newcomers when full and rests after a poor window.
   private readonly table: PathTable<MemoEntry>;
 
+  /** `capacity` paths: twice as many slots, so a key finds room in its probe window. */
   constructor(capacity: number) {
-    this.table = new PathTable<MemoEntry>(capacity);
+    this.table = new PathTable<MemoEntry>(capacity * 2);
   }
 
   /** Whether to consult (and fill) the memo for this walk. */
