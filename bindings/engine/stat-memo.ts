@@ -22,6 +22,10 @@ import type { Walked } from './walked.js';
  */
 const SLOTS = 32768;
 
+/**
+ * One kept answer: its stamps, the counts to replay and, when found, the attributes a Stats is
+ * built from — one flat record (numbers only, in-object), so a hit loads one object after the key.
+ */
 class StatAnswer {
   /** The cache's change stamp words [0] and [3] when kept. */
   stamp = -1;
@@ -31,8 +35,17 @@ class StatAnswer {
   /** What a walk of the path counts: its hits and negative hits (replayed on every memo hit). */
   hits = 0;
   negativeHits = 0;
-  /** The attributes (a private Stats, never handed out); undefined for a negative answer. */
-  attrs: Stats | undefined = undefined;
+  ino = 0;
+  mode = 0;
+  nlink = 0;
+  uid = 0;
+  gid = 0;
+  rdev = 0;
+  size = 0;
+  atimeMs = 0;
+  mtimeMs = 0;
+  ctimeMs = 0;
+  birthtimeMs = 0;
 }
 
 export class StatMemo {
@@ -86,8 +99,7 @@ export class StatMemo {
 
   /** A fresh Stats of a positive answer (node:fs hands out a new, mutable object per call). */
   static statsOf(a: StatAnswer): Stats {
-    const s = a.attrs!;
-    return new Stats(s, s.ino, s.nlink, s.size);
+    return new Stats(a, a.ino, a.nlink, a.size);
   }
 
   /**
@@ -114,7 +126,18 @@ export class StatMemo {
     // A found walk hits each component; a negative one each before its negative component.
     a.hits = st !== undefined ? w.index + 1 : w.index;
     a.negativeHits = st !== undefined ? 0 : 1;
-    a.attrs = st === undefined ? undefined : new Stats(st, st.ino, st.nlink, st.size);
+    if (st === undefined) return;
+    a.ino = st.ino;
+    a.mode = st.mode;
+    a.nlink = st.nlink;
+    a.uid = st.uid;
+    a.gid = st.gid;
+    a.rdev = st.rdev;
+    a.size = st.size;
+    a.atimeMs = st.atimeMs;
+    a.mtimeMs = st.mtimeMs;
+    a.ctimeMs = st.ctimeMs;
+    a.birthtimeMs = st.birthtimeMs;
   }
 
   /** Forget everything and keep nothing more (the engine closed). */
