@@ -134,6 +134,12 @@ export interface DentryCache {
   alive(id: number): boolean;
 
   counters(): CacheCounters;
+  /**
+   * Optional: words [stamp, -, -, wraps] that move with every call that could change a walk's
+   * answer (invalidate, expire, refresh, update, setRoot, any freed entry, clear, CLOCK clearing
+   * a reference bit) and never repeat; new entries leave them. Read them, do not keep the view.
+   */
+  changeStamp?(): Uint32Array;
   readonly capacity: CacheCapacity;
   /** Let go of what the cache holds (the WASM one gives its instance back for reuse); unusable afterwards. */
   dispose(): void;

@@ -265,6 +265,12 @@ export class WasmDentryCache implements DentryCache {
     return this.wasm.structureBytes();
   }
 
+  /** The front table's state words: [0] its stamp and [3] the stamp's wrap count (DentryCache.changeStamp). */
+  changeStamp(): Uint32Array {
+    if (this.frontWords.length === 0) this.makeViews();
+    return this.frontWords;
+  }
+
   /** Walks the whole-path front table answered since this cache was made (not in the contract). */
   frontHits(): number {
     return this.wasm.frontHits();
@@ -322,7 +328,6 @@ export class WasmDentryCache implements DentryCache {
       if (this.frontWords.length === 0) this.makeViews();
       const m = memo.get(path);
       const hit = m !== undefined && memo.valid(m, opts, now, this.frontWords);
-      memo.counted(hit);
       this.lastMemo = m;
       if (hit) {
         // Nothing changed since this path was walked: the cache would give this very answer.

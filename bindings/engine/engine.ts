@@ -22,7 +22,8 @@ import { OwnWriter, OwnWrites } from './own-writes.js';
 import type { MountPoint } from './mount-point.js';
 import { Listings } from './readdir.js';
 import { entryPath, RedirectIndex } from './redirects.js';
-import { Resolver } from './resolver.js';
+import { MAX_STALE_RETRIES, Resolver } from './resolver.js';
+import { statMemoFor, type StatMemo } from './stat-memo.js';
 import { release, subscribeWeakly, type OverlayResources } from './subscriptions.js';
 import { Walked } from './walked.js';
 
@@ -65,6 +66,8 @@ export class Engine {
   readonly inode: InodeOps;
   readonly listings: Listings;
   private readonly cache: DentryCache;
+  /** Final stat answers by path (engine/stat-memo.ts); undefined on the TS cache and with index=on. */
+  readonly statMemo: StatMemo | undefined;
   private readonly table: EntryTable;
   private readonly redirects: RedirectIndex;
   private readonly resolver: Resolver;
@@ -103,7 +106,9 @@ export class Engine {
     this.namespace = new Namespace({ ...parts, redirects: this.redirects, listings: this.listings, lookups: this, redirectDir: options.redirectDir, metacopy: options.metacopy });
     this.changes = new ChangeMapper(this.cache, this.table, this.redirects, this.resolver);
     this.feed = new ChangeFeed(this.cache, this.redirects);
-    this.resources = subscribeWeakly(owner, this.layers, this.changes, this.cache, own, this.feed);
+    // index=on joins names whose attributes live in the index: not kept (conservative).
+    this.statMemo = options.index === true ? undefined : statMemoFor(this.cache, this.layers);
+    this.resources = subscribeWeakly(owner, this.layers, this.changes, this.cache, own, this.feed, this.statMemo);
     this.views = [new Walked(this.cache), new Walked(this.cache), new Walked(this.cache)];
     this.readViews = [this.views[0]];
   }
@@ -150,6 +155,7 @@ export class Engine {
   close(): void {
     if (this.closedStats !== undefined) return;
     this.closedStats = this.stats();
+    this.statMemo?.close();
     this.feed.clear();
     release(this.resources);
   }
@@ -199,7 +205,11 @@ export class Engine {
    * that exists would be a silently wrong answer).
    */
   exists(path: string): boolean {
-    for (let attempt = 0; attempt < 4; attempt++) {
+    const known = this.statMemo?.answer(path, true);
+    if (known !== undefined) return known.found;
+    // As many tries as a read gets (Resolver.afterLayerStale): with 4, a host replacing the file in
+    // a loop made strict answer false for an existing file under load (tests/relaxed-replace).
+    for (let attempt = 0; attempt < MAX_STALE_RETRIES; attempt++) {
       try {
         return this.lookup(path, true, 'access').found;
       } catch (err) {
@@ -241,8 +251,9 @@ export class Engine {
     if (this.closedStats !== undefined) return { ...this.closedStats };
     const c = this.cache.counters();
     const e = this.resolver.counters;
+    const m = this.statMemo;
     return {
-      hits: c.hits, misses: c.misses, negativeHits: c.negativeHits, revalidations: e.revalidations,
+      hits: c.hits + (m?.hits ?? 0), misses: c.misses, negativeHits: c.negativeHits + (m?.negativeHits ?? 0), revalidations: e.revalidations,
       expired: c.expired, changed: c.changed, estale: e.estale, relookups: e.relookups,
       evictions: c.evictions, entries: c.entries, bytes: c.bytes,
     };

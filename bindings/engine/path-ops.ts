@@ -8,6 +8,7 @@ import { concatBytes, isName, resizeBytes } from './args.js';
 import type { Engine } from './engine.js';
 import type { OpenMode } from './open-flags.js';
 import type { OpenObject } from './open-object.js';
+import { StatMemo } from './stat-memo.js';
 import type { Dirent, Stats } from './stats.js';
 import type { Walked } from './walked.js';
 
@@ -19,6 +20,32 @@ const EMPTY = new Uint8Array(0);
  * closure on the hottest call.
  */
 export function statPath(engine: Engine, path: string, follow: boolean, syscall: string, orUndefined: boolean): Stats | undefined {
+  const memo = engine.statMemo;
+  if (memo === undefined) return statWalked(engine, path, follow, syscall, orUndefined);
+  // The hit: one probe, two stamp compares, a fresh Stats (engine/stat-memo.ts).
+  const known = memo.answer(path, follow);
+  if (known !== undefined) {
+    if (known.found) return StatMemo.statsOf(known);
+    if (orUndefined) return undefined;
+    throw fsError('ENOENT', syscall, path);
+  }
+  const stamp = memo.stamp();
+  const epoch = memo.epoch;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const w = engine.lookup(path, follow, syscall);
+      const st = w.found ? engine.inode.stat(w) : undefined;
+      memo.remember(path, follow, w, st, stamp, epoch);
+      if (st !== undefined || orUndefined) return st;
+      throw fsError('ENOENT', syscall, path);
+    } catch (err) {
+      if (orUndefined && hasCode(err, 'ENOENT')) return undefined;
+      engine.retryRead(err, attempt, syscall, path);
+    }
+  }
+}
+
+function statWalked(engine: Engine, path: string, follow: boolean, syscall: string, orUndefined: boolean): Stats | undefined {
   for (let attempt = 0; ; attempt++) {
     try {
       return orUndefined ? statOrUndefined(engine, path, follow, syscall) : engine.inode.stat(engine.existing(path, follow, syscall));

@@ -3,7 +3,7 @@
 // meet the policy here — the one place it is applied — so every operation revalidates the same
 // way. The answer leaves as a Walked view; the cache's raw result slots never leave this file.
 import {
-  MAX_SYMLINKS, NO_ENTRY, RES_FLAGS, ROOT_ID, RES_HANDLE, RES_ID, RES_LAST, RES_LAYER, RES_PARENT, RES_TYPE,
+  MAX_SYMLINKS, NO_ENTRY, RES_FLAGS, ROOT_ID, RES_HANDLE, RES_ID, RES_INDEX, RES_LAST, RES_LAYER, RES_PARENT, RES_TYPE,
   T_NONE, WALK_CHANGED, WALK_ENAMETOOLONG, WALK_EXPIRED, WALK_FOLLOW, WALK_FOUND, WALK_MISS,
   WALK_NEGATIVE, WALK_NOTDIR, WALK_SYMLINK,
 } from '../abi.js';
@@ -148,7 +148,7 @@ export class Resolver {
     for (let attempt = 0; ; attempt++) {
       let status: number;
       try {
-        status = this.run(path, follow, true, syscall, ePath, eDest);
+        status = this.run(path, follow, true, syscall, ePath, eDest, into);
       } catch (err) {
         if (stale && !hasCode(err, 'ESTALE')) throw this.estale(syscall, ePath, eDest);
         throw err;
@@ -196,6 +196,7 @@ export class Resolver {
     into.layer = r[RES_LAYER];
     into.handle = r[RES_HANDLE];
     into.last = r[RES_LAST] === 1;
+    into.index = r[RES_INDEX];
     return into;
   }
 
@@ -256,7 +257,7 @@ export class Resolver {
    * walk goes on; at its end, or at an error on the way, the walk fails with ESTALE (once) if
    * `failStale` — so the next operation on the path sees the new state.
    */
-  private run(path: string, follow: boolean, failStale: boolean, syscall: string, ePath: string, eDest?: string): number {
+  private run(path: string, follow: boolean, failStale: boolean, syscall: string, ePath: string, eDest?: string, into?: Walked): number {
     const cache = this.cache;
     const policy = this.policy;
     const now = this.timed ? this.clock.tick() : 1;
@@ -264,6 +265,7 @@ export class Resolver {
     this.events++;
     let mark = this.events;
     let status = cache.walk(path, now, opts);
+    if (into !== undefined) into.pure = status === WALK_FOUND || status === WALK_NEGATIVE;
     let links = 0;
     let stale = false;
     try {

@@ -8,6 +8,9 @@ export const OVERLAY_DEV = 0x5354;
 const BLOCK = 512;
 const BLKSIZE = 4096;
 
+/** What the constructor copies from a layer's record (or from another Stats). */
+export type StatSource = Pick<NodeStat, 'mode' | 'uid' | 'gid' | 'rdev' | 'atimeMs' | 'mtimeMs' | 'ctimeMs' | 'birthtimeMs'>;
+
 class TypeTests {
   declare mode: number;
   isFile(): boolean { return (this.mode & S_IFMT) === S_IFREG; }
@@ -38,8 +41,11 @@ export class Stats extends TypeTests {
   declare ctimeMs: number;
   declare birthtimeMs: number;
 
-  /** `st` is read at once and not kept (it may be a layer's own record, see Layer.peekStat). */
-  constructor(st: Readonly<NodeStat>, ino: number, nlink: number, size: number) {
+  /**
+   * `st` is read at once and not kept (it may be a layer's own record, see Layer.peekStat, or the
+   * stat memo's private Stats, engine/stat-memo.ts).
+   */
+  constructor(st: Readonly<StatSource>, ino: number, nlink: number, size: number) {
     super();
     this.dev = OVERLAY_DEV;
     this.ino = ino;

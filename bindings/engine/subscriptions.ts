@@ -10,6 +10,7 @@ import type { ChangeFeed } from './change-feed.js';
 import type { ChangeMapper } from './change-map.js';
 import type { LayerStack } from './lookup.js';
 import type { OwnWrites } from './own-writes.js';
+import type { StatMemo } from './stat-memo.js';
 
 /** What an overlay holds on to until close() or collection. Must not reference the overlay. */
 export interface OverlayResources {
@@ -22,12 +23,13 @@ const finalizer = new FinalizationRegistry<OverlayResources>((resources) => rele
 
 /** Subscribe `changes` to every layer of the stack on behalf of `owner` (weakly, see above). */
 export function subscribeWeakly(owner: object, layers: LayerStack, changes: ChangeMapper, cache: DentryCache, own: OwnWrites,
-  feed: ChangeFeed): OverlayResources {
+  feed: ChangeFeed, memo?: StatMemo): OverlayResources {
   const ref = new WeakRef(changes);
   const feedRef = new WeakRef(feed);
+  const memoRef = memo === undefined ? undefined : new WeakRef(memo);
   const resources: OverlayResources = { unsubscribe: [], cache, released: false };
   layers.forEach((layer, index) => {
-    if (layer !== undefined) resources.unsubscribe.push(layer.subscribe(listener(ref, feedRef, index, layer, own)));
+    if (layer !== undefined) resources.unsubscribe.push(layer.subscribe(listener(ref, feedRef, memoRef, index, layer, own)));
   });
   finalizer.register(owner, resources, resources);
   return resources;
@@ -42,8 +44,11 @@ export function release(resources: OverlayResources): void {
   resources.cache.dispose();
 }
 
-function listener(ref: WeakRef<ChangeMapper>, feedRef: WeakRef<ChangeFeed>, index: number, layer: Layer, own: OwnWrites): (change: LayerChange) => void {
+function listener(ref: WeakRef<ChangeMapper>, feedRef: WeakRef<ChangeFeed>, memoRef: WeakRef<StatMemo> | undefined, index: number,
+  layer: Layer, own: OwnWrites): (change: LayerChange) => void {
   return (change) => {
+    // Own writes too: the kept stat answers hold attributes, which the mapper leaves alone.
+    memoRef?.deref()?.changed();
     const mine = own.writing === layer;
     if (!mine) ref.deref()?.apply(index, change);
     // After the cache took it in: the overlay's subscribers (Overlay.subscribe) see own writes too.

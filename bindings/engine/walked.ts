@@ -22,6 +22,13 @@ export class Walked {
   /** For a negative answer: the missing component is the last of the path (it may be created). */
   last = false;
   /**
+   * The cache answered the whole path in its first walk (no layer lookup, no re-walk, no link
+   * followed): a walk of the same path would count the same hits (engine/stat-memo.ts).
+   */
+  pure = false;
+  /** Index of the component the walk ended on ('.' and '..' count), -1 for the root. */
+  index = -1;
+  /**
    * The layer's live stat record when the liveness check could peek it (Layer.peekStat): copy it
    * out before any other layer call.
    */

@@ -132,6 +132,12 @@ export interface Layer {
   peekStat?(h: Handle): Readonly<NodeStat> | undefined;
   alive(h: Handle): boolean;
   /**
+   * Optional: true when `h`'s stat record changes only with a change notice this layer sends
+   * synchronously, and it has no TTL: the overlay may keep a stat answer until any notice, with no
+   * liveness check per call (engine/stat-memo.ts). Without it, every cached stat asks the layer.
+   */
+  vouches?(h: Handle): boolean;
+  /**
    * Optional: list() and lookup() of every listed name in one pass (a host directory is checked
    * once, not once per name), with each handle's S_IFMT type bits; handles may be WHITEOUT.
    */

@@ -53,6 +53,8 @@ export class MemoryLayer extends MemoryPathChanges implements Layer {
   peekStat(h: Handle): Readonly<NodeStat> | undefined { return h > 0 ? this.nodes[h] : undefined; }
 
   alive(h: Handle): boolean { return h > 0 && this.nodes[h] !== undefined; }
+  /** Every change to a node is notified as it is made (path methods and overlay writes alike). */
+  vouches(): boolean { return this.ttlMs === 0; }
   isOpaque(dir: Handle): boolean { return this.nodes[dir]?.opaque === true; }
   redirect(dir: Handle): string | undefined { return this.nodes[dir]?.redirect; }
   isMetacopy(h: Handle): boolean { return this.nodes[h]?.metacopy === true; }

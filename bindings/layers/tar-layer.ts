@@ -77,6 +77,8 @@ export class TarLayer implements Layer {
   stat(h: Handle): NodeStat { return this.tree.stat(h); }
   peekStat(h: Handle): Readonly<NodeStat> | undefined { return this.tree.peekStat(h); }
   alive(h: Handle): boolean { return this.tree.alive(h); }
+  /** Nothing in it ever changes. */
+  vouches(): boolean { return this.ttlMs === 0; }
   isOpaque(dir: Handle): boolean { return this.tree.isOpaque(dir); }
   redirect(dir: Handle): string | undefined { return this.tree.redirect(dir); }
   isMetacopy(h: Handle): boolean { return this.tree.isMetacopy(h); }

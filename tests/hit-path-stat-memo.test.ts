@@ -1,0 +1,178 @@
+// The stat memo (engine/stat-memo.ts): a repeated stat/lstat/exists answered from the kept final
+// answer. Each test first proves the memo answers (its hit count moves), then makes one change
+// and checks the next stat shows it: a stale kept answer would be visible here. Every answer is
+// also compared with a fresh, uncached overlay over the same layers.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MemoryLayer, Overlay } from '../bindings/index.js';
+import type { StatMemo } from '../bindings/engine/stat-memo.js';
+import type { Stats } from '../bindings/engine/stats.js';
+import { assertFsError } from './helpers/assert-fs.js';
+import { layer } from './helpers/layer-tree.js';
+
+interface Stack { upper: MemoryLayer; lower: MemoryLayer; ov: Overlay }
+
+function stack(options: { index?: boolean; ttlMs?: number } = {}): Stack {
+  const lower = layer({ d: { f: 'lower data', g: 'g' }, top: 'x' }, options.ttlMs ? { ttlMs: options.ttlMs } : undefined);
+  const upper = layer({ u: { up: 'upper data' } });
+  const ov = new Overlay({ lowers: [lower], upper, index: options.index });
+  return { upper, lower, ov };
+}
+
+function memoOf(ov: Overlay): StatMemo | undefined {
+  return (ov as unknown as { engine: { statMemo: StatMemo | undefined } }).engine.statMemo;
+}
+
+/** Counts walks the memo stood in for (hits it replayed), so a test can tell it answered. */
+function memoHits(ov: Overlay): number {
+  const m = memoOf(ov);
+  return m === undefined ? 0 : m.hits + m.negativeHits;
+}
+
+/** stat `p` until the memo answers it (the first walk fills the cache, the second is kept). */
+function kept(ov: Overlay, p: string, how: 'stat' | 'lstat' = 'stat'): Stats {
+  for (let i = 0; i < 3; i++) ov[how](p, { throwIfNoEntry: false });
+  const before = memoHits(ov);
+  const st = ov[how](p, { throwIfNoEntry: false });
+  assert.ok(memoHits(ov) > before, `the memo answered ${how} ${p}`);
+  return st!;
+}
+
+/** What a fresh overlay (nothing cached) says about `p`. */
+function fresh(s: Stack, p: string): Stats | undefined {
+  return new Overlay({ lowers: [s.lower], upper: s.upper, cache: { impl: 'ts' } }).lstat(p, { throwIfNoEntry: false });
+}
+
+/** Equal answers; inode numbers apart (a fresh overlay numbers a copied-up object anew). */
+function same(a: Stats | undefined, b: Stats | undefined): void {
+  const plain = (st: Stats | undefined) => st === undefined ? undefined : { ...st, ino: 0 };
+  assert.deepEqual(plain(a), plain(b));
+}
+
+test('chmod through the overlay (copy-up keeps st_ino) is seen by the next stat', () => {
+  const s = stack();
+  const before = kept(s.ov, '/d/f');
+  s.ov.chmod('/d/f', 0o600);
+  const after = s.ov.stat('/d/f');
+  assert.equal(after.mode & 0o7777, 0o600);
+  assert.equal(after.ino, before.ino, 'fact 10: st_ino survives copy-up');
+  same(after, fresh(s, '/d/f'));
+  // And again from the memo, now under the new stamp.
+  const again = kept(s.ov, '/d/f');
+  assert.equal(again.mode & 0o7777, 0o600);
+});
+
+test('append, truncate and utimes on an upper file change size and times in the next stat', () => {
+  const s = stack();
+  const p = '/u/up';
+  const size = kept(s.ov, p).size;
+  s.ov.appendFile(p, '+more');
+  assert.equal(s.ov.stat(p).size, size + 5);
+  kept(s.ov, p);
+  s.ov.truncate(p, 2);
+  assert.equal(s.ov.stat(p).size, 2);
+  kept(s.ov, p);
+  s.ov.utimes(p, 1000, 2000);
+  assert.equal(s.ov.stat(p).mtimeMs, 2000_000);
+  same(s.ov.stat(p), fresh(s, p));
+});
+
+test('rename over, unlink and create change the answer at a kept name', () => {
+  const s = stack();
+  const target = kept(s.ov, '/d/f');
+  const source = s.ov.stat('/d/g');
+  s.ov.rename('/d/g', '/d/f');
+  const now = s.ov.stat('/d/f');
+  assert.equal(now.ino, source.ino);
+  assert.notEqual(now.ino, target.ino);
+  assert.equal(now.size, 1);
+  kept(s.ov, '/d/f');
+  s.ov.unlink('/d/f');
+  assert.equal(s.ov.stat('/d/f', { throwIfNoEntry: false }), undefined);
+  assertFsError(() => s.ov.stat('/d/f'), { code: 'ENOENT', syscall: 'stat', path: '/d/f' });
+  assert.equal(s.ov.exists('/d/f'), false);
+  // Kept as a negative answer, then created.
+  kept(s.ov, '/d/f', 'lstat');
+  assert.equal(s.ov.lstat('/d/f', { throwIfNoEntry: false }), undefined);
+  s.ov.writeFile('/d/f', 'new!');
+  assert.equal(s.ov.stat('/d/f').size, 4);
+  assert.equal(s.ov.exists('/d/f'), true);
+});
+
+test('a change notified by a lower layer (data, mode, replacement) reaches the next stat', () => {
+  const s = stack();
+  kept(s.ov, '/d/f');
+  s.lower.writeFile('/d/f', 'lower data, longer now');
+  assert.equal(s.ov.stat('/d/f').size, 22);
+  kept(s.ov, '/d/f');
+  s.lower.chmod('/d/f', 0o444);
+  assert.equal(s.ov.stat('/d/f').mode & 0o7777, 0o444);
+  kept(s.ov, '/top');
+  s.lower.unlink('/top');
+  s.lower.mkdir('/top');
+  assert.ok(s.ov.stat('/top').isDirectory());
+  same(s.ov.stat('/d/f'), fresh(s, '/d/f'));
+});
+
+test('a link count change is seen at both names', () => {
+  const s = stack();
+  assert.equal(kept(s.ov, '/u/up').nlink, 1);
+  s.ov.link('/u/up', '/u/second');
+  assert.equal(s.ov.stat('/u/up').nlink, 2);
+  assert.equal(kept(s.ov, '/u/second').nlink, 2);
+  s.ov.unlink('/u/second');
+  assert.equal(s.ov.stat('/u/up').nlink, 1);
+});
+
+test('each answer is a fresh, mutable object with own properties, like node:fs', () => {
+  const s = stack();
+  const a = kept(s.ov, '/d/f');
+  const b = s.ov.stat('/d/f');
+  assert.notEqual(a, b);
+  a.size = -1;
+  assert.equal(s.ov.stat('/d/f').size, 10);
+  assert.deepEqual(Object.keys(b), Object.keys(fresh(s, '/d/f')!));
+  assert.equal(JSON.stringify(b), JSON.stringify(s.ov.lstat('/d/f')));
+  assert.ok(b.isFile());
+});
+
+test('the cache counters count a memo answer as the walk it stands for', () => {
+  const s = stack();
+  const ts = new Overlay({ lowers: [s.lower], upper: s.upper, cache: { impl: 'ts' } });
+  for (const ov of [s.ov, ts]) {
+    for (let i = 0; i < 5; i++) {
+      ov.stat('/d/f');
+      ov.stat('/d/none', { throwIfNoEntry: false });
+      ov.lstat('/none/x', { throwIfNoEntry: false });
+      ov.exists('/u/up');
+    }
+  }
+  assert.ok(memoHits(s.ov) > 0);
+  const { hits, negativeHits, misses } = s.ov.stats();
+  const t = ts.stats();
+  assert.deepEqual({ hits, negativeHits, misses }, { hits: t.hits, negativeHits: t.negativeHits, misses: t.misses });
+});
+
+test('invalidate(), an eviction or close() end the kept answers', () => {
+  const s = stack();
+  kept(s.ov, '/d/f');
+  s.ov.invalidate('/d');
+  const before = memoHits(s.ov);
+  s.ov.stat('/d/f');
+  assert.equal(memoHits(s.ov), before, 'the walk ran again after invalidate()');
+  s.ov.close();
+  assertFsError(() => s.ov.stat('/d/f'), { code: 'EBADF', syscall: 'stat', path: '/d/f' });
+  assert.equal(s.ov.exists('/d/f'), false);
+});
+
+test('not kept: a layer with a TTL (expiry must still be seen), index=on, paths with . or ..', () => {
+  const timed = stack({ ttlMs: 1000 });
+  for (let i = 0; i < 4; i++) timed.ov.stat('/d/f');
+  assert.equal(memoHits(timed.ov), 0);
+  const indexed = stack({ index: true });
+  assert.equal(memoOf(indexed.ov), undefined);
+  const s = stack();
+  for (let i = 0; i < 4; i++) { s.ov.stat('/d/./f'); s.ov.stat('/u/../d/f'); }
+  assert.equal(memoHits(s.ov), 0);
+  same(s.ov.stat('/d/./f'), fresh(s, '/d/f'));
+});
