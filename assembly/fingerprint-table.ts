@@ -67,7 +67,9 @@ let hits: u64 = 0;
 let printLow: u64 = 0;
 let printHigh: u64 = 0;
 
+/** A new cache: what an earlier one stored must never look current (stamps start again at 1). */
 export function initPrints(): void {
+  for (let i: u32 = 0; i < segmentCount; i++) memory.fill(<usize>load<u32>(segments + (<usize>i << 2)), 0, 1 << 16);
   liveStamp = 0;
   items = 0;
   liveWraps = 0;

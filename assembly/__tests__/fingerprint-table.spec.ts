@@ -5,7 +5,7 @@ import { counters, frontTable, invalidate, remove } from '../index';
 import {
   C_HITS, C_NEGATIVE_HITS, RES_FLAGS, RES_HANDLE, RES_ID, RES_INDEX, RES_LAST, RES_LAYER, RES_LOWEST,
   RES_NAME_LEN, RES_NAME_OFF, RES_PARENT, RES_SLOTS, RES_STATUS, RES_TYPE, ROOT_ID, T_DIR, T_FILE, T_NONE,
-  T_SYMLINK, WALK_FOLLOW, WALK_FOUND, WALK_NEGATIVE, WALK_SYMLINK,
+  T_SYMLINK, WALK_FOLLOW, WALK_FOUND, WALK_MISS, WALK_NEGATIVE, WALK_SYMLINK,
 } from '../abi';
 import { pinPrintBuckets, printDrops, printHits, printMoves, setPrintMask } from '../fingerprint-table';
 import { dropCache, freshCache, insertStr, putNumbered, res, walkStr } from './helpers';
@@ -139,6 +139,18 @@ describe('fingerprint table', () => {
     for (let i = 0; i < 72; i++) walk(<usize>putNumbered('/a/f', i), 1, 0);
     expect(printHits()).toBe(before + 72);
     pinPrintBuckets(0);
+  });
+
+  it('forgets what a cache stored when the instance is made a new cache', () => {
+    walkStr('/a/b/c');
+    expect(fromPrints('/a/b/c')).toBe(true);
+    // Same stamp, same ids, the same last name under another parent: only an empty table is right.
+    freshCache();
+    let x = insertStr(ROOT_ID, 'x', T_DIR);
+    let y = insertStr(x, 'y', T_DIR);
+    insertStr(y, 'c', T_FILE);
+    walkStr('/x/y/c');
+    expect(walkStr('/a/b/c')).toBe(WALK_MISS);
   });
 
   it('grows with what it holds and loses no path doing so', () => {
