@@ -1,6 +1,8 @@
 // The whole-path front table: path bytes → the answer of the last full walk of that path (FOUND or
 // NEGATIVE), so a repeated walk costs one hash of the path and one slot (two cache lines) instead
-// of a probe and a record per component. It is invisible in the contract: a hit reproduces what
+// of a probe and a record per component. Since the fingerprint table (fingerprint-table.ts, which
+// covers the cache) it keeps only what that one cannot: answers with a deadline on the way, and
+// negatives met before the last component. It owns the global stamp both are validated by. It is invisible in the contract: a hit reproduces what
 // the component walk would do — the result record, the counters, the walk's state (the stack and
 // its pins are rebuilt only if something asks for them, see walk.ts) — and is trusted only while
 // nothing that could change that answer has happened since it was stored:
