@@ -11,8 +11,8 @@
 //   and a stale bucket is simply reused.
 // - Cuckoo placement over two buckets per path (3 ways each): a path goes to its first bucket if
 //   there is room, else its second, else it moves an occupant to that one's other bucket (a few
-//   times at most; the last one moved is dropped — this is a cache). Load ≈ 0.8 stays placeable (a 1e6-path fill dropped 2),
-//   and most hits need the first bucket only.
+//   times at most; the last one moved is dropped — this is a cache). Load 0.8 stays placeable (a
+//   fill of 865k paths dropped 2), and most hits need the first bucket only.
 // - Sized with what it holds: past a load of 0.8 it grows by a quarter, in place (segments of one
 //   page are added, then every current path moves to its buckets under the new count), up to
 //   3/2 slot per cache entry. No old copy is left behind, and no path is lost to a growth.

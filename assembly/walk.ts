@@ -31,7 +31,6 @@ import { tableFind } from './table';
 import { inputAddress, getResult, resultRecord, setEntryResult, setResult } from './transfer';
 import { insertKey, lookupKey } from './cache';
 
-
 // @ts-ignore: decorator
 @inline const SLASH: u8 = 0x2f;
 // @ts-ignore: decorator
@@ -315,11 +314,8 @@ export function walkPath(len: usize, now: u32, options: i32): i32 {
   return keep(run(now));
 }
 
-/**
- * A fingerprint-table hit on entry `id` for the `len`-byte input path: the answer of a walk that
- * ended on the path's last component (found or negative), with no deadline on the way; the stop
- * and RES_INDEX are read off the path. -1 (walk it) if the record's name is not the path's last.
- */
+/** A fingerprint-table hit on entry `id`: stop and RES_INDEX read off the path; -1 (walk it) if the
+ *  record's name is not the path's last component. */
 function printHit(id: u32, len: usize): i32 {
   let input = inputAddress();
   let r = rec(id);
@@ -341,10 +337,8 @@ function printHit(id: u32, len: usize): i32 {
   if (d != 0 && (chainDeadline == 0 || d < chainDeadline)) chainDeadline = d;
 }
 
-/**
- * A complete walk ended: keep a FOUND/NEGATIVE answer on a named component — in the fingerprint
- * table if it is the last component and nothing on the way has a deadline, else in the exact table.
- */
+/** A complete walk ended FOUND/NEGATIVE on a named component: keep it in the fingerprint table if
+ *  that is the last component with no deadline on the way, else in the exact table. */
 function keep(status: i32): i32 {
   if (storable && (status == WALK_FOUND || status == WALK_NEGATIVE) && stopEnd > stopStart) {
     frontKeepable(true, chainDeadline);
