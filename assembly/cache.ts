@@ -13,6 +13,12 @@ import { hashKey } from './hash';
 import { linkedToParent, reachable } from './revalidate';
 import { tableFind } from './table';
 import { frontChanged, initFront, releaseFront } from './front';
+import { initPrints, releasePrints } from './fingerprint-table';
+
+// @ts-ignore: decorator
+@inline const SLASH: u8 = 0x2f;
+// @ts-ignore: decorator
+@inline const DOT: u8 = 0x2e;
 
 let ready = false;
 
@@ -24,6 +30,7 @@ export function initCache(capacityEntries: f64, capacityBytes: f64): void {
   resetHand();
   resetEpoch();
   initFront();
+  initPrints();
   ready = true;
 }
 
@@ -31,6 +38,7 @@ export function initCache(capacityEntries: f64, capacityBytes: f64): void {
 export function releaseCache(): void {
   if (ready) releaseEntries();
   releaseFront();
+  releasePrints();
   ready = false;
 }
 
@@ -74,6 +82,25 @@ export function lookupKey(parent: i32, name: usize, len: i32): i32 {
   let id = tableFind(p, name, len, hashKey(p, name, len));
   if (id == NONE || !linkedToParent(id)) return NO_ENTRY;
   return <i32>id;
+}
+
+/** Peek the whole `len`-byte path at `p`: no revalidation, no symlinks, no "." or "..". */
+export function lookupPathKey(p: usize, len: usize): i32 {
+  if (len == 0 || load<u8>(p) != SLASH) return NO_ENTRY;
+  let id: i32 = ROOT_ID;
+  let i: usize = 0;
+  while (i < len) {
+    while (i < len && load<u8>(p + i) == SLASH) i++;
+    if (i >= len) break;
+    let start = i;
+    while (i < len && load<u8>(p + i) != SLASH) i++;
+    let n = i - start;
+    if (load<u8>(p + start) == DOT && (n == 1 || (n == 2 && load<u8>(p + start + 1) == DOT))) return NO_ENTRY;
+    if (<i32>load<u8>(rec(<u32>id), O_TYPE) != T_DIR) return NO_ENTRY;
+    id = lookupKey(id, p + start, <i32>n);
+    if (id == NO_ENTRY) return NO_ENTRY;
+  }
+  return id;
 }
 
 export function removeEntry(id: i32): void {

@@ -1,6 +1,8 @@
 // The whole-path front table: path bytes → the answer of the last full walk of that path (FOUND or
 // NEGATIVE), so a repeated walk costs one hash of the path and one slot (two cache lines) instead
-// of a probe and a record per component. It is invisible in the contract: a hit reproduces what
+// of a probe and a record per component. Since the fingerprint table (fingerprint-table.ts, which
+// covers the cache) it keeps only what that one cannot: answers with a deadline on the way, and
+// negatives met before the last component. It owns the global stamp both are validated by. It is invisible in the contract: a hit reproduces what
 // the component walk would do — the result record, the counters, the walk's state (the stack and
 // its pins are rebuilt only if something asks for them, see walk.ts) — and is trusted only while
 // nothing that could change that answer has happened since it was stored:
@@ -88,6 +90,8 @@ let tags: usize = 0;
 let slotCount: u32 = 0;
 let stamp: u32 = 1;
 let enabled = true;
+/** The stamp of the last store: under any other, no slot is current (and probes are skipped). */
+let heldStamp: u32 = 0;
 /** Walks answered from the table since init (specs and benchmarks check it is used). */
 let hitCount: u64 = 0;
 /** Stores that met a full set (see frontStore). */
@@ -124,10 +128,17 @@ export function frontHitCount(): u64 {
   return hitCount;
 }
 
+/** A walk answered by the fingerprint table counts as a front-table hit too. */
+// @ts-ignore: decorator
+@inline export function countFrontHit(): void {
+  hitCount++;
+}
+
 export function initFront(): void {
   if (!slots) allocSlots(FRONT_MIN_SLOTS);
   else memory.fill(tags, 0, <usize>slotCount << 3);
   stamp = 1;
+  heldStamp = 0;
   memory.fill(frontState, 0, 16);
   store<u32>(frontState, stamp);
   hitCount = 0;
@@ -169,6 +180,23 @@ export function frontBytes(): usize {
 export function setFrontEnabled(on: bool): void {
   enabled = on;
   frontChanged();
+}
+
+/** The global stamp, and how many times it wrapped (the fingerprint table shares them). */
+// @ts-ignore: decorator
+@inline export function frontStamp(): u32 {
+  return stamp;
+}
+
+// @ts-ignore: decorator
+@inline export function frontWraps(): u32 {
+  return load<u32>(frontState, 12);
+}
+
+/** True if some slot may be current: only then is a probe worth its hash. */
+// @ts-ignore: decorator
+@inline export function frontHolds(): bool {
+  return enabled && heldStamp == stamp;
 }
 
 /** Something that may change a stored answer happened: every slot is stale at once. */
@@ -268,6 +296,7 @@ export function frontStore(
     releaseFront();
     allocSlots(count);
   }
+  heldStamp = stamp;
   let i = setOf(hash);
   if (!reusable(i, len, hash)) {
     // A free second slot takes it; else it goes first and the first answer moves second, so

@@ -6,19 +6,21 @@ import { ROOT_ID, T_DIR } from './abi';
 import {
   clearCache, entryAlive, entryFlags, entryHandle, entryLayer, entryLowest, entryNameAddress,
   entryNameLength, entryParent, entryType, expireEntry, initCache, insertKey, invalidateEntry,
-  lookupKey, refreshEntry, releaseCache, removeEntry, updateEntry,
+  lookupKey, lookupPathKey, refreshEntry, releaseCache, removeEntry, updateEntry,
 } from './cache';
 import { fillCounters } from './counters';
 import { recordStoreBytes } from './dentry';
 import { nameArenaBytes } from './names';
-import { frontBytes, frontHitCount, frontState, setFrontEnabled } from './front';
+import { frontBytes, frontChanged, frontHitCount, frontState, setFrontEnabled } from './front';
+import { printBytes, setPrintsEnabled } from './fingerprint-table';
+import { setSipKey } from './siphash';
 import { bucketCount } from './table';
 import {
   initInput, inputAddress as inputAt, inputCapacity as inputRoom, releaseInput,
   reserveInput as reserveInputBytes, resultRecord,
 } from './transfer';
 import {
-  followLink, initWalk, insertStopped as insertStoppedComponent, lookupInputPath, pathAddress as pathAt,
+  followLink, initWalk, insertStopped as insertStoppedComponent, pathAddress as pathAt,
   releaseWalk, resumeWalk, settleFrontHit, stoppedNameAddress as stoppedAt, stoppedNameLength as stoppedLength, walkPath,
 } from './walk';
 
@@ -58,7 +60,7 @@ export function insert(parent: i32, len: i32, type: i32, flags: i32, layer: i32,
   return insertKey(parent, inputAt(), len, type, flags, layer, lowest, handle, deadline);
 }
 export function lookup(parent: i32, len: i32): i32 { return lookupKey(parent, inputAt(), len); }
-export function lookupPath(len: usize): i32 { return lookupInputPath(len); }
+export function lookupPath(len: usize): i32 { return lookupPathKey(inputAt(), len); }
 export function update(id: i32, type: i32, flags: i32, layer: i32, lowest: i32, handle: i32): void {
   updateEntry(id, type, flags, layer, lowest, handle);
 }
@@ -83,15 +85,26 @@ export function alive(id: i32): bool { return entryAlive(id); }
 
 export function counters(): usize { return fillCounters(); }
 
-/** The whole-path front table on or off (on by default; answers are the same either way). */
-export function frontTable(on: bool): void { setFrontEnabled(on); }
+/** The whole-path front tables on or off (on by default; answers are the same either way). */
+export function frontTable(on: bool): void {
+  setPrintsEnabled(on);
+  setFrontEnabled(on);
+}
+/**
+ * Key the path fingerprints (fingerprint-table.ts) with 128 random bits, as four u32 words: the
+ * embedder calls it once per cache, after init. What was stored under the old key goes stale.
+ */
+export function frontKey(a: u32, b: u32, c: u32, d: u32): void {
+  setSipKey((<u64>b << 32) | <u64>a, (<u64>d << 32) | <u64>c);
+  frontChanged();
+}
 /** The front table's state words (front.ts), read by the JS wrapper without a call. */
 export function frontStateAddress(): usize { return frontState; }
-/** Walks answered by the front table since init. */
+/** Walks answered by the front tables since init. */
 export function frontHits(): f64 { return <f64>frontHitCount(); }
 
 /** Bytes the cache's structures hold on the heap (records, name arena, buckets). */
 export function structureBytes(): f64 {
-  return <f64>recordStoreBytes() + <f64>nameArenaBytes() + <f64>bucketCount() * 4 + <f64>frontBytes();
+  return <f64>recordStoreBytes() + <f64>nameArenaBytes() + <f64>bucketCount() * 4 + <f64>frontBytes() + <f64>printBytes();
 }
 

@@ -1,7 +1,10 @@
 // The boundary's fixed places: the input buffer JS writes strings into (UTF-8), the result
 // record every walk fills (RES_SLOTS i32), and the counter record (C_SLOTS f64, in counters.ts).
 // The input buffer only moves when JS asks for more room (reserveInput), so JS can cache its address.
-import { RES_SLOTS } from './abi';
+import {
+  NO_ENTRY, RES_FLAGS, RES_HANDLE, RES_LAYER, RES_LOWEST, RES_SLOTS, RES_TYPE,
+} from './abi';
+import { isLive, rec, O_FLAGS, O_HANDLE, O_LAYER, O_LOWEST, O_TYPE } from './dentry';
 
 /** Room for any path of up to PATH_MAX UTF-16 units at 3 UTF-8 bytes each, and some. */
 // @ts-ignore: decorator
@@ -54,3 +57,21 @@ export function reserveInput(bytes: usize): usize {
   return load<i32>(resultRecord + (<usize>slot << 2));
 }
 
+
+/** The result's entry fields: entry `id`'s, or zeros if it is not a live entry. */
+export function setEntryResult(id: i32): void {
+  if (id != NO_ENTRY && isLive(<u32>id)) {
+    let r = rec(<u32>id);
+    setResult(RES_TYPE, <i32>load<u8>(r, O_TYPE));
+    setResult(RES_FLAGS, <i32>load<u16>(r, O_FLAGS) & 0xff);
+    setResult(RES_LAYER, <i32>load<u8>(r, O_LAYER));
+    setResult(RES_LOWEST, <i32>load<u8>(r, O_LOWEST));
+    setResult(RES_HANDLE, load<i32>(r, O_HANDLE));
+  } else {
+    setResult(RES_TYPE, 0);
+    setResult(RES_FLAGS, 0);
+    setResult(RES_LAYER, 0);
+    setResult(RES_LOWEST, 0);
+    setResult(RES_HANDLE, 0);
+  }
+}

@@ -8,6 +8,9 @@
 // Paths are built fresh for every call (dir + '/' + name), as fs callers build them: a Map hit
 // with a string whose hash V8 already cached would be ~20× cheaper than any real call.
 // Memory: WASM linear-memory growth and the TS cache's heap growth per entry (global.gc).
+// Peers on the same paths: a plain Map by full path, and enhanced-resolve's CachedInputFileSystem
+// (webpack's cache, duration Infinity: a Map by path that never re-checks) over an in-memory fs.
+import { createRequire } from 'node:module';
 import {
   NO_ENTRY, RES_HANDLE, RES_LAST, RES_PARENT, T_DIR, T_FILE, T_NONE, WALK_CHANGED, WALK_EXPIRED,
   WALK_FOUND, WALK_MISS, WALK_NEGATIVE,
@@ -102,6 +105,45 @@ function mapSubject(map: Map<string, number>, tree: CacheTree): CacheSubject {
   };
 }
 
+interface CachedFs {
+  statSync(p: string): { handle: number };
+  purge(what?: string | string[]): void;
+}
+
+/**
+ * enhanced-resolve's CachedInputFileSystem over an in-memory fs that knows the tree's leaves
+ * (their handle; a negative leaf is ENOENT, which the cache keeps and throws again).
+ */
+function enhancedResolveSubject(tree: CacheTree): CacheSubject {
+  const { CachedInputFileSystem } = createRequire(import.meta.url)('enhanced-resolve') as {
+    CachedInputFileSystem: new (fs: unknown, duration: number) => CachedFs;
+  };
+  const leaves = new Map<string, number>();
+  for (let i = 0; i < tree.count; i++) if (!tree.leafNegative[i]) leaves.set(tree.leafDir[i] + '/' + tree.leafName[i], i + 1);
+  const statSync = (p: string) => {
+    const handle = leaves.get(p);
+    if (handle === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${p}'`), { code: 'ENOENT' });
+    return { handle };
+  };
+  const fs = { statSync, stat: (p: string, cb: (err: Error | null, st?: { handle: number }) => void) => {
+    try { cb(null, statSync(p)); } catch (err) { cb(err as Error); }
+  } };
+  const cached = new CachedInputFileSystem(fs, Number.POSITIVE_INFINITY);
+  const resolve = (i: number): number => {
+    try { return cached.statSync(tree.leafDir[i] + '/' + tree.leafName[i]).handle; } catch { return -1; }
+  };
+  return {
+    impl: 'enhanced-resolve cached',
+    resolve,
+    // Its purge of a directory drops every cached path under it (a scan of the whole cache).
+    revalidate: (i) => {
+      resolve(i);
+      cached.purge(tree.leafDir[i]);
+      return resolve(i);
+    },
+  };
+}
+
 function heapUsed(): number {
   (globalThis as { gc?: () => void }).gc?.();
   (globalThis as { gc?: () => void }).gc?.();
@@ -135,8 +177,8 @@ function checksumOf(order: Uint32Array, f: (i: number) => number, limit = 100_00
 
 export const cacheSuite: Suite = {
   name: 'cache',
-  description: 'The dentry cache alone: WASM vs the pure-TS twin vs a Map keyed by full path (walk, negative, revalidate; memory per entry).',
-  planned: (o) => cacheSizes(o).length * 16,
+  description: 'The dentry cache alone: WASM vs the pure-TS twin vs a Map keyed by full path vs enhanced-resolve\'s CachedInputFileSystem (walk, negative, revalidate; memory per entry).',
+  planned: (o) => cacheSizes(o).length * 20,
   async run(ctx: SuiteContext) {
     const { h, options } = ctx;
     let wasm: WasmCacheModule | undefined;
@@ -202,6 +244,11 @@ export const cacheSuite: Suite = {
         const subject = mapSubject(map, tree);
         for (let i = 0; i < tree.count; i++) subject.resolve(i);
         h.measure({ ...base, name: 'map heap growth per entry', value: (heapUsed() - before) / map.size, unit: 'B' });
+        subjects.push(subject);
+      }
+      {
+        const subject = enhancedResolveSubject(tree);
+        for (let i = 0; i < tree.count; i++) subject.resolve(i);
         subjects.push(subject);
       }
       if (!wasm) h.skip('cache', `wasm at ${sizeLabel}`, wasmMissing, 8);

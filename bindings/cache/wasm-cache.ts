@@ -79,6 +79,7 @@ interface StrataExports {
   alive(id: number): number;
   counters(): number;
   frontTable(on: number): void;
+  frontKey(a: number, b: number, c: number, d: number): void;
   frontHits(): number;
   frontStateAddress(): number;
   structureBytes(): number;
@@ -90,7 +91,7 @@ export const BOUND_FUNCTIONS = {
   stoppedNameAddress: 0, stoppedNameLength: 0, walk: 3, resume: 2, follow: 2, insertStopped: 6, insert: 8, lookup: 2,
   lookupPath: 1, update: 6, setRoot: 4, invalidate: 1, expire: 1, refresh: 2, remove: 1, clear: 0, type: 1, flags: 1,
   layer: 1, lowest: 1, handle: 1, parent: 1, nameAddress: 1, nameLength: 1, alive: 1, counters: 0, structureBytes: 0,
-  frontTable: 1, frontHits: 0, frontStateAddress: 0,
+  frontTable: 1, frontKey: 4, frontHits: 0, frontStateAddress: 0,
 } as const satisfies { [K in Exclude<keyof StrataExports, 'memory'>]: Parameters<StrataExports[K]>['length'] };
 
 // Strings up to this many UTF-16 units are copied with a charCodeAt loop; longer ones (or any
@@ -206,6 +207,9 @@ export class WasmDentryCache implements DentryCache {
     this.memory = this.wasm.memory;
     this.wasm.init(this.capacity.entries, this.capacity.bytes);
     this.wasm.frontTable(options.frontTable === false ? 0 : 1);
+    // A secret key per cache: no one can craft paths whose fingerprints collide (assembly/siphash.ts).
+    const key = crypto.getRandomValues(new Uint32Array(4));
+    this.wasm.frontKey(key[0], key[1], key[2], key[3]);
     const memo = options.frontTable === false ? 0 : options.pathMemo ?? DEFAULT_PATH_MEMO;
     this.memo = memo > 0 ? new PathMemo(memo) : undefined;
     this.frontAt = this.wasm.frontStateAddress();
