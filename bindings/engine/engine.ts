@@ -14,6 +14,7 @@ import { ChangeMapper } from './change-map.js';
 import { CopyUp } from './copy-up.js';
 import { EntryTable } from './entry-table.js';
 import { HardLinkIndex } from './hard-link-index.js';
+import { IndexDir } from '../layers/host/index-dir.js';
 import { InodeOps } from './inode.js';
 import { InodeNumbers } from './inode-numbers.js';
 import { finishIntent } from './intent.js';
@@ -95,7 +96,9 @@ export class Engine {
     this.redirects = new RedirectIndex(this.cache, this.table);
     const clock = options.clock ?? (() => performance.now());
     this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, options.policy, options.redirectDir, options.metacopy, clock, options.mountPoint);
-    const index = new HardLinkIndex(options.index === true);
+    // index=on over DirLayers keeps the kernel's on-disk index (ENOTSUP without file handles).
+    const disk = options.index === true && this.upper !== undefined ? IndexDir.open(this.layers) : undefined;
+    const index = new HardLinkIndex(options.index === true, this.layers, disk, (fn) => (this.upper as OwnWriter).asOwn(fn));
     const copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, options.metacopy, this.upper, index);
     this.listings = new Listings(this.layers, this.cache, this.table, this.resolver);
     const parts = { layers: this.layers, upper: this.upper, cache: this.cache, table: this.table, resolver: this.resolver, copyUp, inodes: this.inodes, index };
@@ -104,6 +107,7 @@ export class Engine {
     this.changes = new ChangeMapper(this.cache, this.table, this.redirects, this.resolver);
     this.feed = new ChangeFeed(this.cache, this.redirects);
     this.resources = subscribeWeakly(owner, this.layers, this.changes, this.cache, own, this.feed);
+    if (disk !== undefined) this.resources.unsubscribe.push(() => disk.close());
     this.views = [new Walked(this.cache), new Walked(this.cache), new Walked(this.cache)];
     this.readViews = [this.views[0]];
   }

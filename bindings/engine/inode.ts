@@ -75,6 +75,7 @@ export class InodeOps {
   /** index=on: a name of a joined lower hard link shows the joined file, with its link count. */
   private joinedStats(entry: IndexEntry, ino: number, own: Readonly<NodeStat>, ownReals: readonly number[] | undefined): Stats {
     const at = this.e.index.joined(entry, this.e.layers[0]!);
+    ino = entry.ino ?? ino;
     if (at === undefined) return new Stats(own, ino, entry.nlink, ownReals !== undefined ? this.e.copyUp.sizeOf(ownReals) : own.size);
     const st = at.layer.stat(at.h);
     return new Stats(st, ino, entry.nlink, at.dataReals !== undefined ? this.e.copyUp.sizeOf(at.dataReals) : st.size);

@@ -231,9 +231,13 @@ export class Namespace {
     }
     if (entry === undefined) return;
     const joined = entry;
-    if (L === 0) j.onUndo(index.beforeUpperNameGoes(joined, layers[0]!, this.joinedContent(id, L, h)));
+    if (L === 0) j.onUndo(index.beforeUpperNameGoes(joined, layers[0]!, () => this.joinedContent(id, L, h)));
+    // On disk the count is rewritten (after the in-memory undo, on failure); an upper name's host link goes next.
+    j.onUndo(() => index.persist(joined));
     joined.nlink--;
     j.onUndo(() => { joined.nlink++; });
+    if (L > 0) j.onUndo(index.keepInIndex(joined, layers[L]!, h));
+    index.persist(joined, L === 0 ? -1 : 0);
   }
 
   /** The content of an upper file about to lose a name (its metacopy data read through). */

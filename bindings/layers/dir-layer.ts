@@ -19,7 +19,7 @@ import { explainedError } from './host/host-errors.js';
 import { overlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/overlay-format.js';
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
 import { ChangeWatcher, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
-import { host, nodeStat, normalize } from './host/host-layer-base.js';
+import { host, nodeStat, normalize, type Entry } from './host/host-layer-base.js';
 import { HostVouchedStats } from './host/vouched-stats.js';
 
 export interface DirLayerOptions {
@@ -419,34 +419,60 @@ export class DirLayer extends HostVouchedStats implements Layer {
   linkName(h: Handle, dir: Handle, name: string): void {
     this.atObjectForWrite(h, 'link', undefined, (e) => {
       if (e.st.isDirectory()) throw fsError('EPERM', 'link', displayPath(e.path));
-      this.atDirForWrite(dir, name, 'link', (d, linkPath) => {
-        const existing = this.tree.lstatAt(d.fd, name, linkPath);
-        if (existing !== undefined && this.format.isWhiteoutDevice(existing)) {
-          // Over a whiteout: link under a temporary name in the work directory, then rename it
-          // over the whiteout, so the name never shows what the whiteout hides.
-          const work = this.workdir();
-          const temp = work.tempName();
-          host('link', e.path, () => fs.linkSync(procPath(e.parentFd, e.name), procPath(work.fd, temp)), linkPath);
-          try {
-            host('rename', linkPath, () => fs.renameSync(procPath(work.fd, temp), procPath(d.fd, name)));
-          } catch (err) {
-            fs.rmSync(procPath(work.fd, temp), { force: true });
-            throw err;
-          }
-        } else {
-          host('link', e.path, () => fs.linkSync(procPath(e.parentFd, e.name), procPath(d.fd, name)), linkPath);
+      this.linkFrom({ at: procPath(e.parentFd, e.name), st: e.st, path: e.path }, dir, name);
+    });
+  }
+
+  // ---- the on-disk index=on form (host/index-dir.ts) reaches host objects through these ------
+
+  /** `fn` with the host object behind `h`: its O_PATH fd, the /proc path l*xattr and link(2) reach exactly it by, its lstat. */
+  withHostObject<T>(h: Handle, syscall: string, write: boolean, fn: (fd: number, at: string, st: fs.Stats) => T): T {
+    const run = (e: Entry): T => fn(e.fd, this.xattrPath(e), e.st);
+    return write ? this.atObjectForWrite(h, syscall, undefined, run) : this.atObject(h, syscall, run);
+  }
+
+  /** The verified, locked work directory (made on first use); EROFS for a read-only layer. */
+  workDirectory(): { readonly fd: number; readonly hostPath: string; tempName(): string } {
+    this.checkWritable('open');
+    return this.workdir();
+  }
+
+  /** Link the host file at `source` (outside the tree: an index entry) as `name` in `dir`. */
+  linkHostFile(source: { at: string; st: fs.Stats; path: string }, dir: Handle, name: string): Handle {
+    this.checkWritable('link');
+    let linked: Handle = ABSENT;
+    this.linkFrom(source, dir, name, (h) => { linked = h; });
+    return linked;
+  }
+
+  private linkFrom(e: { at: string; st: fs.Stats; path: string }, dir: Handle, name: string, made?: (h: Handle) => void): void {
+    this.atDirForWrite(dir, name, 'link', (d, linkPath) => {
+      const existing = this.tree.lstatAt(d.fd, name, linkPath);
+      if (existing !== undefined && this.format.isWhiteoutDevice(existing)) {
+        // Over a whiteout: link under a temporary name in the work directory, then rename it
+        // over the whiteout, so the name never shows what the whiteout hides.
+        const work = this.workdir();
+        const temp = work.tempName();
+        host('link', e.path, () => fs.linkSync(e.at, procPath(work.fd, temp)), linkPath);
+        try {
+          host('rename', linkPath, () => fs.renameSync(procPath(work.fd, temp), procPath(d.fd, name)));
+        } catch (err) {
+          fs.rmSync(procPath(work.fd, temp), { force: true });
+          throw err;
         }
-        const st = this.tree.lstatAt(d.fd, name, linkPath);
-        if (st === undefined || !sameObject(st, e.st)) {
-          // The source was swapped between our check and link(2): undo, report the race.
-          if (st !== undefined) fs.unlinkSync(procPath(d.fd, name));
-          throw fsError('ESTALE', 'link', displayPath(e.path), displayPath(linkPath));
-        }
-        this.clearWhiteoutMarker(d.fd, name, linkPath);
-        this.table.intern(linkPath, st);
-        this.watcher?.expectSelf(linkPath);
-        this.emitAt(linkPath, 'create');
-      });
+      } else {
+        host('link', e.path, () => fs.linkSync(e.at, procPath(d.fd, name)), linkPath);
+      }
+      const st = this.tree.lstatAt(d.fd, name, linkPath);
+      if (st === undefined || !sameObject(st, e.st)) {
+        // The source was swapped between our check and link(2): undo, report the race.
+        if (st !== undefined) fs.unlinkSync(procPath(d.fd, name));
+        throw fsError('ESTALE', 'link', displayPath(e.path), displayPath(linkPath));
+      }
+      this.clearWhiteoutMarker(d.fd, name, linkPath);
+      made?.(this.table.intern(linkPath, st));
+      this.watcher?.expectSelf(linkPath);
+      this.emitAt(linkPath, 'create');
     });
   }
 }
