@@ -207,8 +207,9 @@ export class Namespace {
         upper.removeName(dir, name);
         j.onUndo(() => upper.putWhiteout(dir, name));
       }
-      upper.linkName(srcUpper, dir, name);
+      // Its entry is read (from disk, the first time) before the host count changes.
       const joined = this.e.index.of(0, srcUpper);
+      upper.linkName(srcUpper, dir, name);
       if (joined !== undefined) {
         joined.nlink++;
         j.onUndo(() => { joined.nlink--; });

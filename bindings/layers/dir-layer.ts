@@ -470,7 +470,8 @@ export class DirLayer extends HostVouchedStats implements Layer {
         throw fsError('ESTALE', 'link', displayPath(e.path), displayPath(linkPath));
       }
       this.clearWhiteoutMarker(d.fd, name, linkPath);
-      made?.(this.table.intern(linkPath, st));
+      const linked = this.table.intern(linkPath, st);
+      made?.(linked);
       this.watcher?.expectSelf(linkPath);
       this.emitAt(linkPath, 'create');
     });
