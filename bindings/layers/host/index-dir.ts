@@ -127,7 +127,8 @@ export class IndexDir {
     }
     let st = fs.lstatSync(at, { throwIfNoEntry: false });
     if (st === undefined) {
-      if (upperHandle === 0) return;
+      // Linked again only from a file that carries this origin (an entry without one stops the kernel's mount).
+      if (upperHandle === 0 || this.keyOfUpper(upperHandle) !== key) return;
       this.upper.withHostObject(upperHandle, 'link', true, (_fd, from) => fs.linkSync(from, at));
       st = fs.lstatSync(at);
     }
