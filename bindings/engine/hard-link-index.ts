@@ -24,7 +24,7 @@ export interface IndexEntry {
   /** The overlay's link count of the file. */
   nlink: number;
   /** The lower object's real objects ((layer, handle) pairs): a metacopy upper reads data there. */
-  readonly lowerReals: readonly number[];
+  lowerReals: readonly number[];
   /** On disk: the index entry's name (hex of the origin). */
   key?: string;
   /** An entry found on disk: the inode number all its names show (the upper inode's). */
@@ -75,14 +75,16 @@ export class HardLinkIndex {
     return this.enabled && type !== 'dir' && nlink > 1;
   }
 
-  /** The entry of an object seen at (layer, handle), upper or lower. */
-  of(layer: number, h: Handle): IndexEntry | undefined {
+  /**
+   * The entry of an object seen at (layer, handle), upper or lower; `nlink`, the object's host
+   * link count when the caller has it (a single link is never joined: no disk lookup).
+   */
+  of(layer: number, h: Handle, nlink?: number): IndexEntry | undefined {
     if (!this.enabled) return undefined;
     const hit = layer === 0 ? this.byUpper.get(h) : this.byLower.get(`${layer}:${h}`);
-    if (hit !== undefined || this.disk === undefined || this.notOnDisk.has(`${layer}:${h}`)) return hit;
-    const found = this.fromDisk(layer, h, this.disk);
-    if (found === undefined) this.notOnDisk.add(`${layer}:${h}`);
-    return found;
+    if (hit !== undefined || this.disk === undefined || (nlink !== undefined && nlink <= 1)) return hit;
+    if (this.notOnDisk.has(`${layer}:${h}`)) return undefined;
+    return this.fromDisk(layer, h, this.disk);
   }
 
   /** The entry for lower object (layer, h) with `nlink` links, made on first use. */
@@ -188,6 +190,11 @@ export class HardLinkIndex {
     };
   }
 
+  private notJoined(layer: number, h: Handle): undefined {
+    this.notOnDisk.add(`${layer}:${h}`);
+    return undefined;
+  }
+
   /** An entry read from disk for an object met for the first time, or undefined. */
   private fromDisk(layer: number, h: Handle, disk: IndexDir): IndexEntry | undefined {
     const at = this.layers[layer];
@@ -195,14 +202,18 @@ export class HardLinkIndex {
     const st = at.stat(h);
     // An upper name of an indexed file has the index entry as a second host link.
     if (!this.wants(st.type, st.nlink)) return undefined;
+    // Remembered only for objects that could be joined: memory follows the lower hard links met.
     const key = layer === 0 ? disk.keyOfUpper(h) : disk.keyOfLower(layer, h);
-    if (key === undefined) return undefined;
+    if (key === undefined) return this.notJoined(layer, h);
     let entry = this.byKey.get(key);
     if (entry === undefined) {
       const found = disk.find(key);
-      if (found === undefined || (layer === 0 && found.hostIno !== st.ino)) return undefined;
+      if (found === undefined || (layer === 0 && found.hostIno !== st.ino)) return this.notJoined(layer, h);
       entry = { upper: 0, attic: found.h, nlink: found.nlink, lowerReals: layer === 0 ? [] : [layer, h], key, ino: stableIno(0, found.hostIno) };
       this.byKey.set(key, entry);
+    } else if (layer !== 0 && entry.lowerReals.length === 0) {
+      // Found first from an upper name: its lower is known now (a metacopy upper reads data there).
+      entry.lowerReals = [layer, h];
     }
     if (layer === 0) {
       entry.upper = h;

@@ -64,7 +64,7 @@ export class InodeOps {
       ino = this.e.inodes.of(w.layer, w.handle, st.ino);
       if (table.same(id, w.gen)) table.inos[id] = ino;
     }
-    const joined = w.type !== T_DIR ? this.e.index.of(w.layer, w.handle) : undefined;
+    const joined = w.type !== T_DIR ? this.e.index.of(w.layer, w.handle, st.nlink) : undefined;
     if (joined !== undefined) return this.joinedStats(joined, ino, st, metacopy ? reals : undefined);
     // Fact 11: a merged directory reports one link.
     const nlink = w.type === T_DIR && (w.flags & F_MERGED) !== 0 ? 1 : st.nlink;
