@@ -115,7 +115,12 @@ export class HardLinkIndex {
 
   /** Where the lower names of `entry` read the joined file; undefined while it is only the lower. */
   joined(entry: IndexEntry, upper: Layer): JoinedObject | undefined {
-    if (entry.attic !== 0) return { layer: this.disk?.layer ?? this.attic!, h: entry.attic };
+    if (entry.attic !== 0) {
+      const kept = this.disk?.layer ?? this.attic!;
+      // On disk the kept file is the upper one as it was: metacopy still, its data below.
+      if (kept.isMetacopy(entry.attic)) return entry.lowerReals.length > 0 ? { layer: kept, h: entry.attic, dataReals: entry.lowerReals } : undefined;
+      return { layer: kept, h: entry.attic };
+    }
     if (entry.upper === 0) return undefined;
     if (!upper.isMetacopy(entry.upper)) return { layer: upper, h: entry.upper };
     // An entry found from an upper name does not know its lower: that name's own chain serves.

@@ -21,6 +21,7 @@ import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from
 import { ChangeWatcher, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
 import { host, nodeStat, normalize, type Entry } from './host/host-layer-base.js';
 import { HostVouchedStats } from './host/vouched-stats.js';
+import type { WorkDir } from './host/work-dir.js';
 
 export interface DirLayerOptions {
   /** Name in errors and reports (default `dir:<root>`). */
@@ -423,16 +424,16 @@ export class DirLayer extends HostVouchedStats implements Layer {
     });
   }
 
-  // ---- the on-disk index=on form (host/index-dir.ts) reaches host objects through these ------
+  // ---- for the on-disk index=on form (host/index-dir.ts) ----------------------------------------
 
-  /** `fn` with the host object behind `h`: its O_PATH fd, the /proc path l*xattr and link(2) reach exactly it by, its lstat. */
+  /** `fn` with the object behind `h`: its O_PATH fd, the /proc path l*xattr and link(2) reach it by, its lstat. */
   withHostObject<T>(h: Handle, syscall: string, write: boolean, fn: (fd: number, at: string, st: fs.Stats) => T): T {
     const run = (e: Entry): T => fn(e.fd, this.xattrPath(e), e.st);
     return write ? this.atObjectForWrite(h, syscall, undefined, run) : this.atObject(h, syscall, run);
   }
 
   /** The verified, locked work directory (made on first use); EROFS for a read-only layer. */
-  workDirectory(): { readonly fd: number; readonly hostPath: string; tempName(): string } {
+  workDirectory(): Pick<WorkDir, 'fd' | 'hostPath' | 'tempName'> {
     this.checkWritable('open');
     return this.workdir();
   }
@@ -440,13 +441,11 @@ export class DirLayer extends HostVouchedStats implements Layer {
   /** Link the host file at `source` (outside the tree: an index entry) as `name` in `dir`. */
   linkHostFile(source: { at: string; st: fs.Stats; path: string }, dir: Handle, name: string): Handle {
     this.checkWritable('link');
-    let linked: Handle = ABSENT;
-    this.linkFrom(source, dir, name, (h) => { linked = h; });
-    return linked;
+    return this.linkFrom(source, dir, name);
   }
 
-  private linkFrom(e: { at: string; st: fs.Stats; path: string }, dir: Handle, name: string, made?: (h: Handle) => void): void {
-    this.atDirForWrite(dir, name, 'link', (d, linkPath) => {
+  private linkFrom(e: { at: string; st: fs.Stats; path: string }, dir: Handle, name: string): Handle {
+    return this.atDirForWrite(dir, name, 'link', (d, linkPath) => {
       const existing = this.tree.lstatAt(d.fd, name, linkPath);
       if (existing !== undefined && this.format.isWhiteoutDevice(existing)) {
         // Over a whiteout: link under a temporary name in the work directory, then rename it
@@ -471,9 +470,9 @@ export class DirLayer extends HostVouchedStats implements Layer {
       }
       this.clearWhiteoutMarker(d.fd, name, linkPath);
       const linked = this.table.intern(linkPath, st);
-      made?.(linked);
       this.watcher?.expectSelf(linkPath);
       this.emitAt(linkPath, 'create');
+      return linked;
     });
   }
 }

@@ -15,7 +15,7 @@ import { encodeNlink } from '../../bindings/layers/host/index-format.js';
 
 const skip = isRoot() ? false : 'the kernel index format uses trusted.* xattrs (run as root)';
 
-interface Stack { base: string; open(): { ov: Overlay; close(): void } }
+interface Stack { base: string; open(modes?: { metacopy?: boolean }): { ov: Overlay; close(): void } }
 
 /** Lower: a (= b = c, three links) and s (= s2); the upper and work dir empty. */
 function stack(): Stack {
@@ -28,10 +28,11 @@ function stack(): Stack {
   fs.linkSync(path.join(base, 'l/s'), path.join(base, 'l/s2'));
   return {
     base,
-    open() {
+    open(modes = {}) {
       const lower = new DirLayer(path.join(base, 'l'));
       const upper = new DirLayer(path.join(base, 'u'), { workdir: path.join(base, 'w') });
-      const ov = new Overlay({ lowers: [lower], upper, index: true });
+      const metacopy = modes.metacopy === true;
+      const ov = new Overlay({ lowers: [lower], upper, index: true, metacopy, redirectDir: metacopy });
       return { ov, close: () => { ov.close(); upper.close(); lower.close(); } };
     },
   };
@@ -99,6 +100,28 @@ describe('index on over DirLayers: the joined hard links are on disk', { skip },
       for (const n of ['a', 'b', 'c']) o.ov.unlink(`/${n}`);
       o.close();
       assert.deepEqual(fs.readdirSync(path.join(s.base, 'w/index')), []);
+    } finally {
+      removeTree(s.base);
+    }
+  });
+
+  test('metacopy: the index entry kept for the lower names is a metacopy file, its data still below', () => {
+    const s = stack();
+    try {
+      const o = s.open({ metacopy: true });
+      o.ov.chmod('/a', 0o600); // a metadata-only copy-up: the upper file (and its index entry) holds no data
+      o.ov.unlink('/a');
+      const before = view(o.ov, ['b', 'c']);
+      o.close();
+      assert.equal(before.b, '"hello\\n" nlink 2 same-as b');
+      const again = s.open({ metacopy: true });
+      try {
+        assert.deepEqual(view(again.ov, ['b', 'c']), before);
+        assert.equal(again.ov.stat('/b').size, 6);
+        assert.equal(again.ov.stat('/b').mode & 0o777, 0o600);
+      } finally {
+        again.close();
+      }
     } finally {
       removeTree(s.base);
     }

@@ -60,7 +60,12 @@ export class IndexDir {
     }
     // A planted symlink at `index` would send our links elsewhere: it must be a real directory.
     this.fd = fs.openSync(procPath(work.fd, 'index'), O_PATH | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
-    this.layer = new DirLayer(this.hostPath, { readOnly: true, watch: false, xattrs: upper.format.xattrs, name: 'index' });
+    try {
+      this.layer = new DirLayer(this.hostPath, { readOnly: true, watch: false, xattrs: upper.format.xattrs, name: 'index' });
+    } catch (err) {
+      fs.closeSync(this.fd);
+      throw err;
+    }
     this.originKey = `${upper.format.privatePrefix}origin`;
     this.nlinkKey = `${upper.format.privatePrefix}nlink`;
   }
