@@ -11,7 +11,17 @@ import { DirLayer } from '../../bindings/layers/dir-layer.js';
 import { MemoryLayer } from '../../bindings/layers/memory-layer.js';
 import { Overlay } from '../../bindings/overlay.js';
 import { isRoot, removeTree, scratchDir, setXattrRaw } from '../../bindings/verify/kernel/host-fixtures.js';
-import { encodeNlink } from '../../bindings/layers/host/index-format.js';
+import { encodeNlink, filesystemUuid, indexName, originOfFd } from '../../bindings/layers/host/index-format.js';
+
+/** The index entry name of the host file at `p` (what the kernel and Strata name it). */
+function entryNameOf(p: string): string {
+  const fd = fs.openSync(p, 'r');
+  try {
+    return indexName(originOfFd(fd, filesystemUuid(path.dirname(p)), p));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 const skip = isRoot() ? false : 'the kernel index format uses trusted.* xattrs (run as root)';
 
@@ -159,6 +169,26 @@ describe('index on over DirLayers: the joined hard links are on disk', { skip },
       r.ov.unlink('/s');
       r.close();
       assert.equal(fs.existsSync(path.join(s.base, 'w/tmp.leftover')), false);
+    } finally {
+      removeTree(s.base);
+    }
+  });
+
+  test('a failed index step rolls the copy-up back whole: the view and the upper as before', () => {
+    const s = stack();
+    try {
+      const o = s.open();
+      o.ov.stat('/a'); // the work dir and index/ exist from here on
+      // Something planted at the entry's name (no origin: not an entry) makes link(2) fail.
+      const key = entryNameOf(path.join(s.base, 'l/a'));
+      fs.writeFileSync(path.join(s.base, 'w/index', key), 'planted');
+      assert.throws(() => o.ov.appendFile('/a', 'more\n'), { code: 'EEXIST', syscall: 'link' });
+      assert.deepEqual(fs.readdirSync(path.join(s.base, 'u')), []);
+      assert.deepEqual(view(o.ov, ['a', 'b']), { a: '"hello\\n" nlink 3 same-as a', b: '"hello\\n" nlink 3 same-as a' });
+      fs.unlinkSync(path.join(s.base, 'w/index', key));
+      o.ov.appendFile('/a', 'more\n');
+      assert.equal(o.ov.readFile('/b', 'utf8'), 'hello\nmore\n');
+      o.close();
     } finally {
       removeTree(s.base);
     }

@@ -12,7 +12,7 @@ import { DirLayer } from '../dir-layer.js';
 import type { Handle, Layer } from '../layer.js';
 import { applyMetadata, createInWorkDir } from './build-node.js';
 import { O_PATH, procPath } from './contained-tree.js';
-import { explainedError, hostCode } from './host-errors.js';
+import { explainedError, hostCode, relabel } from './host-errors.js';
 import { decodeNlink, encodeNlink, filesystemUuid, indexName, isOrigin, originOfFd } from './index-format.js';
 import { native, nativeUnavailableReason } from './native.js';
 import { getXattr, setXattr } from './xattr.js';
@@ -106,11 +106,11 @@ export class IndexDir {
 
   /** A joined file was copied up to upper object `uh`: give it its origin and count, link it as the entry. */
   record(key: string, uh: Handle, nlink: number): void {
-    this.upper.withHostObject(uh, 'link', true, (_fd, at, st) => {
+    this.upper.withHostObject(uh, 'link', true, (_fd, at, st) => this.host('link', key, () => {
       setXattr(at, this.originKey, Buffer.from(key, 'hex'));
       setXattr(at, this.nlinkKey, encodeNlink(nlink, st.nlink + 1));
       fs.linkSync(at, this.pathOf(key));
-    });
+    }));
   }
 
   /** Link entry `key` as `name` in upper directory `dir` (a lower name of it copied up). */
@@ -125,6 +125,10 @@ export class IndexDir {
    * A missing entry is linked again from `upperHandle` (a rolled-back removal).
    */
   sync(key: string, nlink: number, upperHandle: Handle, hostDelta = 0): void {
+    this.host('setxattr', key, () => this.syncEntry(key, nlink, upperHandle, hostDelta));
+  }
+
+  private syncEntry(key: string, nlink: number, upperHandle: Handle, hostDelta: number): void {
     const at = this.pathOf(key);
     if (nlink <= 0) {
       fs.rmSync(at, { force: true });
@@ -150,6 +154,10 @@ export class IndexDir {
    * does, the file is copied into the index alone, where its count (`nlink`) is kept.
    */
   copyIn(key: string, lower: Layer, h: Handle, nlink: number): Handle {
+    return this.host('link', key, () => this.copyInEntry(key, lower, h, nlink));
+  }
+
+  private copyInEntry(key: string, lower: Layer, h: Handle, nlink: number): Handle {
     const st = lower.stat(h);
     if (st.type !== 'file' && st.type !== 'symlink') return 0;
     const work = this.upper.workDirectory();
@@ -175,6 +183,15 @@ export class IndexDir {
       fs.rmSync(at, { force: true });
     }
     return this.layer.lookup(this.layer.root(), key);
+  }
+
+  /** A host failure as a Node-style error about the entry (`index/<key>` in the work directory). */
+  private host<T>(syscall: string, key: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw relabel(err, syscall, `${this.hostPath}/${key}`);
+    }
   }
 
   private pathOf(key: string): string {
