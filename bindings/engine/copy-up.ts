@@ -98,7 +98,7 @@ export class CopyUp {
     const parentUpper = this.upperDir(parent, j);
     // index=on: the names of a lower hard link are one file; one copied up before is linked to.
     const joinedEntry = this.index.wants(st.type, st.nlink) ? this.index.enter(L, h, st.nlink, reals) : undefined;
-    if (joinedEntry !== undefined && (joinedEntry.upper !== 0 || (joinedEntry.attic !== 0 && this.index.disk !== undefined))) {
+    if (joinedEntry !== undefined && (joinedEntry.upper !== 0 || (joinedEntry.attic !== 0 && this.index.onDisk(joinedEntry)))) {
       const uh = this.linkJoined(id, joinedEntry, parentUpper, name, j, metaOnly, edit);
       // Linked back from the index (a new upper handle): it keeps showing the joined file's number.
       if (joinedEntry.ino === undefined) this.inodes.recordCopyUp(this.upper, uh, L, h, st.ino);

@@ -93,8 +93,10 @@ export class HardLinkIndex {
     if (existing !== undefined) return existing;
     const entry: IndexEntry = { upper: 0, attic: 0, nlink, lowerReals: lowerReals.slice() };
     if (this.disk !== undefined) {
-      entry.key = this.disk.keyOfLower(layer, h);
-      this.byKey.set(entry.key, entry);
+      // A lower whose filesystem gives no file handles cannot be indexed on disk (the kernel then
+      // mounts with index off): that file's names stay joined in memory.
+      entry.key = this.keyOfLower(layer, h);
+      if (entry.key !== undefined) this.byKey.set(entry.key, entry);
     }
     this.byLower.set(`${layer}:${h}`, entry);
     return entry;
@@ -116,7 +118,7 @@ export class HardLinkIndex {
   /** Where the lower names of `entry` read the joined file; undefined while it is only the lower. */
   joined(entry: IndexEntry, upper: Layer): JoinedObject | undefined {
     if (entry.attic !== 0) {
-      const kept = this.disk?.layer ?? this.attic!;
+      const kept = this.onDisk(entry) ? this.disk!.layer : this.attic!;
       // On disk the kept file is the upper one as it was: metacopy still, its data below.
       if (kept.isMetacopy(entry.attic)) return entry.lowerReals.length > 0 ? { layer: kept, h: entry.attic, dataReals: entry.lowerReals } : undefined;
       return { layer: kept, h: entry.attic };
@@ -134,7 +136,7 @@ export class HardLinkIndex {
    */
   beforeUpperNameGoes(entry: IndexEntry, upper: Layer, data: () => Uint8Array): () => void {
     const uh = entry.upper;
-    const onDisk = this.disk !== undefined && entry.key !== undefined;
+    const onDisk = this.onDisk(entry);
     // On disk the index entry is one more host link of the file.
     if (uh === 0 || entry.nlink <= 1 || upper.stat(uh).nlink > (onDisk ? 2 : 1)) return () => {};
     if (onDisk) {
@@ -195,6 +197,21 @@ export class HardLinkIndex {
     };
   }
 
+  /** Is the entry kept in the on-disk index (else in memory)? */
+  onDisk(entry: IndexEntry): boolean {
+    return this.disk !== undefined && entry.key !== undefined;
+  }
+
+  private keyOfLower(layer: number, h: Handle): string | undefined {
+    try {
+      return this.disk!.keyOfLower(layer, h);
+    } catch (err) {
+      // No handle from this filesystem (or one too long for the overlay's format): not indexable.
+      if (err instanceof RangeError || ['EOPNOTSUPP', 'ENOTSUP', 'EOVERFLOW'].includes((err as { code?: string }).code ?? '')) return undefined;
+      throw err;
+    }
+  }
+
   private notJoined(layer: number, h: Handle): undefined {
     this.notOnDisk.add(`${layer}:${h}`);
     return undefined;
@@ -208,7 +225,7 @@ export class HardLinkIndex {
     // An upper name of an indexed file has the index entry as a second host link.
     if (!this.wants(st.type, st.nlink)) return undefined;
     // Remembered only for objects that could be joined: memory follows the lower hard links met.
-    const key = layer === 0 ? disk.keyOfUpper(h) : disk.keyOfLower(layer, h);
+    const key = layer === 0 ? disk.keyOfUpper(h) : this.keyOfLower(layer, h);
     if (key === undefined) return this.notJoined(layer, h);
     let entry = this.byKey.get(key);
     if (entry === undefined) {
