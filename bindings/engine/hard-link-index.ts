@@ -229,7 +229,7 @@ export class HardLinkIndex {
     if (key === undefined) return this.notJoined(layer, h);
     let entry = this.byKey.get(key);
     if (entry === undefined) {
-      const found = disk.find(key);
+      const found = disk.find(key, layer !== 0 ? st.nlink : undefined);
       if (found === undefined || (layer === 0 && found.hostIno !== st.ino)) return this.notJoined(layer, h);
       entry = { upper: 0, attic: found.h, nlink: found.nlink, lowerReals: layer === 0 ? [] : [layer, h], key, ino: stableIno(0, found.hostIno) };
       this.byKey.set(key, entry);

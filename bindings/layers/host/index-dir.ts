@@ -90,15 +90,15 @@ export class IndexDir {
     });
   }
 
-  /** The live entry `key` (origin matching its name, link count above 0), or undefined. */
-  find(key: string): DiskIndexEntry | undefined {
+  /** The live entry `key` (origin matching its name, link count above 0), or undefined; `lowerNlink` for an "L±n" count. */
+  find(key: string, lowerNlink?: number): DiskIndexEntry | undefined {
     const at = this.pathOf(key);
     const st = fs.lstatSync(at, { throwIfNoEntry: false });
     if (st === undefined || st.isDirectory() || (st.isCharacterDevice() && st.rdev === 0)) return undefined;
     if (getXattr(at, this.originKey)?.toString('hex') !== key) return undefined;
     const value = getXattr(at, this.nlinkKey)?.toString();
     // Without a readable count the kernel falls back to the upper inode's own.
-    const nlink = value !== undefined ? decodeNlink(value, st.nlink, st.nlink) ?? st.nlink : st.nlink;
+    const nlink = value !== undefined ? decodeNlink(value, st.nlink, lowerNlink ?? st.nlink) ?? st.nlink : st.nlink;
     if (nlink <= 0) return undefined;
     const h = this.layer.lookup(this.layer.root(), key);
     return h > 0 ? { h, nlink, hostIno: st.ino } : undefined;
