@@ -93,13 +93,13 @@ export class Engine {
     if (this.upper !== undefined) finishIntentQuietly(this.upper);
     // index=on over DirLayers keeps the kernel's on-disk index (ENOTSUP without file handles),
     // opened before anything that would need giving back.
-    const disk = options.index === true && this.upper !== undefined ? IndexDir.open(this.layers) : undefined;
+    const disk = options.index === true ? IndexDir.open(this.layers) : undefined;
     this.cache = createCache({ impl: options.cache?.impl, capacity: options.cache?.capacity });
     this.table = new EntryTable(this.cache);
     this.redirects = new RedirectIndex(this.cache, this.table);
     const clock = options.clock ?? (() => performance.now());
     this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, options.policy, options.redirectDir, options.metacopy, clock, options.mountPoint);
-    const index = new HardLinkIndex(options.index === true, this.layers, disk, (fn) => (this.upper as OwnWriter).asOwn(fn));
+    const index = new HardLinkIndex(options.index === true, this.layers, disk, (fn) => (this.upper !== undefined ? (this.upper as OwnWriter).asOwn(fn) : fn()));
     const copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, options.metacopy, this.upper, index);
     this.listings = new Listings(this.layers, this.cache, this.table, this.resolver);
     const parts = { layers: this.layers, upper: this.upper, cache: this.cache, table: this.table, resolver: this.resolver, copyUp, inodes: this.inodes, index };

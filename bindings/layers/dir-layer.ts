@@ -432,10 +432,9 @@ export class DirLayer extends HostVouchedStats implements Layer {
     return write ? this.atObjectForWrite(h, syscall, undefined, run) : this.atObject(h, syscall, run);
   }
 
-  /** The verified, locked work directory (made on first use); EROFS for a read-only layer. */
-  workDirectory(): Pick<WorkDir, 'fd' | 'hostPath' | 'tempName'> {
-    this.checkWritable('open');
-    return this.workdir();
+  /** The verified, locked work directory (made on first use); a read-only layer's is only named. */
+  workDirectory(): Pick<WorkDir, 'fd' | 'hostPath' | 'tempName'> | { hostPath: string } {
+    return this.writable ? this.workdir() : { hostPath: this.workdirPath };
   }
 
   /** Link the host file at `source` (outside the tree: an index entry) as `name` in `dir`. */

@@ -59,9 +59,9 @@ function tree(): { base: string; l: string; u: string; w: string; m: string } {
   return { base, l, u, w, m };
 }
 
-function withStrata<T>(t: ReturnType<typeof tree>, fn: (ov: Overlay) => T): T {
+function withStrata<T>(t: ReturnType<typeof tree>, fn: (ov: Overlay) => T, readOnly = false): T {
   const lower = new DirLayer(t.l);
-  const upper = new DirLayer(t.u, { workdir: t.w });
+  const upper = new DirLayer(t.u, { workdir: t.w, readOnly });
   const ov = new Overlay({ lowers: [lower], upper, index: true });
   try {
     return fn(ov);
@@ -114,6 +114,8 @@ describe('index=on across Strata and the kernel', { skip }, () => {
         return kernelView(t.m);
       });
       assert.equal(theirs.s2, '"solo\\n" 644 nlink 1 same-as s2');
+      // Only read (a read-only upper: its index is read, nothing is written) and opened to write.
+      assert.deepEqual(withStrata(t, strataView, true), theirs);
       assert.deepEqual(withStrata(t, strataView), theirs);
     } finally {
       removeTree(t.base);

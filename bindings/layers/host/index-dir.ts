@@ -41,7 +41,9 @@ export class IndexDir {
    */
   static open(layers: readonly (Layer | undefined)[]): IndexDir | undefined {
     const [upper, ...lowers] = layers;
-    if (!(upper instanceof DirLayer) || !upper.writable || lowers.some((l) => !(l instanceof DirLayer))) return undefined;
+    if (!(upper instanceof DirLayer) || lowers.some((l) => !(l instanceof DirLayer))) return undefined;
+    // A read-only upper (a tree only read) has an index to read only if a writer made one.
+    if (!upper.writable && !fs.existsSync(`${upper.workDirectory().hostPath}/index`)) return undefined;
     if (native() === null) {
       throw explainedError('ENOTSUP', 'open', upper.hostRoot,
         `index on over directory layers keeps the kernel's on-disk index, which needs file handles (native helper: ` +
@@ -53,13 +55,16 @@ export class IndexDir {
   private constructor(private readonly upper: DirLayer, private readonly lowers: readonly DirLayer[]) {
     const work = upper.workDirectory();
     this.hostPath = `${work.hostPath}/index`;
-    try {
-      fs.mkdirSync(procPath(work.fd, 'index'), { mode: 0o700 });
-    } catch (err) {
-      if (hostCode(err) !== 'EEXIST') throw err;
+    const at = 'fd' in work ? procPath(work.fd, 'index') : this.hostPath;
+    if ('fd' in work) {
+      try {
+        fs.mkdirSync(at, { mode: 0o700 });
+      } catch (err) {
+        if (hostCode(err) !== 'EEXIST') throw err;
+      }
     }
     // A planted symlink at `index` would send our links elsewhere: it must be a real directory.
-    this.fd = fs.openSync(procPath(work.fd, 'index'), O_PATH | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+    this.fd = fs.openSync(at, O_PATH | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
     try {
       this.layer = new DirLayer(this.hostPath, { readOnly: true, watch: false, xattrs: upper.format.xattrs, name: 'index' });
     } catch (err) {
@@ -161,6 +166,7 @@ export class IndexDir {
     const st = lower.stat(h);
     if (st.type !== 'file' && st.type !== 'symlink') return 0;
     const work = this.upper.workDirectory();
+    if (!('fd' in work)) throw fsError('EROFS', 'link', this.hostPath);
     const temp = work.tempName();
     const at = procPath(work.fd, temp);
     const spec = {
