@@ -98,7 +98,12 @@ export class CopyUp {
     const parentUpper = this.upperDir(parent, j);
     // index=on: the names of a lower hard link are one file; one copied up before is linked to.
     const joinedEntry = this.index.wants(st.type, st.nlink) ? this.index.enter(L, h, st.nlink, reals) : undefined;
-    if (joinedEntry !== undefined && joinedEntry.upper !== 0) return this.linkJoined(id, joinedEntry, parentUpper, name, j, metaOnly, edit);
+    if (joinedEntry !== undefined && (joinedEntry.upper !== 0 || (joinedEntry.attic !== 0 && this.index.onDisk(joinedEntry)))) {
+      const uh = this.linkJoined(id, joinedEntry, parentUpper, name, j, metaOnly, edit);
+      // Linked back from the index (a new upper handle): it keeps showing the joined file's number.
+      if (joinedEntry.ino === undefined) this.inodes.recordCopyUp(this.upper, uh, L, h, st.ino);
+      return uh;
+    }
     const kept = joinedEntry !== undefined ? this.index.joined(joinedEntry, this.upper) : undefined;
     const source = kept?.layer ?? lower;
     const sh = kept?.h ?? h;
@@ -121,7 +126,11 @@ export class CopyUp {
     // A name of a lower hard link becomes a file of its own (index off): the kernel then gives it
     // the upper's inode number, since its other names keep the lower's and are another file now.
     if (st.nlink === 1 || joinedEntry !== undefined) this.inodes.recordCopyUp(this.upper, uh, L, h, st.ino);
-    if (joinedEntry !== undefined) j.onUndo(this.index.setUpper(joinedEntry, uh));
+    if (joinedEntry !== undefined) {
+      j.onUndo(this.index.setUpper(joinedEntry, uh));
+      // On disk (the kernel's form): origin and count on the file, and its index entry.
+      j.onUndo(this.index.record(joinedEntry, uh));
+    }
     // A metacopy keeps reading its data from the lower chain; a full copy stands alone.
     this.table.setReals(id, spec.metacopy ? [0, uh, ...reals] : [0, uh]);
     if (st.type === 'file' && !spec.metacopy) this.onCopiedUp?.(reals[reals.length - 2], reals[reals.length - 1], uh);
@@ -155,9 +164,17 @@ export class CopyUp {
   private linkJoined(id: number, entry: IndexEntry, parentUpper: Handle, name: string, j: WriteJournal, metaOnly: boolean,
     edit?: (spec: NodeSpec) => void): Handle {
     const upper = this.writer!;
-    const uh = entry.upper;
-    upper.linkName(uh, parentUpper, name);
+    // Its count says one host link more now (a lower name became an upper one): rewritten after the undo.
+    j.onUndo(() => this.index.persist(entry));
+    if (entry.upper !== 0) {
+      upper.linkName(entry.upper, parentUpper, name);
+    } else {
+      // On disk, a file whose upper names all went lives on as its index entry: linked back into place.
+      j.onUndo(this.index.setUpper(entry, this.index.linkUp(entry, parentUpper, name)));
+    }
     j.onUndo(() => upper.removeName(parentUpper, name));
+    this.index.persist(entry);
+    const uh = entry.upper;
     const cur = this.upper.stat(uh);
     const metacopy = this.upper.isMetacopy(uh);
     if (metacopy && !metaOnly) {

@@ -14,6 +14,7 @@ import { ChangeMapper } from './change-map.js';
 import { CopyUp } from './copy-up.js';
 import { EntryTable } from './entry-table.js';
 import { HardLinkIndex } from './hard-link-index.js';
+import { IndexDir } from '../layers/host/index-dir.js';
 import { InodeOps } from './inode.js';
 import { InodeNumbers } from './inode-numbers.js';
 import { finishIntent } from './intent.js';
@@ -93,12 +94,15 @@ export class Engine {
     this.inodes = new InodeNumbers(upper);
     // A change a killed writer left half done is finished before anything is looked up.
     if (this.upper !== undefined) finishIntentQuietly(this.upper);
+    // index=on over DirLayers keeps the kernel's on-disk index (ENOTSUP without file handles),
+    // opened before anything that would need giving back.
+    const disk = options.index === true ? IndexDir.open(this.layers) : undefined;
     this.cache = createCache({ impl: options.cache?.impl, capacity: options.cache?.capacity });
     this.table = new EntryTable(this.cache);
     this.redirects = new RedirectIndex(this.cache, this.table);
     const clock = options.clock ?? (() => performance.now());
     this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, options.policy, options.redirectDir, options.metacopy, clock, options.mountPoint);
-    const index = new HardLinkIndex(options.index === true);
+    const index = new HardLinkIndex(options.index === true, this.layers, disk, (fn) => (this.upper !== undefined ? (this.upper as OwnWriter).asOwn(fn) : fn()));
     const copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, options.metacopy, this.upper, index);
     this.listings = new Listings(this.layers, this.cache, this.table, this.resolver);
     const parts = { layers: this.layers, upper: this.upper, cache: this.cache, table: this.table, resolver: this.resolver, copyUp, inodes: this.inodes, index };
@@ -109,6 +113,7 @@ export class Engine {
     // index=on joins names whose attributes live in the index: not kept (conservative).
     this.statMemo = options.index === true ? undefined : statMemoFor(this.cache, this.layers);
     this.resources = subscribeWeakly(owner, this.layers, this.changes, this.cache, own, this.feed, this.statMemo);
+    if (disk !== undefined) this.resources.unsubscribe.push(() => disk.close());
     this.views = [new Walked(this.cache), new Walked(this.cache), new Walked(this.cache)];
     this.readViews = [this.views[0]];
   }

@@ -64,7 +64,7 @@ export class InodeOps {
       ino = this.e.inodes.of(w.layer, w.handle, st.ino);
       if (table.same(id, w.gen)) table.inos[id] = ino;
     }
-    const joined = w.type !== T_DIR ? this.e.index.of(w.layer, w.handle) : undefined;
+    const joined = w.type !== T_DIR ? this.e.index.of(w.layer, w.handle, st.nlink) : undefined;
     if (joined !== undefined) return this.joinedStats(joined, ino, st, metacopy ? reals : undefined);
     // Fact 11: a merged directory reports one link.
     const nlink = w.type === T_DIR && (w.flags & F_MERGED) !== 0 ? 1 : st.nlink;
@@ -75,6 +75,7 @@ export class InodeOps {
   /** index=on: a name of a joined lower hard link shows the joined file, with its link count. */
   private joinedStats(entry: IndexEntry, ino: number, own: Readonly<NodeStat>, ownReals: readonly number[] | undefined): Stats {
     const at = this.e.index.joined(entry, this.e.layers[0]!);
+    ino = entry.ino ?? ino;
     if (at === undefined) return new Stats(own, ino, entry.nlink, ownReals !== undefined ? this.e.copyUp.sizeOf(ownReals) : own.size);
     const st = at.layer.stat(at.h);
     return new Stats(st, ino, entry.nlink, at.dataReals !== undefined ? this.e.copyUp.sizeOf(at.dataReals) : st.size);

@@ -207,8 +207,9 @@ export class Namespace {
         upper.removeName(dir, name);
         j.onUndo(() => upper.putWhiteout(dir, name));
       }
-      upper.linkName(srcUpper, dir, name);
+      // Its entry is read (from disk, the first time) before the host count changes.
       const joined = this.e.index.of(0, srcUpper);
+      upper.linkName(srcUpper, dir, name);
       if (joined !== undefined) {
         joined.nlink++;
         j.onUndo(() => { joined.nlink--; });
@@ -231,9 +232,13 @@ export class Namespace {
     }
     if (entry === undefined) return;
     const joined = entry;
-    if (L === 0) j.onUndo(index.beforeUpperNameGoes(joined, layers[0]!, this.joinedContent(id, L, h)));
+    if (L === 0) j.onUndo(index.beforeUpperNameGoes(joined, layers[0]!, () => this.joinedContent(id, L, h)));
+    // On disk the count is rewritten (after the in-memory undo, on failure); an upper name's host link goes next.
+    j.onUndo(() => index.persist(joined));
     joined.nlink--;
     j.onUndo(() => { joined.nlink++; });
+    if (L > 0) j.onUndo(index.keepInIndex(joined, layers[L]!, h));
+    index.persist(joined, L === 0 ? -1 : 0);
   }
 
   /** The content of an upper file about to lose a name (its metacopy data read through). */

@@ -32,6 +32,11 @@ export class OwnWriter implements Layer {
   xattrs(h: Handle): Record<string, Uint8Array> { return this.layer.xattrs(h); }
   subscribe(listener: LayerListener): () => void { return this.layer.subscribe(listener); }
 
+  /** Run `fn` as a write of the overlay's own (the on-disk index writes to the upper around the Layer interface). */
+  asOwn<T>(fn: () => T): T {
+    const was = this.begin();
+    try { return fn(); } finally { this.own.writing = was; }
+  }
   createNode(dir: Handle, name: string, spec: NodeSpec): Handle {
     const was = this.begin();
     try { return this.layer.createNode(dir, name, spec); } finally { this.own.writing = was; }

@@ -19,8 +19,9 @@ import { explainedError } from './host/host-errors.js';
 import { overlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/overlay-format.js';
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
 import { ChangeWatcher, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
-import { host, nodeStat, normalize } from './host/host-layer-base.js';
+import { host, nodeStat, normalize, type Entry } from './host/host-layer-base.js';
 import { HostVouchedStats } from './host/vouched-stats.js';
+import type { WorkDir } from './host/work-dir.js';
 
 export interface DirLayerOptions {
   /** Name in errors and reports (default `dir:<root>`). */
@@ -420,34 +421,58 @@ export class DirLayer extends HostVouchedStats implements Layer {
   linkName(h: Handle, dir: Handle, name: string): void {
     this.atObjectForWrite(h, 'link', undefined, (e) => {
       if (e.st.isDirectory()) throw fsError('EPERM', 'link', displayPath(e.path));
-      this.atDirForWrite(dir, name, 'link', (d, linkPath) => {
-        const existing = this.tree.lstatAt(d.fd, name, linkPath);
-        if (existing !== undefined && this.format.isWhiteoutDevice(existing)) {
-          // Over a whiteout: link under a temporary name in the work directory, then rename it
-          // over the whiteout, so the name never shows what the whiteout hides.
-          const work = this.workdir();
-          const temp = work.tempName();
-          host('link', e.path, () => fs.linkSync(procPath(e.parentFd, e.name), procPath(work.fd, temp)), linkPath);
-          try {
-            host('rename', linkPath, () => fs.renameSync(procPath(work.fd, temp), procPath(d.fd, name)));
-          } catch (err) {
-            fs.rmSync(procPath(work.fd, temp), { force: true });
-            throw err;
-          }
-        } else {
-          host('link', e.path, () => fs.linkSync(procPath(e.parentFd, e.name), procPath(d.fd, name)), linkPath);
+      this.linkFrom({ at: procPath(e.parentFd, e.name), st: e.st, path: e.path }, dir, name);
+    });
+  }
+
+  // ---- for the on-disk index=on form (host/index-dir.ts) ----------------------------------------
+
+  /** `fn` with the object behind `h`: its O_PATH fd, the /proc path l*xattr and link(2) reach it by, its lstat. */
+  withHostObject<T>(h: Handle, syscall: string, write: boolean, fn: (fd: number, at: string, st: fs.Stats) => T): T {
+    const run = (e: Entry): T => fn(e.fd, this.xattrPath(e), e.st);
+    return write ? this.atObjectForWrite(h, syscall, undefined, run) : this.atObject(h, syscall, run);
+  }
+
+  /** The verified, locked work directory (made on first use); a read-only layer's is only named. */
+  workDirectory(): Pick<WorkDir, 'fd' | 'hostPath' | 'tempName'> | { hostPath: string } {
+    return this.writable ? this.workdir() : { hostPath: this.workdirPath };
+  }
+
+  /** Link the host file at `source` (outside the tree: an index entry) as `name` in `dir`. */
+  linkHostFile(source: { at: string; st: fs.Stats; path: string }, dir: Handle, name: string): Handle {
+    this.checkWritable('link');
+    return this.linkFrom(source, dir, name);
+  }
+
+  private linkFrom(e: { at: string; st: fs.Stats; path: string }, dir: Handle, name: string): Handle {
+    return this.atDirForWrite(dir, name, 'link', (d, linkPath) => {
+      const existing = this.tree.lstatAt(d.fd, name, linkPath);
+      if (existing !== undefined && this.format.isWhiteoutDevice(existing)) {
+        // Over a whiteout: link under a temporary name in the work directory, then rename it
+        // over the whiteout, so the name never shows what the whiteout hides.
+        const work = this.workdir();
+        const temp = work.tempName();
+        host('link', e.path, () => fs.linkSync(e.at, procPath(work.fd, temp)), linkPath);
+        try {
+          host('rename', linkPath, () => fs.renameSync(procPath(work.fd, temp), procPath(d.fd, name)));
+        } catch (err) {
+          fs.rmSync(procPath(work.fd, temp), { force: true });
+          throw err;
         }
-        const st = this.tree.lstatAt(d.fd, name, linkPath);
-        if (st === undefined || !sameObject(st, e.st)) {
-          // The source was swapped between our check and link(2): undo, report the race.
-          if (st !== undefined) fs.unlinkSync(procPath(d.fd, name));
-          throw fsError('ESTALE', 'link', displayPath(e.path), displayPath(linkPath));
-        }
-        this.clearWhiteoutMarker(d.fd, name, linkPath);
-        this.table.intern(linkPath, st);
-        this.watcher?.expectSelf(linkPath);
-        this.emitAt(linkPath, 'create');
-      });
+      } else {
+        host('link', e.path, () => fs.linkSync(e.at, procPath(d.fd, name)), linkPath);
+      }
+      const st = this.tree.lstatAt(d.fd, name, linkPath);
+      if (st === undefined || !sameObject(st, e.st)) {
+        // The source was swapped between our check and link(2): undo, report the race.
+        if (st !== undefined) fs.unlinkSync(procPath(d.fd, name));
+        throw fsError('ESTALE', 'link', displayPath(e.path), displayPath(linkPath));
+      }
+      this.clearWhiteoutMarker(d.fd, name, linkPath);
+      const linked = this.table.intern(linkPath, st);
+      this.watcher?.expectSelf(linkPath);
+      this.emitAt(linkPath, 'create');
+      return linked;
     });
   }
 }

@@ -61,7 +61,7 @@ export abstract class HostLayerBase {
   protected readonly table = new HandleTable();
   protected readonly listeners = new Set<LayerListener>();
   protected watcher: ChangeWatcher | undefined;
-  private readonly workdirPath: string;
+  protected readonly workdirPath: string;
   protected work: WorkDir | undefined;
   /** opaqueValue(): the last opaque xattr read per directory, with the ctime it was read at. */
   private readonly opaqueSeen = new Map<string, { ctimeMs: number; birthtimeMs: number; value: string | undefined }>();

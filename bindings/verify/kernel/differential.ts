@@ -127,6 +127,11 @@ export function runDifferential(o: DiffOptions): DiffResult {
     layers.push(l);
     return l;
   };
+  const openWith = (dir: string, workdir: string) => {
+    const l = new DirLayer(dir, { xattrs: namespace, workdir });
+    layers.push(l);
+    return l;
+  };
   const ran: Op[] = [];
   const fail = (kind: CheckKind, index: number, what: string, detail: string) => {
     result.disagreement ??= {
@@ -265,10 +270,15 @@ export function runDifferential(o: DiffOptions): DiffResult {
     const upperDiff = diffViews(ku, su, ['kernel upper', 'strata upper']);
     check(upperDiff.length === 0, 'upper', -1, 'upper directories on disk', () => upperDiff.join('\n'));
 
-    // The kernel mounts Strata's upper and shows the same tree. (Not with index=on: Strata keeps
-    // its index in memory, not in a work directory's index/, so neither side can read the other's.)
-    if (finalView !== undefined && result.disagreement === undefined && !modes.index) {
-      mountOverlay({ lowers: strata.lowers, upper: strata.upper, work: mk('s', 'w'), target: crossMnt, ...modes, userxattr: support.userxattr });
+    // The kernel mounts Strata's upper and shows the same tree. With index=on the two sides read
+    // each other's index (`<workdir>/index/`): the kernel mounts with Strata's work directory, and
+    // Strata opens the kernel's upper as its upper over the kernel's work directory (the reference
+    // model keeps its index in memory only: it takes no part in these two checks with index on).
+    const crossIndex = modes.index && o.target.name !== 'model';
+    if (finalView !== undefined && result.disagreement === undefined && (!modes.index || crossIndex)) {
+      const strataWork = modes.index ? `${strata.upper}.strata-work` : mk('s', 'w');
+      if (modes.index) for (const l of layers.splice(0)) l.close(); // Strata's writer lets go of its work directory first
+      mountOverlay({ lowers: strata.lowers, upper: strata.upper, work: strataWork, target: crossMnt, ...modes, userxattr: support.userxattr });
       try {
         const view = viewOrError(() => overlayView(kernelReader(crossMnt)));
         const diff = diffViews(finalView, view, ['kernel', 'kernel over strata upper']);
@@ -276,8 +286,11 @@ export function runDifferential(o: DiffOptions): DiffResult {
       } finally {
         unmountOverlay(crossMnt);
       }
-      // Strata opens the kernel's upper (as the top layer of a read-only stack) and shows it too.
-      const reader = o.target.create({ lowers: [open(kernel.upper, true), ...kernel.lowers.map((d) => open(d, true))], ...modes });
+      // Strata opens the kernel's upper (as the top layer of a read-only stack; with index on, as
+      // its upper over the kernel's work directory, where the index is) and shows it too.
+      const reader = modes.index
+        ? o.target.create({ lowers: kernel.lowers.map((d) => open(d, true)), upper: openWith(kernel.upper, path.join(base, 'k', 'w')), ...modes })
+        : o.target.create({ lowers: [open(kernel.upper, true), ...kernel.lowers.map((d) => open(d, true))], ...modes });
       const view = viewOrError(() => overlayView(strataReader(reader)));
       const diff = diffViews(finalView, view, ['kernel', 'strata over kernel upper']);
       check(diff.length === 0, 'strata-reads-kernel', -1, "Strata reading the kernel's upper", () => diff.join('\n'));

@@ -159,6 +159,18 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    // With index on, after the last upper name goes the lower names read the file from the index;
+    // a name copied up later is linked back to it; a lower-only name removed first is counted.
+    name: 'lower hard links: the last upper name goes while lower names remain; a lower-only name goes first',
+    alsoIndex: true,
+    lowers: [{ '/h/a': 'file shared', '/h/b': 'hardlink /h/a', '/h/c': 'hardlink /h/a', '/h/s': 'file solo', '/h/t': 'hardlink /h/s' }],
+    ops: [
+      op('appendFile', '/h/a', '+a'), op('unlink', '/h/a'), ...look('/h/b'), op('readFile', '/h/c'), op('chmod', '/h/c', 0o600),
+      ...look('/h/b'), op('link', '/h/c', '/h/e'), op('rename', '/h/b', '/h/f'), ...look('/h/e'), ...look('/h/f'), op('readFile', '/h/f'),
+      op('unlink', '/h/s'), ...look('/h/t'), op('readFile', '/h/t'), ...list('/h'),
+    ],
+  },
+  {
     name: 'metacopy: metadata-only copy-up, then renames leave metacopy files with redirects (read back with metacopy on and off)',
     metacopy: true,
     lowers: [{ '/m/d/f': 'file data f', '/m/d/g': 'file data g', '/m/x': 'file x', '/m/h/a': 'file linked', '/m/h/b': 'hardlink /m/h/a' }],
