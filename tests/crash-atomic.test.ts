@@ -14,6 +14,7 @@ import { Overlay } from '../bindings/overlay.js';
 import { removeTree, scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
 import { mountOverlay, probeOverlayMount, unmountOverlay } from '../bindings/verify/kernel/kernel-mount.js';
 import { createRng } from '../bindings/verify/prng.js';
+import { KILL_AT_WRITE } from './helpers/kill-at-write.js';
 
 const FILES = 40;
 const KILLS = 7;
@@ -25,16 +26,7 @@ import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 const [bindings, lower, upper, op, killAt] = process.argv.slice(1);
 let armed = false, calls = 0;
-for (const name of ['renameSync', 'rmdirSync', 'unlinkSync', 'linkSync', 'mkdirSync', 'symlinkSync', 'openSync',
-  'writeSync', 'writeFileSync', 'rmSync', 'fchmodSync', 'fchownSync', 'futimesSync', 'ftruncateSync', 'fsyncSync']) {
-  const real = fs[name];
-  fs[name] = function (...args) {
-    if (armed && ++calls === Number(killAt)) process.kill(process.pid, 'SIGKILL');
-    return real.apply(this, args);
-  };
-}
-syncBuiltinESMExports();
-const { Overlay } = await import(bindings + 'overlay.js');
+${KILL_AT_WRITE}const { Overlay } = await import(bindings + 'overlay.js');
 const { DirLayer } = await import(bindings + 'layers/dir-layer.js');
 const ov = new Overlay({ lowers: [new DirLayer(lower, { readOnly: true, watch: false })], upper: new DirLayer(upper, { watch: false }), redirectDir: true });
 ov.readdir('/d');
