@@ -130,12 +130,17 @@ function openHost(p: string, flags: number): number {
   return fs.openSync(p, flags);
 }
 
+/** The host path of `layerPath` ('' is the root) under the layer's root. */
+export function hostPath(rootPath: string, layerPath: string): string {
+  return layerPath === '' ? rootPath : `${rootPath}/${layerPath}`;
+}
+
 /**
  * lstat of the plain host path `rootPath/layerPath` (following symlinks on the way, not at the
  * end, as lstat(2) does), also where the path is longer than PATH_MAX: walked in pieces.
  */
 export function lstatHostPath(rootPath: string, layerPath: string): fs.Stats | undefined {
-  const full = layerPath === '' ? rootPath : `${rootPath}/${layerPath}`;
+  const full = hostPath(rootPath, layerPath);
   if (full.length < PATH_PIECE) return fs.lstatSync(full, { throwIfNoEntry: false });
   const parts = layerPath.split('/');
   const last = parts.pop()!;

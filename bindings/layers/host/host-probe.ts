@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import { constants as os } from 'node:os';
 import type { NodeStat, NodeType } from '../layer.js';
-import { lstatHostPath, sameObject, type HostIdentity } from './contained-tree.js';
+import { hostPath, lstatHostPath, sameObject, type HostIdentity } from './contained-tree.js';
 import { native } from './native.js';
 
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
@@ -26,10 +26,6 @@ const ATIME = 10, MTIME = 11, CTIME = 12, BIRTHTIME = 13;
 function typeOf(mode: number): NodeType {
   const t = mode & S_IFMT;
   return t === S_IFREG ? 'file' : t === S_IFDIR ? 'dir' : t === S_IFLNK ? 'symlink' : 'other';
-}
-
-function hostPath(rootPath: string, layerPath: string): string {
-  return layerPath === '' ? rootPath : `${rootPath}/${layerPath}`;
 }
 
 /** A layer stat record of host attributes, written into `into` when given (same shape always). */
