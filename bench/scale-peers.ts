@@ -57,8 +57,3 @@ export function enhancedResolvePeer(root: string, paths: Iterable<string>): Scal
   for (const p of paths) stat(p);
   return { impl: 'enhanced-resolve cached', prefix: '', stat: (p) => cached.statSync(p), statMissing: stat };
 }
-
-/** fs.statSync on a host directory (here the kernel overlay mount of the same layers). */
-export function hostStatPeer(impl: string, root: string): ScalePeer {
-  return { impl, prefix: root, stat: (p) => fs.statSync(p), statMissing: (p) => fs.statSync(p, { throwIfNoEntry: false }) };
-}

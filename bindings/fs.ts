@@ -9,7 +9,6 @@ import { Dirent, Stats } from './engine/stats.js';
 import { invalidArgType } from './fs/arg-errors.js';
 import { callbackForm, promiseForm } from './fs/async-forms.js';
 import { copyOps } from './fs/copy.js';
-import { Dir } from './fs/dir.js';
 import { descriptorOps, FdTable } from './fs/fds.js';
 import { idOf } from './fs/fd-args.js';
 import { bytesOf, FileHandle, type HandleOps } from './fs/file-handle.js';
@@ -21,7 +20,6 @@ import { readJsonOps } from './fs/read-json.js';
 import { streamOps } from './fs/streams.js';
 import type { CreateFsOptions, OverlayFs } from './fs/types.js';
 import { ChangeHub, watchIterator } from './fs/watch.js';
-import { fsError } from './errors.js';
 import type { Overlay } from './overlay.js';
 
 export type { PathLike } from './fs/path-args.js';

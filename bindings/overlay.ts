@@ -8,7 +8,7 @@
 // Error order follows the kernel's VFS (settled against it by the reference model): whole-path
 // errors, then the parent directory's lookup, then EEXIST/EISDIR-style checks on the last name,
 // then EROFS — except unlink, rmdir and rename, which check EROFS right after the parent lookup.
-import { F_MERGED, F_OPAQUE, T_DIR, T_FILE, T_SYMLINK } from './abi.js';
+import { F_MERGED, F_OPAQUE, T_DIR, T_SYMLINK } from './abi.js';
 import { invalidArgType, outOfRange } from './arg-errors.js';
 import type { CacheImpl } from './cache/create-cache.js';
 import type { CacheCapacity } from './cache/dentry-cache.js';

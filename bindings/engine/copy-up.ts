@@ -11,7 +11,6 @@ import type { EntryTable } from './entry-table.js';
 import type { HardLinkIndex, IndexEntry } from './hard-link-index.js';
 import type { InodeNumbers } from './inode-numbers.js';
 import type { LayerStack } from './lookup.js';
-import type { RedirectIndex } from './redirects.js';
 
 /** What one write operation did to the upper, to undo it if a later step fails. */
 export class WriteJournal {
@@ -48,7 +47,6 @@ export class CopyUp {
     private readonly layers: LayerStack,
     private readonly cache: DentryCache,
     private readonly table: EntryTable,
-    private readonly redirects: RedirectIndex,
     private readonly inodes: InodeNumbers,
     private readonly metacopy: boolean,
     /** The upper as the overlay writes to it (engine/own-writes.ts); reads go to layers[0]. */

@@ -103,7 +103,7 @@ export class Engine {
     const clock = options.clock ?? (() => performance.now());
     this.resolver = new Resolver(this.cache, this.layers, this.table, this.redirects, options.policy, options.redirectDir, options.metacopy, clock, options.mountPoint);
     const index = new HardLinkIndex(options.index === true, this.layers, disk, (fn) => (this.upper !== undefined ? (this.upper as OwnWriter).asOwn(fn) : fn()));
-    const copyUp = new CopyUp(this.layers, this.cache, this.table, this.redirects, this.inodes, options.metacopy, this.upper, index);
+    const copyUp = new CopyUp(this.layers, this.cache, this.table, this.inodes, options.metacopy, this.upper, index);
     this.listings = new Listings(this.layers, this.cache, this.table, this.resolver);
     const parts = { layers: this.layers, upper: this.upper, cache: this.cache, table: this.table, resolver: this.resolver, copyUp, inodes: this.inodes, index };
     this.inode = new InodeOps(parts);

@@ -8,7 +8,7 @@ import type { Overlay } from '../overlay.js';
 import { invalidArgType } from './arg-errors.js';
 import { bigintStats, wantsBigint, type BigIntStats } from './bigint-stats.js';
 import { checkDirOptions, Dir } from './dir.js';
-import { idOf, modeArg, timeArg } from './fd-args.js';
+import { modeArg, timeArg } from './fd-args.js';
 import { relabel, type ChangeReport } from './open-file.js';
 import { openModeOf } from '../engine/open-flags.js';
 import { accessModeOf, encodeName, optionsOf, type NameEncoding } from './options.js';
