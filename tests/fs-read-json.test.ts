@@ -21,12 +21,19 @@ function rng(seed: number): () => number {
   };
 }
 
+/** An outcome of a call on the on-disk oracle, its error's path and message named as in the overlay. */
+function relative(o: unknown, root: string): unknown {
+  const e = (o as { error?: { path?: string; message?: string } }).error;
+  if (e === undefined) return o;
+  return { error: { ...e, path: e.path?.replace(root, ''), message: e.message?.replace(root, '') } };
+}
+
 function outcome(run: () => unknown): unknown {
   try {
     return { ok: run() };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    return { error: { kind: err.constructor.name, code: err.code, syscall: err.syscall } };
+    return { error: { kind: err.constructor.name, code: err.code, syscall: err.syscall, errno: err.errno, path: err.path, message: err.message } };
   }
 }
 
@@ -78,7 +85,8 @@ for (const viaAdapterOnly of [true, false]) {
           }
         }
         for (const n of names) {
-          const want = outcome(() => JSON.parse(nodeFs.readFileSync(root + n, 'utf8')));
+          // Errors are compared field by field with the paths made relative to the tree.
+          const want = relative(outcome(() => JSON.parse(nodeFs.readFileSync(root + n, 'utf8'))), root);
           const got = outcome(() => fs.readJsonSync(n));
           const again = outcome(() => fs.readJsonSync(n));
           assert.deepEqual(got, want, `step ${step} ${n}`);
@@ -120,4 +128,15 @@ test('a file changed within the racy window is parsed again on every call', () =
   assert.deepEqual(fs.readJsonSync('/a.json'), { v: 1 });
   ov.writeFile('/a.json', '{"v":2}');
   assert.deepEqual(fs.readJsonSync('/a.json'), { v: 2 });
+});
+
+test('readJsonSync of a missing file or through a file fails as readFileSync does (every field)', () => {
+  const ov = new Overlay({ upper: new MemoryLayer(), lowers: [new MemoryLayer()] });
+  const fs = createFs(ov);
+  fs.writeFileSync('/f.json', '{}');
+  for (const p of ['/missing.json', '/f.json/package.json', '/no/dir/package.json']) {
+    const want = outcome(() => fs.readFileSync(p));
+    assert.deepEqual(outcome(() => fs.readJsonSync(p)), want, p);
+    assert.equal((want as { error: { syscall: string } }).error.syscall, 'open');
+  }
 });
