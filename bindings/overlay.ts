@@ -166,11 +166,14 @@ export class Overlay {
   readlink(path: string, options?: Options): string {
     fsOptions(options);
     checkPath(path);
-    return this.engine.reading('readlink', path, () => {
+    // "Not a symlink" is thrown outside reading(): a resolver asks it of every path component
+    // (≈ 5 per request), and a throw through reading()'s retry check is a second throw.
+    const target = this.engine.reading('readlink', path, () => {
       const w = this.engine.existing(path, false, 'readlink');
-      if (w.type !== T_SYMLINK) throw fsError('EINVAL', 'readlink', path);
-      return this.engine.readlink(w);
+      return w.type === T_SYMLINK ? this.engine.readlink(w) : undefined;
     });
+    if (target === undefined) throw fsError('EINVAL', 'readlink', path);
+    return target;
   }
 
   realpath(path: string, options?: Options): string {
