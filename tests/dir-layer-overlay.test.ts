@@ -53,7 +53,9 @@ describe('DirLayer under the Overlay: changes made on the host', { skip: isRoot(
       assert.equal(ov.exists('/d/g'), false);
       const ino = ov.stat('/d/f').ino;
       fs.writeFileSync(path.join(s.lowerDir, 'd/g'), 'appeared');
-      assert.equal(ov.exists('/d/g'), false, 'within the TTL the cached negative answer stands (the window)');
+      // Within the TTL the cached negative answer may stand (the window), or the event may already
+      // be in: the upper's watch queue is the lower's too, and it is read at each operation.
+      ov.exists('/d/g');
       now += 1001;
       assert.equal(ov.stat('/d/f').ino, ino, 'expired, re-checked: same object, same answer');
       assert.equal(ov.readFile('/d/g', 'utf8'), 'appeared');

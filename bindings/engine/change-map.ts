@@ -4,12 +4,14 @@
 // - An entry that never consulted the changed layer (layer > its `lowest`) is left alone.
 // - A negative entry relied on no real object: it is dropped quietly (the next lookup is a miss).
 // - A positive entry is invalidated (the policy decides at the next walk), or expired for 'expire'.
+//   A directory's whole subtree expiring (name '') is forgotten, quietly: an expiry is never an
+//   error, and what is below can no longer be trusted either (its watch ended, events were lost).
 // - The changed name's directory loses its cached listing.
 // - 'data'/'meta' changes affect nothing cached — contents and attributes are read from the
 //   layers — except where the data comes from: a file entry's real objects end at the first file
 //   below that is not metacopy, and a data write (or an xattr change) turns that on or off. Such an
 //   entry is dropped quietly: the object is the same, only the lookup's metacopy chain moved.
-import { NO_ENTRY, T_FILE, T_NONE } from '../abi.js';
+import { NO_ENTRY, ROOT_ID, T_FILE, T_NONE } from '../abi.js';
 import type { DentryCache } from '../cache/dentry-cache.js';
 import type { LayerChange } from '../layers/layer.js';
 import type { EntryTable } from './entry-table.js';
@@ -21,7 +23,7 @@ export class ChangeMapper {
     private readonly table: EntryTable,
     private readonly redirects: RedirectIndex,
     /** Told of every change first: a lookup in progress may have read the layer before it. */
-    private readonly walks: { disturbed(): void },
+    private readonly walks: { disturbed(): void; clearAll(): void },
   ) {}
 
   apply(layer: number, change: LayerChange): void {
@@ -37,6 +39,11 @@ export class ChangeMapper {
       return;
     }
     // The same path in the overlay, unless a redirected directory on the way looks elsewhere.
+    if (kind === 'expire' && !named) {
+      this.forget(layer, path);
+      this.redirects.translate(layer, path, (overlayPath) => this.forget(layer, overlayPath));
+      return;
+    }
     if (!this.redirects.shadows(layer, path)) {
       this.mark(layer, path, change.kind);
       if (named) this.dropListing(layer, change.dir);
@@ -54,6 +61,14 @@ export class ChangeMapper {
     if (kind === 'expire') this.cache.expire(id);
     else if (this.cache.type(id) === T_NONE) this.cache.remove(id);
     else this.cache.invalidate(id);
+  }
+
+  /** Drop the entry at `path` and everything cached below it (the root: everything). */
+  private forget(layer: number, path: string): void {
+    const id = this.cache.lookupPath(path);
+    if (id === NO_ENTRY || layer > this.cache.lowest(id)) return;
+    if (id === ROOT_ID) this.walks.clearAll();
+    else this.cache.remove(id);
   }
 
   private dropListing(layer: number, dirPath: string): void {

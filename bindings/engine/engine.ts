@@ -6,7 +6,7 @@ import { NO_ENTRY, ROOT_ID, T_DIR } from '../abi.js';
 import { createCache, type CacheImpl } from '../cache/create-cache.js';
 import type { CacheCapacity, DentryCache } from '../cache/dentry-cache.js';
 import { fsError, hasCode } from '../errors.js';
-import type { Layer } from '../layers/layer.js';
+import type { ChangeSource, Layer } from '../layers/layer.js';
 import type { Policy } from '../policy.js';
 import { checkWholePath, splitPath, type SplitPath } from './args.js';
 import { ChangeFeed, type OverlayListener } from './change-feed.js';
@@ -84,6 +84,8 @@ export class Engine {
   private readonly views: [Walked, Walked, Walked];
   /** The view a read walks into (slot 0), for retryRead. */
   private readonly readViews: readonly Walked[];
+  /** The layers' change sources, each once (Layer.changeSource): read at every operation's start. */
+  private readonly sources: readonly ChangeSource[];
 
   constructor(owner: object, options: EngineOptions) {
     this.layers = options.layers;
@@ -116,6 +118,17 @@ export class Engine {
     if (disk !== undefined) this.resources.unsubscribe.push(() => disk.close());
     this.views = [new Walked(this.cache), new Walked(this.cache), new Walked(this.cache)];
     this.readViews = [this.views[0]];
+    this.sources = [...new Set(this.layers.map((l) => l?.changeSource).filter((c) => c !== undefined))] as ChangeSource[];
+  }
+
+  /**
+   * Take in every change the layers can report now (a host change made before this operation
+   * began): called first by every operation — never between the walks of one, whose views a
+   * change could end.
+   */
+  catchUp(): void {
+    const sources = this.sources;
+    for (let i = 0; i < sources.length; i++) sources[i]!.deliver();
   }
 
   /**
@@ -129,6 +142,7 @@ export class Engine {
 
   /** A read, run again (or ESTALE under strict) after a layer's ESTALE: see retryRead. */
   reading<T>(syscall: string, path: string, op: () => T): T {
+    this.catchUp();
     for (let attempt = 0; ; attempt++) {
       try {
         return op();
@@ -143,6 +157,7 @@ export class Engine {
    * layer refused that way changed nothing (its journal undid its steps).
    */
   writing<T>(syscall: string, path: string, dest: string | undefined, op: () => T): T {
+    this.catchUp();
     for (let attempt = 0; ; attempt++) {
       try {
         return op();
@@ -210,6 +225,7 @@ export class Engine {
    * that exists would be a silently wrong answer).
    */
   exists(path: string): boolean {
+    this.catchUp();
     const known = this.statMemo?.answer(path, true);
     if (known !== undefined) return known.found;
     // As many tries as a read gets (Resolver.afterLayerStale): with 4, a host replacing the file in

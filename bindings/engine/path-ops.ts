@@ -20,6 +20,7 @@ const EMPTY = new Uint8Array(0);
  * closure on the hottest call.
  */
 export function statPath(engine: Engine, path: string, follow: boolean, syscall: string, orUndefined: boolean): Stats | undefined {
+  engine.catchUp();
   const memo = engine.statMemo;
   if (memo === undefined) return statWalked(engine, path, follow, syscall, orUndefined);
   // The hit: one probe, two stamp compares, a fresh Stats (engine/stat-memo.ts).

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsError } from '../errors.js';
 import {
-  ABSENT, type Handle, type Layer, type ListedEntries, type LayerListener, type NodeSpec, type NodeStat,
+  ABSENT, type ChangeSource, type Handle, type Layer, type ListedEntries, type LayerListener, type NodeSpec, type NodeStat,
 } from './layer.js';
 import {
   ContainedTree, checkName, displayPath, lstatHostPath, procPath, sameObject, type RaceHook,
@@ -20,7 +20,8 @@ import { overlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
 import { ChangeWatcher, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
 import { host, nodeStat, normalize, type Entry } from './host/host-layer-base.js';
-import { HostVouchedStats } from './host/vouched-stats.js';
+import { HostVouchedStats, watchSeesEveryChange } from './host/vouched-stats.js';
+import { WatchQueue } from './host/watch-queue.js';
 import type { WorkDir } from './host/work-dir.js';
 
 export interface DirLayerOptions {
@@ -33,16 +34,18 @@ export interface DirLayerOptions {
   /**
    * Report changes made on the host to subscribers (inotify), lazily: a directory is watched once
    * the layer has been asked about its contents. Default true: a default must never be silently
-   * stale. With `false` and no `ttlMs`, a name created on the host after a cached negative answer
-   * is never seen.
+   * stale. With the native helper every overlay operation first reads the pending events, so a
+   * host change made before the call is seen by it, and a cached stat of a file in a watched
+   * directory makes no host call; without it, events come a loop turn late and each cached
+   * stat costs one lstat. With `false` and no `ttlMs`, a name created on the host after a cached
+   * negative answer is never seen.
    */
   watch?: boolean;
   /**
-   * Opt-in, default false: a cached stat of a file in a watched directory (or of a watched
-   * directory in one) makes no host call; the watches vouch for it. Host changes become visible
-   * when the watch event arrives (not on the very next call, as by default). The root, files
-   * with other hard links and anything while some directory is unwatched are still checked by
-   * one lstat.
+   * Opt-in, default false: operations do not read the pending events first; changes become
+   * visible when the event loop delivers them (not on the very next call, as by default), and a
+   * cached stat makes no host call even without the native helper. The root, files with other
+   * hard links and anything while some directory is unwatched are still checked by one lstat.
    */
   trustWatch?: boolean;
   /** The TTL used when watching is impossible or a directory could not be watched. Default 1000 ms. */
@@ -70,6 +73,7 @@ const { S_IFMT, S_IFCHR } = fs.constants;
 export class DirLayer extends HostVouchedStats implements Layer {
   readonly name: string;
 
+  readonly changeSource: ChangeSource | undefined;
   private readonly rootHandle: Handle;
   private readonly configuredTtlMs: number;
   private readonly fallbackTtlMs: number;
@@ -95,11 +99,15 @@ export class DirLayer extends HostVouchedStats implements Layer {
     this.name = options.name ?? `dir:${this.hostRoot}`;
     this.configuredTtlMs = options.ttlMs ?? 0;
     this.fallbackTtlMs = options.fallbackTtlMs ?? 1000;
-    this.vouched = options.trustWatch === true && options.watch !== false ? new Map() : undefined;
     this.rootHandle = this.table.intern('', this.tree.rootIdentity);
     if (options.watch !== false) {
+      const queue = options.watchFunction === undefined ? WatchQueue.shared() : null;
       this.watcher = new ChangeWatcher(this.tree, this.format, (c) => this.emit(c),
-        (err, dirPath) => this.watchFailed(err, dirPath, options.onWatchError), options.watchFunction);
+        (err, dirPath) => this.watchFailed(err, dirPath, options.onWatchError), options.watchFunction, queue);
+      // Read at every operation's start unless the user traded that for speed (trustWatch, a TTL).
+      if (this.watcher.usesQueue && options.trustWatch !== true && this.configuredTtlMs === 0) this.changeSource = queue!;
+      if (this.changeSource !== undefined || options.trustWatch === true) this.vouched = new Map();
+      if (watchSeesEveryChange(this.hostRoot)) this.vouchDev = this.tree.rootIdentity.dev;
     }
   }
 

@@ -54,11 +54,20 @@ export interface LayerChange {
   dir: string;
   /** The changed name; '' when the directory itself changed (opaque/redirect/removed tree). */
   name: string;
-  /** 'expire' means: nothing is known to have changed, but the layer no longer vouches for it. */
+  /**
+   * 'expire' means: nothing is known to have changed, but the layer no longer vouches for it —
+   * with name '', for the directory and everything below it.
+   */
   kind: 'create' | 'remove' | 'replace' | 'rename' | 'whiteout' | 'opaque' | 'redirect' | 'data' | 'meta' | 'expire';
 }
 
 export type LayerListener = (change: LayerChange) => void;
+
+/** Changes a layer can report on demand (Layer.changeSource). */
+export interface ChangeSource {
+  /** Notify, now, every change made before this call that was not reported yet. */
+  deliver(): void;
+}
 
 /** listEntries(): parallel arrays, one element per listed name. */
 export interface ListedEntries {
@@ -137,6 +146,12 @@ export interface Layer {
    * liveness check per call (engine/stat-memo.ts). Without it, every cached stat asks the layer.
    */
   vouches?(h: Handle): boolean;
+  /**
+   * Optional: where this layer's changes underneath wait until reported. An overlay calls its
+   * deliver() at the start of every operation, so that a change made before the operation began
+   * is notified (synchronously) before anything is answered from a cache. Layers may share one.
+   */
+  readonly changeSource?: ChangeSource;
   /**
    * Optional: list() and lookup() of every listed name in one pass (a host directory is checked
    * once, not once per name), with each handle's S_IFMT type bits; handles may be WHITEOUT.

@@ -1,20 +1,24 @@
 // Changes made to a host directory underneath the overlays using it, as LayerChanges.
-// Lazy: a directory is watched (one non-recursive fs.watch, inotify) when the layer is first asked
-// about its contents — a lookup or a listing in it — *before* it is read, so every change after
-// that read raises an event. Directories nobody looked into cost nothing (watching a whole tree up
-// front took 3.2 s and 31 MB for 1,830 directories). Each watch is set up synchronously on a held
-// directory (`/proc/self/fd/N/.`, so a swapped path cannot redirect it). Node 20's own
-// `recursive: true` on Linux sets its watches up asynchronously and measurably drops events
-// (nodejs/node#48437). Events are classified by comparing what is at the path now with what was
-// last seen there (directories looked up are remembered; other names default to what the event says).
+// Lazy: a directory is watched (one inotify watch) when the layer is first asked about its
+// contents — a lookup or a listing in it — *before* it is read, so every change after that read
+// raises an event. The watch is on the process's watch queue (host/watch-queue.ts), which an
+// overlay reads at the start of each operation; without the native helper, one non-recursive
+// fs.watch per directory, whose events come a loop turn late. Directories nobody looked into cost
+// nothing (watching a whole tree up front took 3.2 s and 31 MB for 1,830 directories). Each watch
+// is set up synchronously on a held directory (`/proc/self/fd/N/.`, so a swapped path cannot
+// redirect it). Node 20's own `recursive: true` on Linux sets its watches up asynchronously and
+// measurably drops events (nodejs/node#48437). Events are classified by comparing what is at the path now with what was
+// last seen there (directories looked up are remembered; other names default to what the event
+// says). A queue overflow (the kernel dropped events) ends every watch and expires the layer.
 //
 // When a watch cannot be added (the inotify limit `fs.inotify.max_user_watches` reached, ENOSPC),
 // the failure is counted and reported (`onFailure`), and the layer falls back to a TTL so that
 // nothing cached from that directory stays stale (dir-layer.ts, `fallbackTtlMs`).
 //
-// The race (docs/kernel-differences.md, "Watching"): an event arrives *after* the change is
-// visible on disk — between the two, an overlay answers from its cache as if nothing happened.
-// A watcher narrows the window, a TTL bounds it; neither closes it.
+// The race (docs/kernel-differences.md, "Watching"): with fs.watch, an event arrives *after* the
+// change is visible on disk — between the two, an overlay answers from its cache as if nothing
+// happened. The watch queue closes it: the kernel queues the event before the change's syscall
+// returns, and the next operation reads the queue before it answers.
 //
 // The layer's own writes (an upper written by the overlay) also raise events. They are not
 // reported here — the layer notifies them itself, at once: after each write it records the
@@ -25,6 +29,8 @@ import { type ContainedTree, displayPath, joinPath, procPath, sameObject } from 
 import { getXattr } from './xattr.js';
 import type { OverlayFormat } from './overlay-format.js';
 import { hostCode } from './host-errors.js';
+import { nativeError } from './native.js';
+import type { DirectorySink, WatchQueue } from './watch-queue.js';
 
 /** What is at a layer path, in enough detail to tell which kind of change happened. */
 export type PathSnapshot =
@@ -64,24 +70,50 @@ export interface WatchFailures {
 export class ChangeWatcher {
   private readonly seen = new Map<string, PathSnapshot>();
   /** Layer path of a directory → its watch. */
-  private readonly watches = new Map<string, fs.FSWatcher>();
+  private readonly watches = new Map<string, { close(): void }>();
   /** Directories whose watch failed: not retried (each retry would cost a failing syscall). */
   private readonly failed = new Set<string>();
   readonly failures: WatchFailures = { unwatched: 0, lastError: undefined };
   private closed = false;
+  private readonly stopOverflow: (() => void) | undefined;
 
+  /**
+   * Watches go on `queue` when given (and no `watchFn`, which tests use to inject failures), else
+   * through fs.watch.
+   */
   constructor(
     private readonly tree: ContainedTree,
     private readonly format: OverlayFormat,
     private readonly emit: (change: LayerChange) => void,
     private readonly onFailure: (err: Error, dirPath: string) => void,
-    private readonly watchFn: WatchFunction = fs.watch as WatchFunction,
-  ) {}
+    private readonly watchFn: WatchFunction | undefined,
+    private readonly queue: WatchQueue | null,
+  ) {
+    this.stopOverflow = this.usesQueue ? queue!.onOverflow(() => this.overflowed()) : undefined;
+  }
+
+  /** Whether changes come from the watch queue (readable synchronously), not from fs.watch. */
+  get usesQueue(): boolean {
+    return this.queue !== null && this.watchFn === undefined;
+  }
 
   close(): void {
     this.closed = true;
+    this.stopOverflow?.();
     for (const w of this.watches.values()) w.close();
     this.watches.clear();
+  }
+
+  /**
+   * The kernel dropped events: nothing watched can be trusted. Every watch ends (each directory
+   * is watched again when next looked into) and the whole layer expires.
+   */
+  private overflowed(): void {
+    if (this.closed) return;
+    for (const w of this.watches.values()) w.close();
+    this.watches.clear();
+    this.seen.clear();
+    this.emit({ dir: '/', name: '', kind: 'expire' });
   }
 
   /** How many directories are watched (each costs one inotify watch). */
@@ -119,11 +151,8 @@ export class ChangeWatcher {
    */
   watchDir(dirPath: string, dirFd: number): void {
     if (this.closed || this.watches.has(dirPath) || this.failed.has(dirPath)) return;
-    let watch: fs.FSWatcher;
     try {
-      watch = this.watchFn(`${procPath(dirFd)}/.`, { persistent: false }, (event, filename) => {
-        if (filename !== null && filename !== '.') this.onEvent(dirPath, event, filename.toString());
-      });
+      this.watches.set(dirPath, this.usesQueue ? this.queueWatch(dirPath, dirFd) : this.fsWatch(dirPath, dirFd));
     } catch (err) {
       this.failed.add(dirPath);
       this.failures.unwatched++;
@@ -131,15 +160,38 @@ export class ChangeWatcher {
       if (hostCode(err) === 'ENOSPC') error.message += ' (the inotify watch limit, fs.inotify.max_user_watches)';
       this.failures.lastError = error;
       this.onFailure(error, dirPath);
-      return;
     }
-    watch.on('error', () => {
-      // A failing watch (e.g. its directory removed) can no longer vouch for anything below.
-      watch.close();
-      if (this.watches.get(dirPath) === watch) this.watches.delete(dirPath);
-      this.emit({ dir: displayPath(dirPath), name: '', kind: 'expire' });
+  }
+
+  private queueWatch(dirPath: string, dirFd: number): { close(): void } {
+    const queue = this.queue!;
+    const sink: DirectorySink = {
+      onEvent: (event, name) => this.onEvent(dirPath, event, name),
+      onGone: () => this.watchEnded(dirPath, watch),
+    };
+    const hostPath = `${procPath(dirFd)}/.`;
+    const wd = queue.add(hostPath, sink);
+    if (wd < 0) throw nativeError(-wd, 'inotify_add_watch', displayPath(dirPath));
+    const watch = { close: () => queue.remove(wd, sink) };
+    return watch;
+  }
+
+  private fsWatch(dirPath: string, dirFd: number): { close(): void } {
+    const watchFn = this.watchFn ?? (fs.watch as WatchFunction);
+    const watch = watchFn(`${procPath(dirFd)}/.`, { persistent: false }, (event, filename) => {
+      if (filename !== null && filename !== '.') this.onEvent(dirPath, event, filename.toString());
     });
-    this.watches.set(dirPath, watch);
+    watch.on('error', () => {
+      watch.close();
+      this.watchEnded(dirPath, watch);
+    });
+    return watch;
+  }
+
+  /** A watch ended by itself (its directory removed): it can no longer vouch for anything below. */
+  private watchEnded(dirPath: string, watch: { close(): void }): void {
+    if (this.watches.get(dirPath) === watch) this.watches.delete(dirPath);
+    if (!this.closed) this.emit({ dir: displayPath(dirPath), name: '', kind: 'expire' });
   }
 
   private unwatchTree(dirPath: string): void {

@@ -1,7 +1,8 @@
 // Strata's native helper (native/strata_native.c), built by node-gyp at install: the Linux calls a
-// host-directory layer needs that node:fs lacks (file handles, a filesystem's UUID). Optional by
-// design: when it did not build, or STRATA_NATIVE=off asks for the portable paths (tests use it),
-// `native()` is null and callers take their node:fs route or refuse with ENOTSUP.
+// host-directory layer needs that node:fs lacks (file handles, a filesystem's UUID, an inotify
+// queue it can read synchronously). Optional by design: when it did not build, or
+// STRATA_NATIVE=off asks for the portable paths (tests use it), `native()` is null and callers
+// take their node:fs route or refuse with ENOTSUP.
 import { createRequire } from 'node:module';
 import { constants as os } from 'node:os';
 import { fsError, type StrataError } from '../../errors.js';
@@ -25,6 +26,16 @@ export interface NativeHelper {
    * object, -EINVAL not a regular file, -ENODATA st_size 0 (size unknown: read it portably).
    */
   readFileIf(path: string, dev: number, ino: number, birthtimeMs: number): Buffer | number;
+
+  // ---- The watch queue (host/watch-queue.ts): one inotify instance per environment ----
+  /** Make (once) the queue, calling `onReadable` from the event loop while events wait: its fd, or -errno. */
+  watchQueueOpen(onReadable: () => void): number;
+  /** inotify_add_watch of the directory at `path`: the watch descriptor, or -errno. */
+  watchQueueAdd(path: string): number;
+  /** inotify_rm_watch: 0 or -errno. */
+  watchQueueRemove(wd: number): number;
+  /** Read the queued events into `buffer`: the byte count, or -errno (-EAGAIN: none). */
+  watchQueueRead(buffer: Buffer): number;
 }
 
 // dist/bindings/layers/host/native.js → <package>/native/build/Release/strata_native.node
@@ -58,6 +69,11 @@ export function nativeUnavailableReason(): string | undefined {
 /** The buffer a helper call returned, or the Node-style error its negative errno stands for. */
 export function nativeResult(result: Buffer | number, syscall: string, path: string): Buffer {
   if (typeof result !== 'number') return result;
-  const code = Object.keys(os.errno).find((name) => (os.errno as Record<string, number>)[name] === -result);
-  throw fsError(code ?? 'EIO', syscall, path) as StrataError;
+  throw nativeError(-result, syscall, path);
+}
+
+/** The Node-style error for `errno` (a helper's negative result, negated). */
+export function nativeError(errno: number, syscall: string, path: string): StrataError {
+  const code = Object.keys(os.errno).find((name) => (os.errno as Record<string, number>)[name] === errno);
+  return fsError(code ?? 'EIO', syscall, path) as StrataError;
 }

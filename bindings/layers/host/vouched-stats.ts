@@ -1,16 +1,47 @@
-// trustWatch (DirLayerOptions): a cached stat of a file in a watched directory makes no host call
-// while the watch vouches for it; any change the layer reports ends every vouched record.
+// A cached stat of a file in a watched directory without a host call: the directory's watch
+// vouches for the record. By default only while the watch queue is read at the start of every
+// operation (host/watch-queue.ts: a change made before an operation is reported before it
+// answers); with trustWatch also when events come late (fs.watch, or no queue reads). Any change
+// the layer reports ends every vouched record; everything not vouched for pays one lstat per hit.
+//
+// What a watch cannot see (docs/kernel-differences.md, "Watching"): a change through another
+// hard link made in a directory nobody watches, and writes through a shared mmap (no event).
+// Files with other links when looked at are never vouched for; a link made later, from outside
+// the watched directories, is the gap left.
+import * as fs from 'node:fs';
 import type { Handle, LayerChange, NodeStat } from '../layer.js';
 import { HostFileContent } from './file-content.js';
 import { statIfSame } from './host-probe.js';
 
-/** trustWatch: records vouched for at most (past it, hits pay their lstat until the next change). */
+/** Records vouched for at most (past it, hits pay their lstat until the next change). */
 const MAX_VOUCHED = 65536;
+
+/**
+ * statfs(2) f_type of the local filesystems whose every change raises an inotify event in the
+ * watching process: ext2/3/4, xfs, btrfs, tmpfs, ramfs, f2fs, bcachefs, zfs, jfs, reiserfs,
+ * overlay. Not NFS, SMB, FUSE, 9p, ceph: there another machine (or a daemon) changes files
+ * without the local kernel's notice.
+ */
+const LOCAL_FILESYSTEMS = new Set([
+  0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x858458f6, 0xf2f52010, 0xca451a4e, 0x2fc12fc1,
+  0x3153464a, 0x52654973, 0x794c7630,
+]);
+
+/** Whether changes under `hostPath` all raise inotify events here (its filesystem is local). */
+export function watchSeesEveryChange(hostPath: string): boolean {
+  try {
+    return LOCAL_FILESYSTEMS.has(Number(fs.statfsSync(hostPath).type));
+  } catch {
+    return false;
+  }
+}
 
 export abstract class HostVouchedStats extends HostFileContent {
   abstract readonly ttlMs: number;
-  /** trustWatch: stat records vouched for by a watch, until the layer reports any change. */
+  /** Stat records vouched for by a watch, until the layer reports any change; undefined: never. */
   protected vouched: Map<Handle, NodeStat> | undefined;
+  /** The device whose watches may vouch: the root's, on a local filesystem; undefined: none. */
+  protected vouchDev: number | undefined;
 
   /**
    * alive() and stat() in one host call, for the overlay's cached stat: the lstat that proves the
@@ -26,7 +57,7 @@ export abstract class HostVouchedStats extends HostFileContent {
       const answer = statIfSame(this.hostRoot, p, record, record.stat);
       if (answer !== undefined) {
         record.stat = answer;
-        if (this.vouched !== undefined && this.watchVouches(p, answer)) this.vouched.set(h, answer);
+        if (this.vouched !== undefined && record.dev === this.vouchDev && this.watchVouches(p, answer)) this.vouched.set(h, answer);
         return answer;
       }
     }
@@ -34,9 +65,8 @@ export abstract class HostVouchedStats extends HostFileContent {
   }
 
   /**
-   * trustWatch: `h`'s record changes only with a notice (an event, or the layer's own write) —
-   * what the engine's stat memo (Layer.vouches, where the engine has it) needs to skip the peek.
-   * By default never: there the very next call must see a host change before its event arrives.
+   * `h`'s record changes only with a notice (an event, or the layer's own write) — what the
+   * engine's stat memo (Layer.vouches, where the engine has it) needs to skip the peek.
    */
   vouches(h: Handle): boolean {
     return this.vouched?.has(h) === true;

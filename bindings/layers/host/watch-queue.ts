@@ -1,0 +1,128 @@
+// The process's inotify queue (native helper), shared by every watching DirLayer: one watch per
+// host directory however many layers look into it, and two ways to read it. Synchronously —
+// deliver(), which each overlay operation calls first (Layer.changeSource): the kernel queues an
+// event before the changing syscall returns, so a change made before the operation began is
+// reported to the layer, and through it to every cache, before anything is answered. And
+// asynchronously, when the event loop sees the queue readable, so that subscribers hear of changes
+// while no operation runs. fs.watch has only the second: its events arrive a loop turn late.
+import { native } from './native.js';
+
+// <sys/inotify.h>
+const IN_MODIFY = 0x2;
+const IN_ATTRIB = 0x4;
+const IN_Q_OVERFLOW = 0x4000;
+const IN_IGNORED = 0x8000;
+/** struct inotify_event: wd, mask, cookie, len, then `len` bytes of NUL-padded name. */
+const HEADER = 16;
+
+/** One watched directory's listener. */
+export interface DirectorySink {
+  /** `name` in the directory changed: 'change' (data, attributes) or 'rename' (anything else). */
+  onEvent(event: 'rename' | 'change', name: string): void;
+  /** The watch ended (the directory was removed or unmounted): nothing below is watched now. */
+  onGone(): void;
+}
+
+export class WatchQueue {
+  /** Watch descriptor → the sinks of every layer watching that directory. */
+  private readonly sinks = new Map<number, Set<DirectorySink>>();
+  /** Told when the kernel dropped events (its queue overflowed): nothing watched is vouched for. */
+  private readonly overflowListeners = new Set<() => void>();
+  private readonly buffer = Buffer.allocUnsafe(65536);
+  private delivering = false;
+
+  private constructor(private readonly helper: NonNullable<ReturnType<typeof native>>) {}
+
+  /** The queue, or null without the native helper (callers then use fs.watch). */
+  static shared(): WatchQueue | null {
+    if (shared !== undefined) return shared;
+    const helper = native();
+    const queue = helper === null ? null : new WatchQueue(helper);
+    if (queue !== null && helper!.watchQueueOpen(() => queue.deliver()) < 0) return (shared = null);
+    return (shared = queue);
+  }
+
+  /**
+   * Watch the directory at `hostPath` for `sink`: the watch descriptor to remove it with, or
+   * -errno (e.g. -ENOSPC at the inotify watch limit).
+   */
+  add(hostPath: string, sink: DirectorySink): number {
+    const wd = this.helper.watchQueueAdd(hostPath);
+    if (wd < 0) return wd;
+    let set = this.sinks.get(wd);
+    if (set === undefined) this.sinks.set(wd, (set = new Set()));
+    set.add(sink);
+    return wd;
+  }
+
+  /** Stop telling `sink`; the kernel watch goes once no layer needs it. */
+  remove(wd: number, sink: DirectorySink): void {
+    const set = this.sinks.get(wd);
+    if (set === undefined || !set.delete(sink) || set.size > 0) return;
+    this.sinks.delete(wd);
+    this.helper.watchQueueRemove(wd);
+  }
+
+  onOverflow(listener: () => void): () => void {
+    this.overflowListeners.add(listener);
+    return () => this.overflowListeners.delete(listener);
+  }
+
+  /**
+   * Report every event queued so far to its sinks (one read when there are none). Not re-entered:
+   * a sink's layer call that leads back here finds the batch already being delivered.
+   */
+  deliver(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (;;) {
+        const n = this.helper.watchQueueRead(this.buffer);
+        if (n <= 0) return;
+        this.dispatch(n);
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private dispatch(length: number): void {
+    const b = this.buffer;
+    // One report per name per batch: a large write queues many IN_MODIFY, and each report costs
+    // the layer a look at the path (which finds the state after the whole batch anyway).
+    const batch = new Map<string, { wd: number; name: string; event: 'rename' | 'change' }>();
+    let overflow = false;
+    const gone: number[] = [];
+    for (let at = 0; at + HEADER <= length;) {
+      const wd = b.readInt32LE(at);
+      const mask = b.readUInt32LE(at + 4);
+      const len = b.readUInt32LE(at + 12);
+      let end = at + HEADER;
+      while (end < at + HEADER + len && b[end] !== 0) end++;
+      const name = b.toString('utf8', at + HEADER, end);
+      at += HEADER + len;
+      if ((mask & IN_Q_OVERFLOW) !== 0) overflow = true;
+      else if ((mask & IN_IGNORED) !== 0) gone.push(wd);
+      else if (name !== '') {
+        // The directory's own events (len 0) are also its parent's, about its name there.
+        const key = `${wd}/${name}`;
+        const event = (mask & (IN_MODIFY | IN_ATTRIB)) !== 0 ? 'change' : 'rename';
+        const seen = batch.get(key);
+        if (seen === undefined) batch.set(key, { wd, name, event });
+        else if (event === 'rename') seen.event = 'rename';
+      }
+    }
+    for (const { wd, name, event } of batch.values()) {
+      const set = this.sinks.get(wd);
+      if (set !== undefined) for (const sink of [...set]) sink.onEvent(event, name);
+    }
+    for (const wd of gone) {
+      const set = this.sinks.get(wd);
+      this.sinks.delete(wd);
+      if (set !== undefined) for (const sink of set) sink.onGone();
+    }
+    if (overflow) for (const listener of [...this.overflowListeners]) listener();
+  }
+}
+
+let shared: WatchQueue | null | undefined;
