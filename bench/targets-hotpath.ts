@@ -34,7 +34,7 @@ export function evaluateHotPathTargets(results: Result[], measurements: Measurem
   const host = (name: string, impl: string) => find(results, 'scale', name, impl);
   // 10.3 / 10.4 in both DirLayer modes, each row named by its mode: the default pays one lstat per
   // cached stat to see a host change on the very next call; trustWatch lets the watch vouch.
-  const DEFAULT = 'strata-wasm on DirLayer (default: watch + lstat)';
+  const DEFAULT = 'strata-wasm on DirLayer (default: watch queue)';
   const TRUST = 'strata-wasm on DirLayer (trustWatch)';
   for (const [mode, impl] of [['default', DEFAULT], ['trustWatch', TRUST]] as const) {
     out.push(ratio(`10.3 DirLayer (${mode}) cached stat vs the MemoryLayer figure (DirLayer ÷ MemoryLayer)`,
@@ -45,7 +45,7 @@ export function evaluateHotPathTargets(results: Result[], measurements: Measurem
       host('readFile 9-level, host dirs', impl), host('readFile 9-level, host dirs', 'fs.readFileSync (host dir)'), { max: 1.2 }, 'scale suite, host dirs'));
   }
   const warm = (impl: string) => results.find((r) => r.suite === 'resolver' && r.name === 'resolve (warm)' && r.impl === impl);
-  for (const mode of ['default: watch + lstat', 'trustWatch']) {
+  for (const mode of ['default: watch queue', 'trustWatch']) {
     out.push(ratio(`10.4 enhanced-resolve over createFs on DirLayers (${mode}; no CachedInputFileSystem) vs + CachedInputFileSystem over node:fs, warm (Strata ÷ node)`,
       warm(`strata createFs on DirLayer (${mode})`), warm('enhanced-resolve cached (node:fs)'), { max: 1 }, 'resolver suite'));
   }

@@ -54,8 +54,8 @@ export const resolverSuite: Suite = {
 
     const upperDir = mkdtempSync(join(tmpdir(), 'strata-bench-upper-'));
     ctx.onCleanup(() => rmSync(upperDir, { recursive: true, force: true }));
-    // Two modes of DirLayer: the default (a host change is seen by the very next call: one lstat
-    // per cached stat) and trustWatch (the watch vouches for cached attributes: no host call).
+    // Two modes of DirLayer: the default (a host change is seen by the very next call: one read of
+    // the inotify queue per operation) and trustWatch (a change shows once the event loop delivers it).
     const strataIn = (impl: string, trustWatch: boolean) => {
       const lower = new api.DirLayer!(root, { readOnly: true, watch: true, trustWatch });
       const upper = new api.DirLayer!(upperDir, { readOnly: true, watch: true, trustWatch });
@@ -71,7 +71,7 @@ export const resolverSuite: Suite = {
     };
     const freshNode = (): SyncResolver => resolverOver(new er.CachedInputFileSystem(fs, Number.POSITIVE_INFINITY));
     const subjects = [
-      strataIn('strata createFs on DirLayer (default: watch + lstat)', false),
+      strataIn('strata createFs on DirLayer (default: watch queue)', false),
       strataIn('strata createFs on DirLayer (trustWatch)', true),
       { impl: 'enhanced-resolve cached (node:fs)', fresh: freshNode, base: root + '/' },
     ];

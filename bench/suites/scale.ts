@@ -121,9 +121,9 @@ export const scaleSuite: Suite = {
 };
 
 /**
- * Strata over DirLayers of the on-disk copy, in both modes: by default (watching; each cached
- * stat proves its object is still there with one lstat, so a host change is seen by the very next
- * call) and with `trustWatch` (the watch vouches: no host call). Peers: the same engine over
+ * Strata over DirLayers of the on-disk copy, in both modes: by default (watching; every operation
+ * first reads the inotify queue, so a host change made before it is seen by it) and with
+ * `trustWatch` (no queue read: a change shows once the event loop delivers it). Peers: the same engine over
  * MemoryLayers; fs.statSync / fs.readFileSync on the host directory holding each file (the layer
  * it is visible from: issue 10.3's "same host directory") and on the kernel overlay mount.
  */
@@ -151,7 +151,7 @@ async function hostComparison(
   const onHost = new PathSet(deepList.map((p) => `${layerDirs.find((d) => fs.existsSync(d + p))}${p}`));
   try {
     const peers: { impl: string; stat: (i: number) => StatLike | undefined }[] = [
-      { impl: 'strata-wasm on DirLayer (default: watch + lstat)', stat: (i) => ov.stat(deep.path(i)) },
+      { impl: 'strata-wasm on DirLayer (default: watch queue)', stat: (i) => ov.stat(deep.path(i)) },
       { impl: 'strata-wasm on DirLayer (trustWatch)', stat: (i) => ovTrust.stat(deep.path(i)) },
       { impl: 'strata-wasm', stat: (i) => memoryOverlay.stat(deep.path(i)) },
       { impl: 'fs.statSync (host dir)', stat: (i) => fs.statSync(onHost.path(i)) },
@@ -168,7 +168,7 @@ async function hostComparison(
     const ovRead = ov as unknown as { readFile(p: string): Buffer };
     const ovTrustRead = ovTrust as unknown as { readFile(p: string): Buffer };
     const readers = [
-      { impl: 'strata-wasm on DirLayer (default: watch + lstat)', read: (i: number) => ovRead.readFile(deep.path(i)).length },
+      { impl: 'strata-wasm on DirLayer (default: watch queue)', read: (i: number) => ovRead.readFile(deep.path(i)).length },
       { impl: 'strata-wasm on DirLayer (trustWatch)', read: (i: number) => ovTrustRead.readFile(deep.path(i)).length },
       { impl: 'fs.readFileSync (host dir)', read: (i: number) => fs.readFileSync(onHost.path(i)).length },
       { impl: 'fs.readFileSync (kernel mount)', read: (i: number) => fs.readFileSync(deep.path(i, mount.path)).length },
