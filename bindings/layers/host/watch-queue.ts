@@ -73,7 +73,8 @@ export class WatchQueue {
    * a sink's layer call that leads back here finds the batch already being delivered.
    */
   deliver(): void {
-    if (this.delivering) return;
+    // Nothing watched, nothing queued: no read (an overlay that has not looked into a directory yet).
+    if (this.delivering || this.sinks.size === 0) return;
     this.delivering = true;
     try {
       for (;;) {
