@@ -90,7 +90,9 @@ describe('DirLayer trustWatch', { skip: isRoot() ? false : 'needs root (the kern
       assert.equal(s.ov.stat('/d/f').size, 3); // looks up in / and in /d: both watched
       s.ov.stat('/d');
       assert.equal(lstatCalls(() => s.ov.stat('/d')), 0);
-      assert.equal(lstatCalls(() => s.ov.stat('/')), 1, 'the root: nothing watches its parent');
+      // The root: nothing watches its parent; the watch queue reports its own attribute changes.
+      s.ov.stat('/');
+      assert.equal(lstatCalls(() => s.ov.stat('/')), native() === null ? 1 : 0);
       fs.chmodSync(path.join(s.lowerDir, 'd'), 0o700);
       await until(() => (s.ov.stat('/d').mode & 0o777) === 0o700, 'the watch event of the chmod');
       const before = s.ov.stat('/d').mtimeMs;

@@ -45,6 +45,21 @@ describe('DirLayer watch queue (default)', { skip }, () => {
     }
   });
 
+  it('the root is vouched for by its own watch: chmod of the host root is seen by the next call', () => {
+    const s = stack({ 'd/f': 'one' });
+    const ov = new Overlay({ lowers: [s.lower] });
+    try {
+      ov.readdir('/');
+      assert.equal(ov.stat('/').mode & 0o777, fs.statSync(s.lowerDir).mode & 0o777);
+      assert.ok(s.lower.vouches(s.lower.root()), 'answered with no lstat from now on');
+      fs.chmodSync(s.lowerDir, 0o711);
+      assert.equal(ov.stat('/').mode & 0o777, 0o711);
+    } finally {
+      ov.close();
+      s.done();
+    }
+  });
+
   it('trustWatch and a TTL opt out: their layers are not read at each operation', () => {
     const dir = scratchDir('dl-queue-opt');
     try {

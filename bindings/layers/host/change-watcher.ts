@@ -207,6 +207,11 @@ export class ChangeWatcher {
 
   private onEvent(dirPath: string, event: string, name: string): void {
     if (this.closed) return;
+    if (name === '') {
+      // The directory itself (watch queue only): its parent's watch reports it, except the root's.
+      if (dirPath === '') this.emit({ dir: '/', name: '', kind: 'meta' });
+      return;
+    }
     // A marker file changed (OCI): report it as a change of what it marks.
     const subject = this.format.eventSubject(name);
     if (subject === 'dir') {

@@ -75,15 +75,22 @@ export abstract class HostVouchedStats extends HostFileContent {
   /**
    * Will an event report any change of this object? Its directory's watch reports its entry's
    * changes (inotify) — not a change made through another hard link. A directory's attributes
-   * also change with its entries: vouched only when its own watch reports those too (the root's
-   * parent is not watched). And only while every directory asked about is watched (else the
-   * fallback TTL rules).
+   * also change with its entries: vouched only when its own watch reports those too. The root's
+   * parent is watched by nobody: the root is vouched for by its own watch's events about itself,
+   * which only the watch queue reports. And only while every directory asked about is watched
+   * (else the fallback TTL rules).
    */
   private watchVouches(p: string, st: NodeStat): boolean {
-    if (this.ttlMs !== 0 || this.vouched!.size >= MAX_VOUCHED || this.watcher === undefined) return false;
-    if (st.type === 'dir' ? p === '' || !this.watcher.isWatched(p) : st.nlink !== 1) return false;
+    const watcher = this.watcher;
+    if (this.ttlMs !== 0 || this.vouched!.size >= MAX_VOUCHED || watcher === undefined) return false;
+    if (st.type === 'dir') {
+      if (!watcher.isWatched(p)) return false;
+      if (p === '') return watcher.usesQueue;
+    } else if (st.nlink !== 1) {
+      return false;
+    }
     const slash = p.lastIndexOf('/');
-    return this.watcher.isWatched(slash < 0 ? '' : p.slice(0, slash));
+    return watcher.isWatched(slash < 0 ? '' : p.slice(0, slash));
   }
 
   // Any change the layer reports (a host event, its own write) ends what the watch vouched for.

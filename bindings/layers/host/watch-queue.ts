@@ -10,6 +10,7 @@ import { native } from './native.js';
 // <sys/inotify.h>
 const IN_MODIFY = 0x2;
 const IN_ATTRIB = 0x4;
+const IN_MOVE_SELF = 0x800;
 const IN_Q_OVERFLOW = 0x4000;
 const IN_IGNORED = 0x8000;
 /** struct inotify_event: wd, mask, cookie, len, then `len` bytes of NUL-padded name. */
@@ -17,7 +18,10 @@ const HEADER = 16;
 
 /** One watched directory's listener. */
 export interface DirectorySink {
-  /** `name` in the directory changed: 'change' (data, attributes) or 'rename' (anything else). */
+  /**
+   * `name` in the directory changed: 'change' (data, attributes) or 'rename' (anything else);
+   * name '' for the directory's own attributes, or its being moved.
+   */
   onEvent(event: 'rename' | 'change', name: string): void;
   /** The watch ended (the directory was removed or unmounted): nothing below is watched now. */
   onGone(): void;
@@ -104,8 +108,9 @@ export class WatchQueue {
       at += HEADER + len;
       if ((mask & IN_Q_OVERFLOW) !== 0) overflow = true;
       else if ((mask & IN_IGNORED) !== 0) gone.push(wd);
-      else if (name !== '') {
-        // The directory's own events (len 0) are also its parent's, about its name there.
+      else if (name !== '' || (mask & (IN_ATTRIB | IN_MOVE_SELF)) !== 0) {
+        // The directory's own events (name '') are also its parent's, about its name there — but
+        // the root's parent is nobody's.
         const key = `${wd}/${name}`;
         const event = (mask & (IN_MODIFY | IN_ATTRIB)) !== 0 ? 'change' : 'rename';
         const seen = batch.get(key);
