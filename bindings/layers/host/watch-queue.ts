@@ -120,15 +120,30 @@ export class WatchQueue {
     }
     for (const { wd, name, event } of batch.values()) {
       const set = this.sinks.get(wd);
-      if (set !== undefined) for (const sink of [...set]) sink.onEvent(event, name);
+      if (set !== undefined) for (const sink of [...set]) tell(() => sink.onEvent(event, name));
     }
     for (const wd of gone) {
       const set = this.sinks.get(wd);
       this.sinks.delete(wd);
-      if (set !== undefined) for (const sink of set) sink.onGone();
+      if (set !== undefined) for (const sink of set) tell(() => sink.onGone());
     }
-    if (overflow) for (const listener of [...this.overflowListeners]) listener();
+    if (overflow) for (const listener of [...this.overflowListeners]) tell(listener);
   }
 }
 
 let shared: WatchQueue | null | undefined;
+
+/**
+ * Run a sink (which reaches layer listeners, user code among them). What one throws does not
+ * stop the batch, whose events are already out of the kernel's queue, nor fail the operation that
+ * happened to read them: it is thrown from a tick of its own, as a throwing fs.watch listener's is.
+ */
+function tell(call: () => void): void {
+  try {
+    call();
+  } catch (err) {
+    process.nextTick(() => {
+      throw err;
+    });
+  }
+}
