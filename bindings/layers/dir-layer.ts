@@ -170,7 +170,7 @@ export class DirLayer extends HostVouchedStats implements Layer {
       checkName(name, 'lookup', d.path);
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'lookup', displayPath(d.path));
       if (this.format.isReservedName(name)) return ABSENT;
-      this.watcher?.watchDir(d.path, d.fd);
+      this.watcher?.watchDir(d.path, d.fd, d.st);
       return this.lookupIn(d, name)?.handle ?? ABSENT;
     });
   }
@@ -178,7 +178,7 @@ export class DirLayer extends HostVouchedStats implements Layer {
   listEntries(dir: Handle): ListedEntries {
     return this.atObject(dir, 'scandir', (d) => {
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'scandir', displayPath(d.path));
-      this.watcher?.watchDir(d.path, d.fd);
+      this.watcher?.watchDir(d.path, d.fd, d.st);
       const out: ListedEntries = { names: [], handles: [], modes: [] };
       for (const name of this.format.visibleNames(host('scandir', d.path, () => fs.readdirSync(procPath(d.fd))))) {
         const found = this.lookupIn(d, name);
@@ -194,7 +194,7 @@ export class DirLayer extends HostVouchedStats implements Layer {
   list(dir: Handle): string[] {
     return this.atObject(dir, 'scandir', (d) => {
       if (!d.st.isDirectory()) throw fsError('ENOTDIR', 'scandir', displayPath(d.path));
-      this.watcher?.watchDir(d.path, d.fd);
+      this.watcher?.watchDir(d.path, d.fd, d.st);
       return this.format.visibleNames(host('scandir', d.path, () => fs.readdirSync(procPath(d.fd))));
     });
   }

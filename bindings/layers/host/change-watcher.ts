@@ -57,6 +57,14 @@ function split(layerPath: string): { dir: string; name: string } {
   return { dir: displayPath(slash < 0 ? '' : layerPath.slice(0, slash)), name: layerPath.slice(slash + 1) };
 }
 
+/** A directory's watch and the directory it is on (dev, ino, birth time). */
+interface Watch {
+  close(): void;
+  dev: number;
+  ino: number;
+  birthtimeMs: number;
+}
+
 /** How a watch is made (fs.watch; a test injects failures). */
 export type WatchFunction = (path: string, options: { persistent: boolean }, listener: (event: string, filename: string | Buffer | null) => void) => fs.FSWatcher;
 
@@ -70,7 +78,8 @@ export interface WatchFailures {
 export class ChangeWatcher {
   private readonly seen = new Map<string, PathSnapshot>();
   /** Layer path of a directory → its watch. */
-  private readonly watches = new Map<string, { close(): void }>();
+  /** Layer path of a directory → its watch, with the directory's identity (what it watches). */
+  private readonly watches = new Map<string, Watch>();
   /** Directories whose watch failed: not retried (each retry would cost a failing syscall). */
   private readonly failed = new Set<string>();
   readonly failures: WatchFailures = { unwatched: 0, lastError: undefined };
@@ -146,13 +155,21 @@ export class ChangeWatcher {
   }
 
   /**
-   * Watch the directory held by `dirFd` at `dirPath`, if not yet: call before reading it, so that
-   * any change after the read raises an event. A failure is counted and reported, never thrown.
+   * Watch the directory `st` held by `dirFd` at `dirPath`, if not yet: call before reading it, so
+   * that any change after the read raises an event. A watch left at that path on another
+   * directory (one that was moved or replaced there) is ended first. A failure is counted and
+   * reported, never thrown.
    */
-  watchDir(dirPath: string, dirFd: number): void {
-    if (this.closed || this.watches.has(dirPath) || this.failed.has(dirPath)) return;
+  watchDir(dirPath: string, dirFd: number, st: fs.Stats): void {
+    if (this.closed || this.failed.has(dirPath)) return;
+    const known = this.watches.get(dirPath);
+    if (known !== undefined) {
+      if (sameObject(known, st)) return;
+      this.unwatchTree(dirPath);
+    }
     try {
-      this.watches.set(dirPath, this.usesQueue ? this.queueWatch(dirPath, dirFd) : this.fsWatch(dirPath, dirFd));
+      const close = this.usesQueue ? this.queueWatch(dirPath, dirFd) : this.fsWatch(dirPath, dirFd);
+      this.watches.set(dirPath, { close, dev: st.dev, ino: st.ino, birthtimeMs: st.birthtimeMs });
     } catch (err) {
       this.failed.add(dirPath);
       this.failures.unwatched++;
@@ -163,34 +180,36 @@ export class ChangeWatcher {
     }
   }
 
-  private queueWatch(dirPath: string, dirFd: number): { close(): void } {
+  /** A watch on the queue: the function that ends it. */
+  private queueWatch(dirPath: string, dirFd: number): () => void {
     const queue = this.queue!;
     const sink: DirectorySink = {
       onEvent: (event, name) => this.onEvent(dirPath, event, name),
-      onGone: () => this.watchEnded(dirPath, watch),
+      onGone: () => this.watchEnded(dirPath, close),
     };
-    const hostPath = `${procPath(dirFd)}/.`;
-    const wd = queue.add(hostPath, sink);
+    const wd = queue.add(`${procPath(dirFd)}/.`, sink);
     if (wd < 0) throw nativeError(-wd, 'inotify_add_watch', displayPath(dirPath));
-    const watch = { close: () => queue.remove(wd, sink) };
-    return watch;
+    const close = () => queue.remove(wd, sink);
+    return close;
   }
 
-  private fsWatch(dirPath: string, dirFd: number): { close(): void } {
+  /** A watch by fs.watch: the function that ends it. */
+  private fsWatch(dirPath: string, dirFd: number): () => void {
     const watchFn = this.watchFn ?? (fs.watch as WatchFunction);
     const watch = watchFn(`${procPath(dirFd)}/.`, { persistent: false }, (event, filename) => {
       if (filename !== null && filename !== '.') this.onEvent(dirPath, event, filename.toString());
     });
+    const close = () => watch.close();
     watch.on('error', () => {
       watch.close();
-      this.watchEnded(dirPath, watch);
+      this.watchEnded(dirPath, close);
     });
-    return watch;
+    return close;
   }
 
   /** A watch ended by itself (its directory removed): it can no longer vouch for anything below. */
-  private watchEnded(dirPath: string, watch: { close(): void }): void {
-    if (this.watches.get(dirPath) === watch) this.watches.delete(dirPath);
+  private watchEnded(dirPath: string, close: () => void): void {
+    if (this.watches.get(dirPath)?.close === close) this.watches.delete(dirPath);
     if (!this.closed) this.emit({ dir: displayPath(dirPath), name: '', kind: 'expire' });
   }
 
@@ -203,6 +222,17 @@ export class ChangeWatcher {
       }
     }
     for (const p of [...this.failed]) if (p === dirPath || p.startsWith(prefix)) this.failed.delete(p);
+    this.forgetBelow(dirPath);
+  }
+
+  /**
+   * Forget what was seen below `dirPath`: the directory there is another one (or none), so those
+   * snapshots describe nothing there now — and one left behind would make an event at its path
+   * look like no change (stale "absent" before, "absent" after).
+   */
+  private forgetBelow(dirPath: string): void {
+    const prefix = dirPath + '/';
+    for (const p of this.seen.keys()) if (p.startsWith(prefix)) this.seen.delete(p);
   }
 
   private onEvent(dirPath: string, event: string, name: string): void {
@@ -228,6 +258,12 @@ export class ChangeWatcher {
     const wasDir = before?.kind === 'entry' && before.dir;
     const isDir = after.kind === 'entry' && after.dir;
     if (wasDir && (!isDir || !sameObject(before, after))) this.unwatchTree(layerPath);
+    // Another directory here (moved in, made anew): what was seen below was another's.
+    if (isDir && !(wasDir && sameObject(before, after))) this.forgetBelow(layerPath);
+    // A watched directory moved or replaced here, also one never remembered: its watch (and those
+    // below) named paths that are no longer it.
+    const watched = this.watches.get(layerPath);
+    if (watched !== undefined && !(isDir && sameObject(watched, after))) this.unwatchTree(layerPath);
     const change = ChangeWatcher.classify(layerPath, before, after, event);
     if (change !== undefined) this.emit(change);
   }
