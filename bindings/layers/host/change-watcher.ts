@@ -7,9 +7,10 @@
 // nothing (watching a whole tree up front took 3.2 s and 31 MB for 1,830 directories). Each watch
 // is set up synchronously on a held directory (`/proc/self/fd/N/.`, so a swapped path cannot
 // redirect it). Node 20's own `recursive: true` on Linux sets its watches up asynchronously and
-// measurably drops events (nodejs/node#48437). Events are classified by comparing what is at the path now with what was
-// last seen there (directories looked up are remembered; other names default to what the event
-// says). A queue overflow (the kernel dropped events) ends every watch and expires the layer.
+// measurably drops events (nodejs/node#48437). Events are classified by comparing what is at the
+// path now with what was last seen there (directories looked up are remembered; other names
+// default to what the event says). A queue overflow (the kernel dropped events) ends every watch
+// and expires the layer.
 //
 // When a watch cannot be added (the inotify limit `fs.inotify.max_user_watches` reached, ENOSPC),
 // the failure is counted and reported (`onFailure`), and the layer falls back to a TTL so that
@@ -77,7 +78,6 @@ export interface WatchFailures {
 
 export class ChangeWatcher {
   private readonly seen = new Map<string, PathSnapshot>();
-  /** Layer path of a directory → its watch. */
   /** Layer path of a directory → its watch, with the directory's identity (what it watches). */
   private readonly watches = new Map<string, Watch>();
   /** Directories whose watch failed: not retried (each retry would cost a failing syscall). */
