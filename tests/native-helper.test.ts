@@ -46,3 +46,31 @@ test('STRATA_NATIVE=off switches it off', () => {
   { env: { ...process.env, STRATA_NATIVE: 'off' }, encoding: 'utf8' });
   assert.equal(out.stdout.trim(), 'true switched off by STRATA_NATIVE=off');
 });
+
+test('the watch queue: one per process, directories only, a bad argument is EINVAL, an empty queue EAGAIN', () => {
+  const helper = native()!;
+  const fd = helper.watchQueueOpen(() => {});
+  assert.ok(fd >= 0);
+  assert.equal(helper.watchQueueOpen(() => {}), fd, 'the same queue again');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-native-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'file'), 'x');
+    const wd = helper.watchQueueAdd(dir);
+    assert.ok(wd > 0);
+    assert.equal(helper.watchQueueAdd(dir), wd, 'one watch per directory');
+    assert.equal(helper.watchQueueAdd(path.join(dir, 'file')), -os.constants.errno.ENOTDIR);
+    assert.equal(helper.watchQueueAdd(`${dir}\0/x`), -os.constants.errno.EINVAL);
+    assert.equal(helper.watchQueueRead(1 as unknown as Buffer), -os.constants.errno.EINVAL);
+    const buffer = Buffer.alloc(4096);
+    while (helper.watchQueueRead(buffer) > 0); // what other tests left
+    assert.equal(helper.watchQueueRead(buffer), -os.constants.errno.EAGAIN);
+    fs.writeFileSync(path.join(dir, 'new'), 'x');
+    const n = helper.watchQueueRead(buffer);
+    assert.ok(n >= 16 + 'new'.length, 'a create event (struct inotify_event + name)');
+    assert.equal(buffer.readInt32LE(0), wd);
+    assert.equal(helper.watchQueueRemove(wd), 0);
+    assert.equal(helper.watchQueueRemove(wd), -os.constants.errno.EINVAL, 'already removed');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
