@@ -210,8 +210,9 @@ export class Engine {
    * that exists would be a silently wrong answer).
    */
   exists(path: string): boolean {
-    const known = this.statMemo?.answer(path, true);
-    if (known !== undefined) return known.found;
+    const memo = this.statMemo;
+    const known = memo === undefined ? -1 : memo.answer(path, true);
+    if (known >= 0) return memo!.found(known);
     // As many tries as a read gets (Resolver.afterLayerStale): with 4, a host replacing the file in
     // a loop made strict answer false for an existing file under load (tests/relaxed-replace).
     for (let attempt = 0; attempt < MAX_STALE_RETRIES; attempt++) {
