@@ -52,9 +52,10 @@ export function evaluateHotPathTargets(results: Result[], measurements: Measurem
   const all = sizes(results, 'scale', 'stat 9-level (cached)', 'strata-wasm');
   const big = all[all.length - 1];
   const sizesSaid = big !== undefined && small !== undefined ? `at ${big} entries vs at ${small}` : 'at the largest size vs the smallest';
-  // One hot set at both sizes: the 9-level files the smallest size holds, measured alone. The
-  // 'stat 9-level (cached)' rows measure every file each size holds (2240 at 1e4, 5896 from 1e5):
-  // their ratio is also shown, as a working-set effect apart from the cache's size.
+  // One hot set at both sizes: the 9-level files the smallest size holds, measured alone right
+  // after Strata's fill (before the peers' 1e6-path caches share the heap: bench/suites/scale.ts).
+  // The 'stat 9-level (cached)' rows measure every file each size holds (2240 at 1e4, 5896 from
+  // 1e5), interleaved with the peers: their ratio is shown too, as context.
   const HOT = 'stat 9-level (cached), hot set of the smallest size';
   const hotAt = (entries: number | undefined) => find(results, 'scale', HOT, 'strata-wasm', entries);
   const hotSmall = hotAt(small);
