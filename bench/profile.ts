@@ -2,9 +2,12 @@
 // can record it, and summarises .cpuprofile files by self time (function, file:line).
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/profile.js stat-warm --impl wasm
 //   node dist/bench/profile.js --summary /tmp/prof/CPU.*.cpuprofile   (only the timed loop: --under until)
+//   node dist/bench/profile.js stat-warm --fill 1000000 [--hot 2240] [--ballast]   (the scale suite's
+//     fill first; prints where the loop's stats were answered and its GC pauses)
 // WASM frames get names from --names FILE: the release target built with --debug, e.g.
 //   npx asc assembly/index.ts --target release --debug --outFile /tmp/strata.named.wasm
 import { readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NO_ENTRY, RES_HANDLE, RES_LAST, T_DIR, T_FILE, T_NONE, WALK_FOUND, WALK_NEGATIVE } from '../bindings/abi.js';
@@ -116,6 +119,14 @@ async function run(): Promise<void> {
       layers: { type: 'string', default: 'memory' },
       // DirLayers with trustWatch (resolve-warm, --layers dir): the watch vouches for cached attributes.
       trust: { type: 'boolean', default: false },
+      // stat-warm: fill the cache as the scale suite does to N entries first (9-level files up to
+      // half of it, negatives to 0.7, then '.probe-N' misses), and report the memo counters.
+      fill: { type: 'string', default: '0' },
+      // stat-warm --fill: measure at most this many 9-level files (default: those the fill took).
+      hot: { type: 'string', default: '0' },
+      // stat-warm --fill: also keep a TS-cache overlay and a Map of the same paths alive (the scale
+      // suite's other peers share its process and heap).
+      ballast: { type: 'boolean', default: false },
     },
   });
   if (values.summary) {
@@ -131,8 +142,12 @@ async function run(): Promise<void> {
     const end = performance.now() + seconds * 1000;
     let ops = 0;
     let sink = 0;
+    // CPU time too: on a shared machine, time descheduled inflates the wall figure, not this one.
+    const cpu0 = process.cpuUsage();
     while (performance.now() < end) { for (let i = 0; i < 1000; i++) sink ^= f(); ops += 1000; }
-    console.log(`${scenario} ${impl}: ${((seconds * 1e9) / ops).toFixed(0)} ns/op over ${ops} ops (${sink & 1})`);
+    const cpu = process.cpuUsage(cpu0);
+    const cpuNs = ((cpu.user + cpu.system) * 1000) / ops;
+    console.log(`${scenario} ${impl}: ${((seconds * 1e9) / ops).toFixed(0)} ns/op over ${ops} ops, ${cpuNs.toFixed(0)} ns/op of CPU time (${sink & 1})`);
   };
 
   if (scenario === 'cache-walk') {
@@ -214,6 +229,11 @@ async function run(): Promise<void> {
     });
     return;
   }
+  const fill = Number(values.fill);
+  if (scenario === 'stat-warm' && fill > 0) {
+    statWarmFilled(api, stack, ds, cacheImpl, fill, Number(values.hot), values.ballast === true, until);
+    return;
+  }
   const ov = makeOverlay(api, stack, { impl: cacheImpl });
   if (scenario === 'readfile-warm') {
     // readFile of the 9-level files (small), warm: over --layers dir, the DirLayer read path.
@@ -237,6 +257,100 @@ async function run(): Promise<void> {
     if (++k === set.length) k = 0;
     return st ? st.size : 0;
   });
+}
+
+/** Lifetime counters of the engine's stat memo, the cache's path memo and front table (diagnostics). */
+function memoCounters(ov: unknown): Record<string, number> {
+  type Counts = Record<string, number>;
+  const engine = (ov as { engine: { statMemo?: { follow: { counts: Counts } }; cache: { memo?: { table: { counts: Counts } }; frontHits?(): number; pathMemoHits?: number } } }).engine;
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(engine.statMemo?.follow.counts ?? {})) out[`statMemo.${k}`] = v;
+  for (const [k, v] of Object.entries(engine.cache.memo?.table.counts ?? {})) out[`pathMemo.${k}`] = v;
+  out.frontHits = engine.cache.frontHits?.() ?? NaN;
+  const c = (ov as { stats(): Counts }).stats();
+  out.misses = c.misses;
+  out.evictions = c.evictions;
+  return out;
+}
+
+/**
+ * stat-warm after a scale-suite fill to `entries` (bench/suites/scale.ts): where a cached stat of
+ * the hot 9-level files is answered, counted over the timed loop.
+ */
+function statWarmFilled(
+  api: Exclude<Awaited<ReturnType<typeof loadStrata>>, string>, stack: { upper: unknown; lowers: unknown[] },
+  ds: ReturnType<typeof generateDataset>, impl: CacheImpl, entries: number, hot: number, ballastWith: boolean, until: (f: () => number) => void,
+): void {
+  const { ov, deep, negatives, probes } = fillLikeScale(api, stack, ds, impl, entries);
+  // --ballast: the suite's other peers hold the same paths meanwhile (the TS cache, a Map).
+  const ballast = ballastWith ? [fillLikeScale(api, stack, ds, 'ts', entries), new Map(probeList(ds, probes).map((p) => [p, { p }]))] : [];
+  const size = () => (ov.stats() as { entries: number }).entries;
+  const set = new PathSet(hot > 0 ? deep.slice(0, hot) : deep);
+  console.log(`filled: ${size()} entries, ${deep.length} 9-level files (${set.length} measured), ${negatives} negatives, ${probes} probes`);
+  const before = memoCounters(ov);
+  let gcMs = 0;
+  let gcs = 0;
+  const byKind: Record<string, number> = {};
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      gcs++;
+      // detail.kind (perf_hooks constants): 1 minor (scavenge), 4 major, 8 incremental, 16 weak callbacks.
+      const kind = String((e as unknown as { detail?: { kind?: number } }).detail?.kind);
+      byKind[kind] = (byKind[kind] ?? 0) + e.duration;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  let k = 0;
+  until(() => {
+    const st = ov.stat(set.path(k));
+    if (++k === set.length) k = 0;
+    return st ? st.size : 0;
+  });
+  const after = memoCounters(ov);
+  // Entries are delivered asynchronously: report once the loop's are in.
+  setTimeout(() => { gcObserver.disconnect(); console.log(`gc during the loop: ${gcs} pauses, ${gcMs.toFixed(0)} ms (ms by kind: ${JSON.stringify(byKind)})`); }, 50);
+  console.log(Object.keys(after).map((key) => `${key} +${after[key] - before[key]}`).join(', '));
+  // Referenced after the loop, so the peers stay alive through it.
+  if (ballast.length > 0) console.log(`ballast kept through the loop: a TS cache and a Map of ${(ballast[1] as Map<string, unknown>).size} paths`);
+}
+
+/** The '.probe-N' paths of a fill (in real directories, like a resolver's misses). */
+function probeList(ds: ReturnType<typeof generateDataset>, count: number): string[] {
+  const dirs = ds.workload.dirs;
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) { const d = dirs[i % dirs.length]; out.push(`${d === '/' ? '' : d}/.probe-${i}`); }
+  return out;
+}
+
+/** An overlay filled as the scale suite fills one (bench/suites/scale.ts). */
+function fillLikeScale(
+  api: Exclude<Awaited<ReturnType<typeof loadStrata>>, string>, stack: { upper: unknown; lowers: unknown[] },
+  ds: ReturnType<typeof generateDataset>, impl: CacheImpl, entries: number,
+) {
+  const ov = makeOverlay(api, stack, { impl, entries: Math.ceil(entries * 1.2) + 1024 });
+  const size = () => (ov.stats() as { entries: number }).entries;
+  const deep: string[] = [];
+  for (const p of ds.workload.deepFiles) {
+    if ((deep.length & 63) === 0 && size() >= entries * 0.5) break;
+    ov.stat(p);
+    deep.push(p);
+  }
+  let negatives = 0;
+  for (const p of ds.workload.negatives) {
+    if ((negatives & 63) === 0 && size() >= entries * 0.7) break;
+    ov.stat(p, { throwIfNoEntry: false });
+    negatives++;
+  }
+  const dirs = ds.workload.dirs;
+  let probes = 0;
+  while (size() < entries) {
+    for (let i = 0; i < 256; i++, probes++) {
+      const d = dirs[probes % dirs.length];
+      ov.stat(`${d === '/' ? '' : d}/.probe-${probes}`, { throwIfNoEntry: false });
+    }
+  }
+  return { ov, deep, negatives, probes };
 }
 
 await run();

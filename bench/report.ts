@@ -60,7 +60,8 @@ function resultTable(rows: Result[]): string {
 function targetTable(targets: TargetOutcome[]): string {
   const lines = targets.map((t) => {
     const value = t.value === undefined ? '—' : `${t.value.toFixed(t.value >= 10 ? 0 : 2)} ${t.unit}`;
-    const met = t.met === undefined ? 'not measured' : t.met ? 'met' : '**missed**';
+    // A row with no threshold ('—') is context for the row above it, never met or missed.
+    const met = t.threshold === '—' ? 'context' : t.met === undefined ? 'not measured' : t.met ? 'met' : '**missed**';
     return `| ${t.target} | ${value} | ${t.threshold} | ${met} | ${t.detail} |`;
   });
   return ['| target | measured | wanted | | how |', '|---|---:|---|---|---|', ...lines].join('\n');

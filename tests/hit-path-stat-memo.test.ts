@@ -8,7 +8,8 @@ import { MemoryLayer, Overlay } from '../bindings/index.js';
 import type { StatMemo } from '../bindings/engine/stat-memo.js';
 import type { Stats } from '../bindings/engine/stats.js';
 import { assertFsError } from './helpers/assert-fs.js';
-import { layer } from './helpers/layer-tree.js';
+import { sampledHash } from '../bindings/cache/path-table.js';
+import { layer, link } from './helpers/layer-tree.js';
 
 interface Stack { upper: MemoryLayer; lower: MemoryLayer; ov: Overlay }
 
@@ -175,4 +176,50 @@ test('not kept: a layer with a TTL (expiry must still be seen), index=on, paths 
   for (let i = 0; i < 4; i++) { s.ov.stat('/d/./f'); s.ov.stat('/u/../d/f'); }
   assert.equal(memoHits(s.ov), 0);
   same(s.ov.stat('/d/./f'), fresh(s, '/d/f'));
+});
+
+test('stat and lstat keep their own answers (two tables), every attribute as a walk gives it', () => {
+  const lower = layer({ d: { f: 'lower data' }, ln: link('/d/f') });
+  const upper = layer();
+  const s: Stack = { upper, lower, ov: new Overlay({ lowers: [lower], upper }) };
+  const followed = (p: string) => new Overlay({ lowers: [lower], upper, cache: { impl: 'ts' } }).stat(p, { throwIfNoEntry: false });
+  // Kept by both (a symlink's stat is a walk through it: not kept, still right).
+  for (const p of ['/d/f', '/d', '/none']) {
+    same(kept(s.ov, p, 'stat'), followed(p));
+    same(kept(s.ov, p, 'lstat'), fresh(s, p));
+  }
+  const link1 = kept(s.ov, '/ln', 'lstat');
+  assert.ok(link1.isSymbolicLink());
+  same(link1, fresh(s, '/ln'));
+  assert.ok(s.ov.stat('/ln').isFile());
+  same(s.ov.stat('/ln'), followed('/ln'));
+  // A uid and gid above 2^31 and fractional times come back exact from a kept answer.
+  s.ov.chown('/d/f', 4294967294, 3000000000);
+  s.ov.utimes('/d/f', 1.25, 1712345678.5);
+  const st = kept(s.ov, '/d/f');
+  assert.equal(st.uid, 4294967294);
+  assert.equal(st.gid, 3000000000);
+  assert.equal(st.mtimeMs, 1712345678500);
+  assert.equal(st.atimeMs, 1250);
+  same(st, fresh(s, '/d/f'));
+  same(kept(s.ov, '/d/f', 'lstat'), st);
+});
+
+test('an lstat and a stat answer kept in the same slot of their tables do not share a row', () => {
+  // Two paths whose sampled hash picks the same slot (the memo's tables have 32768 slots each).
+  const seen = new Map<number, number>();
+  let pair: [number, number] | undefined;
+  for (let n = 0; pair === undefined; n++) {
+    const slot = sampledHash(`/d/f${n}`) & 32767;
+    const other = seen.get(slot);
+    if (other !== undefined) pair = [other, n];
+    else seen.set(slot, n);
+  }
+  const [a, b] = pair;
+  const lower = layer({ d: { [`f${a}`]: 'a', [`f${b}`]: 'bbbbbbbb' } });
+  const s: Stack = { upper: layer(), lower, ov: new Overlay({ lowers: [lower], upper: layer() }) };
+  kept(s.ov, `/d/f${a}`, 'lstat');
+  kept(s.ov, `/d/f${b}`, 'stat');
+  assert.equal(kept(s.ov, `/d/f${a}`, 'lstat').size, 1);
+  assert.equal(kept(s.ov, `/d/f${b}`, 'stat').size, 8);
 });

@@ -226,15 +226,18 @@ export class Engine {
    */
   exists(path: string): boolean {
     this.catchUp();
-    const known = this.statMemo?.answer(path, true);
-    if (known !== undefined) return known.found;
+    const memo = this.statMemo;
+    const known = memo === undefined ? -1 : memo.answer(path, true);
+    if (known >= 0) return memo!.found(known);
     // As many tries as a read gets (Resolver.afterLayerStale): with 4, a host replacing the file in
     // a loop made strict answer false for an existing file under load (tests/relaxed-replace).
+    // EAGAIN (a walk disturbed by change events MAX_RESTARTS times in a row) is such a moment
+    // too: answering false there failed that test under relaxed, about one run in three.
     for (let attempt = 0; attempt < MAX_STALE_RETRIES; attempt++) {
       try {
         return this.lookup(path, true, 'access').found;
       } catch (err) {
-        if (!hasCode(err, 'ESTALE')) return false;
+        if (!hasCode(err, 'ESTALE') && !hasCode(err, 'EAGAIN')) return false;
       }
     }
     return false;

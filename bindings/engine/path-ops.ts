@@ -8,7 +8,6 @@ import { concatBytes, isName, resizeBytes } from './args.js';
 import type { Engine } from './engine.js';
 import type { OpenMode } from './open-flags.js';
 import type { OpenObject } from './open-object.js';
-import { StatMemo } from './stat-memo.js';
 import type { Dirent, Stats } from './stats.js';
 import type { Walked } from './walked.js';
 
@@ -25,8 +24,8 @@ export function statPath(engine: Engine, path: string, follow: boolean, syscall:
   if (memo === undefined) return statWalked(engine, path, follow, syscall, orUndefined);
   // The hit: one probe, two stamp compares, a fresh Stats (engine/stat-memo.ts).
   const known = memo.answer(path, follow);
-  if (known !== undefined) {
-    if (known.found) return StatMemo.statsOf(known);
+  if (known >= 0) {
+    if (memo.found(known)) return memo.statsOf(known);
     if (orUndefined) return undefined;
     throw fsError('ENOENT', syscall, path);
   }
