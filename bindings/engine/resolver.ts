@@ -18,8 +18,9 @@ import type { MountPoint } from './mount-point.js';
 import type { RedirectIndex } from './redirects.js';
 
 /**
- * A walk that met this many disturbances (see Resolver.disturbed) in a row gives up with EAGAIN:
- * a layer that changes or re-enters the overlay on every lookup has no answer to cache.
+ * A walk that met this many disturbances (see Resolver.disturbed) in a row, and RETRY_BUDGET_MS
+ * more, gives up with EAGAIN: a layer that changes or re-enters the overlay on every lookup has
+ * no answer to cache.
  */
 export const MAX_RESTARTS = 8;
 /** fill()/revalidate()/… outcome: the walk's state can no longer be trusted; walk again. */
@@ -38,6 +39,25 @@ const LAYER_STALE: unique symbol = Symbol('layer object dead');
  * (relaxed; strict fails the first time with ESTALE): see Resolver.afterLayerStale.
  */
 export const MAX_STALE_RETRIES = 16;
+/**
+ * Past those counts an operation keeps retrying this long before it gives up with EAGAIN. A host
+ * replacing a file in a loop can win the race between a lookup and the layer call that uses its
+ * answer many times in a row when this process is slow (a loaded machine; each attempt is several
+ * host calls): a count alone made relaxed fail with EAGAIN about one run in two there
+ * (tests/relaxed-replace). A layer whose objects die every time still ends in EAGAIN, not a hang.
+ */
+const RETRY_BUDGET_MS = 100;
+
+/**
+ * Retry bookkeeping past a count limit: the deadline to keep (set by the first retry past the
+ * limit; the clock is read only past it), or -1 when the budget is spent.
+ */
+function retryDeadline(count: number, limit: number, deadline: number): number {
+  if (count <= limit) return deadline;
+  const now = performance.now();
+  if (count === limit + 1) return now + RETRY_BUDGET_MS;
+  return now > deadline ? -1 : deadline;
+}
 
 /** The engine's own counters; the cache counts hits, misses, expired, changed, evictions. */
 export interface EngineCounters {
@@ -66,6 +86,8 @@ export class Resolver {
    * one is stopped in a layer call (re-entrancy: the cache's walk state is shared), a clear().
    */
   private events = 0;
+  /** afterLayerStale's retry deadline, for the operation retrying now (see retryDeadline). */
+  private staleDeadline = 0;
   /** The ESTALE errors the policy made (a layer's own ESTALE is not one of them). */
   private readonly policyErrors = new WeakSet<object>();
 
@@ -145,6 +167,7 @@ export class Resolver {
   lookup(path: string, follow: boolean, syscall: string, ePath: string, eDest: string | undefined, into: Walked): Walked {
     let stale = false;
     let disturbances = 0;
+    let deadline = 0;
     for (let attempt = 0; ; attempt++) {
       let status: number;
       try {
@@ -161,7 +184,8 @@ export class Resolver {
         alive = this.isLive(r[RES_LAYER], r[RES_HANDLE], into);
         // Something got in during the layer call: the result record may be another walk's now.
         if (this.events !== mark) {
-          if (++disturbances > MAX_RESTARTS) throw fsError('EAGAIN', syscall, ePath, eDest);
+          deadline = retryDeadline(++disturbances, MAX_RESTARTS, deadline);
+          if (deadline < 0) throw fsError('EAGAIN', syscall, ePath, eDest);
           attempt--;
           continue;
         }
@@ -230,7 +254,7 @@ export class Resolver {
    * call (a host process replaced a file). `err` is rethrown unless it is such an ESTALE; then
    * the entries the operation walked are dropped — the entry, on a repeat its parent, then the
    * whole cache — and under relaxed the caller runs the operation again (EAGAIN after
-   * MAX_STALE_RETRIES in a row); under strict it fails once with ESTALE naming its own path.
+   * MAX_STALE_RETRIES in a row and RETRY_BUDGET_MS more); under strict it fails once with ESTALE naming its own path.
    */
   afterLayerStale(err: unknown, attempt: number, views: readonly Walked[], syscall: string, ePath: string, eDest?: string): void {
     if (!this.isLayerStale(err)) throw err;
@@ -239,7 +263,8 @@ export class Resolver {
     const level = strict ? 1 : attempt;
     if (level >= 2 || !views.every((w) => this.dropWalked(w, level))) this.clearAll();
     if (strict) throw this.estale(syscall, ePath, eDest);
-    if (attempt >= MAX_STALE_RETRIES) throw fsError('EAGAIN', syscall, ePath, eDest);
+    this.staleDeadline = retryDeadline(attempt, MAX_STALE_RETRIES - 1, this.staleDeadline);
+    if (this.staleDeadline < 0) throw fsError('EAGAIN', syscall, ePath, eDest);
   }
 
   /** Drop a walked entry (level 0) or its parent (1); false when the view no longer names it. */
@@ -268,6 +293,7 @@ export class Resolver {
     if (into !== undefined) into.pure = status === WALK_FOUND || status === WALK_NEGATIVE;
     let links = 0;
     let stale = false;
+    let deadline = 0;
     try {
       for (let restarts = 0; ;) {
         switch (status) {
@@ -284,7 +310,8 @@ export class Resolver {
             // end), or a layer call let something in: walk again from the top (stale entries
             // the interruption marked meet the policy like any others).
             if (status === DEAD && policy.onChanged === 'estale') stale = true;
-            if (++restarts > MAX_RESTARTS) throw fsError('EAGAIN', syscall, ePath, eDest);
+            deadline = retryDeadline(++restarts, MAX_RESTARTS, deadline);
+            if (deadline < 0) throw fsError('EAGAIN', syscall, ePath, eDest);
             this.events++;
             mark = this.events;
             status = cache.walk(path, now, opts);
