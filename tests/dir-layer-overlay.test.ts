@@ -8,23 +8,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Overlay } from '../bindings/overlay.js';
-import { DirLayer } from '../bindings/layers/dir-layer.js';
 import type { LayerChange } from '../bindings/layers/layer.js';
-import { isRoot, removeTree, scratchDir, writeTree } from '../bindings/verify/kernel/host-fixtures.js';
+import { isRoot } from '../bindings/verify/kernel/host-fixtures.js';
+import { dirLayerStack } from './helpers/dir-layer-stack.js';
 
-function stack(entries: Parameters<typeof writeTree>[1], layerOptions: ConstructorParameters<typeof DirLayer>[1] = {}) {
-  const base = scratchDir('dl-overlay');
-  const lowerDir = path.join(base, 'lower');
-  const upperDir = path.join(base, 'upper');
-  fs.mkdirSync(lowerDir);
-  fs.mkdirSync(upperDir);
-  writeTree(lowerDir, entries);
-  const lower = new DirLayer(lowerDir, { readOnly: true, ...layerOptions });
-  const upper = new DirLayer(upperDir);
-  return {
-    base, lowerDir, upperDir, lower, upper,
-    done() { lower.close(); upper.close(); removeTree(base); },
-  };
+function stack(entries: Parameters<typeof dirLayerStack>[1], layerOptions: Parameters<typeof dirLayerStack>[2] = {}) {
+  return dirLayerStack('dl-overlay', entries, layerOptions);
 }
 
 describe('DirLayer under the Overlay: changes made on the host', { skip: isRoot() ? false : 'needs root (the kernel format)' }, () => {

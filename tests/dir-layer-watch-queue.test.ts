@@ -9,19 +9,13 @@ import * as path from 'node:path';
 import { Overlay } from '../bindings/overlay.js';
 import { DirLayer } from '../bindings/layers/dir-layer.js';
 import { native } from '../bindings/layers/host/native.js';
-import { isRoot, removeTree, scratchDir, writeTree } from '../bindings/verify/kernel/host-fixtures.js';
+import { isRoot, removeTree, scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
+import { dirLayerStack } from './helpers/dir-layer-stack.js';
 
 function stack(tree: Record<string, string>) {
-  const base = scratchDir('dl-queue');
-  const lowerDir = path.join(base, 'lower');
-  const upperDir = path.join(base, 'upper');
-  fs.mkdirSync(lowerDir);
-  fs.mkdirSync(upperDir);
-  writeTree(lowerDir, tree);
-  const lower = new DirLayer(lowerDir, { readOnly: true });
-  const upper = new DirLayer(upperDir);
-  const ov = new Overlay({ lowers: [lower], upper });
-  return { lowerDir, lower, ov, done() { ov.close(); lower.close(); upper.close(); removeTree(base); } };
+  const s = dirLayerStack('dl-queue', tree);
+  const ov = new Overlay({ lowers: [s.lower], upper: s.upper });
+  return { ...s, ov, done() { ov.close(); s.done(); } };
 }
 
 const skip = native() === null ? 'no native helper (fs.watch: events come a loop turn late)' : !isRoot() ? 'needs root (the kernel format)' : false;
