@@ -128,7 +128,7 @@ function lookupDataByPath(layers: LayerStack, first: number, path: string, d: Lo
     let reached = parts.length > 0;
     for (let i = 0; i < parts.length - 1 && reached; i++) {
       const h = layer.lookup(dir, parts[i]);
-      if (h === WHITEOUT || (h !== ABSENT && layer.stat(h).type !== 'dir')) { d.stop = true; d.broken = true; return; }
+      if (h === WHITEOUT || (h !== ABSENT && typeOf(layer, h) !== 'dir')) { d.stop = true; d.broken = true; return; }
       reached = h !== ABSENT;
       dir = h;
     }
@@ -154,7 +154,7 @@ function lookupBelowByPath(layers: LayerStack, first: number, path: string, d: L
     for (let i = 0; i < parts.length - 1; i++) {
       const h = layer.lookup(dir, parts[i]);
       if (h === ABSENT) { reached = false; break; }
-      if (h === WHITEOUT || layer.stat(h).type !== 'dir') { d.stop = true; reached = false; break; }
+      if (h === WHITEOUT || typeOf(layer, h) !== 'dir') { d.stop = true; reached = false; break; }
       if (layer.isOpaque(h)) opaqueAbove = true;
       dir = h;
     }
@@ -175,6 +175,16 @@ function splitPath(path: string): string[] {
   return path.split('/').filter((c) => c !== '' && c !== '.');
 }
 
+/**
+ * The type of a handle a lookup just returned: from the layer's own stat record where it has one
+ * (a DirLayer proves the object is still there with one lstat of its path, or none while a watch
+ * vouches for it, instead of a contained walk), else from stat(), which fails with ESTALE for a
+ * dead object as peekStat's undefined would.
+ */
+function typeOf(layer: Layer, h: Handle): NodeType {
+  return (layer.peekStat?.(h) ?? layer.stat(h)).type;
+}
+
 /** Apply the stop rules to what layer L holds at the name (a handle, ABSENT or WHITEOUT). */
 function consider(d: LookupData, layer: Layer, L: number, h: Handle, followRedirects: boolean, followMetacopy: boolean): void {
   d.lowest = L;
@@ -185,7 +195,7 @@ function consider(d: LookupData, layer: Layer, L: number, h: Handle, followRedir
     d.stop = true;
     return;
   }
-  const type = typeCode(layer.stat(h).type);
+  const type = typeCode(typeOf(layer, h));
   if (d.type === T_NONE) {
     d.type = type;
     d.layer = L;
@@ -219,7 +229,7 @@ function considerData(d: LookupData, layer: Layer, L: number, h: Handle): void {
   d.lowest = L;
   if (h === ABSENT) return;
   d.stop = true;
-  if (h === WHITEOUT || layer.stat(h).type !== 'file') { d.broken = true; return; }
+  if (h === WHITEOUT || typeOf(layer, h) !== 'file') { d.broken = true; return; }
   d.reals.push(L, h);
   if (layer.isMetacopy(h)) d.stop = false;
 }
