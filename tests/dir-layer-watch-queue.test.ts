@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Overlay } from '../bindings/overlay.js';
 import { DirLayer } from '../bindings/layers/dir-layer.js';
@@ -106,6 +107,18 @@ describe('DirLayer watch queue (default)', { skip }, () => {
     } finally {
       s.done();
     }
+  });
+
+  it('once the last watch is removed, the event loop empties the queue (no busy loop on what removal queued)', async () => {
+    const s = stack({ 'd/f': 'one' });
+    s.ov.readdir('/d');
+    s.done(); // every watch removed: the kernel queues an IN_IGNORED for each
+    await new Promise((r) => setTimeout(r, 20));
+    const cpu = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(native()!.watchQueueRead(Buffer.alloc(4096)), -os.constants.errno.EAGAIN, 'nothing left queued');
+    const used = process.cpuUsage(cpu);
+    assert.ok(used.user + used.system < 150_000, `idle, not spinning: ${(used.user + used.system) / 1000} ms of CPU in 200 ms`);
   });
 
   it('subscribers hear of a host change with no operation running (the queue is read from the event loop)', async () => {

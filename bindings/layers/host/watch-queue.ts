@@ -42,7 +42,7 @@ export class WatchQueue {
     if (shared !== undefined) return shared;
     const helper = native();
     const queue = helper === null ? null : new WatchQueue(helper);
-    if (queue !== null && helper!.watchQueueOpen(() => queue.deliver()) < 0) return (shared = null);
+    if (queue !== null && helper!.watchQueueOpen(() => queue.drain()) < 0) return (shared = null);
     return (shared = queue);
   }
 
@@ -77,8 +77,17 @@ export class WatchQueue {
    * a sink's layer call that leads back here finds the batch already being delivered.
    */
   deliver(): void {
-    // Nothing watched, nothing queued: no read (an overlay that has not looked into a directory yet).
-    if (this.delivering || this.sinks.size === 0) return;
+    // Nothing watched: no read (an overlay that has not looked into a directory yet). What a
+    // removed watch left queued (its IN_IGNORED) is drained from the event loop.
+    if (this.sinks.size !== 0) this.drain();
+  }
+
+  /**
+   * Read the queue until it is empty. The event loop calls this while the descriptor is readable
+   * (level-triggered): it must always empty it, or the loop calls it again at once, forever.
+   */
+  private drain(): void {
+    if (this.delivering) return;
     this.delivering = true;
     try {
       for (;;) {
