@@ -254,7 +254,8 @@ export class Resolver {
    * call (a host process replaced a file). `err` is rethrown unless it is such an ESTALE; then
    * the entries the operation walked are dropped — the entry, on a repeat its parent, then the
    * whole cache — and under relaxed the caller runs the operation again (EAGAIN after
-   * MAX_STALE_RETRIES in a row and RETRY_BUDGET_MS more); under strict it fails once with ESTALE naming its own path.
+   * MAX_STALE_RETRIES in a row and RETRY_BUDGET_MS more); under strict it fails once with ESTALE
+   * naming its own path.
    */
   afterLayerStale(err: unknown, attempt: number, views: readonly Walked[], syscall: string, ePath: string, eDest?: string): void {
     if (!this.isLayerStale(err)) throw err;

@@ -106,8 +106,10 @@ export class DirLayer extends HostVouchedStats implements Layer {
         (err, dirPath) => this.watchFailed(err, dirPath, options.onWatchError), options.watchFunction, queue);
       // Read at every operation's start unless the user traded that for speed (trustWatch, a TTL).
       if (this.watcher.usesQueue && options.trustWatch !== true && this.configuredTtlMs === 0) this.changeSource = queue!;
-      if (this.changeSource !== undefined || options.trustWatch === true) this.vouched = new Map();
-      if (watchSeesEveryChange(this.hostRoot)) this.vouchDev = this.tree.rootIdentity.dev;
+      if (this.changeSource !== undefined || options.trustWatch === true) {
+        this.vouched = new Map();
+        if (watchSeesEveryChange(this.hostRoot)) this.vouchDev = this.tree.rootIdentity.dev;
+      }
     }
   }
 
