@@ -71,7 +71,7 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
   }
 
   const json = readJsonOps({
-    statSync: (p) => pathSync.statSync(p) as Stats, readFileSync: (p) => pathSync.readFileSync(p) as Buffer, writes: () => writes,
+    statOrUndefined: (p) => pathSync.statSync(p, { throwIfNoEntry: false }) as Stats | undefined, readFileSync: (p) => pathSync.readFileSync(p) as Buffer, writes: () => writes,
   });
   const sync = {
     ...pathSync, ...fds.sync, fchownSync, readJsonSync: json.readJsonSync,

@@ -24,7 +24,7 @@ import { Engine, type EngineCounters } from './engine/engine.js';
 import { mkdirp, rm } from './engine/fs-compat.js';
 import { MountPoint } from './engine/mount-point.js';
 import { openModeOf } from './engine/open-flags.js';
-import { freeName, listPath, openObject, readContent, requireUpper, statPath, truncatePath, writeContent, type OpenedPath,
+import { freeName, listPath, lstatMode, openObject, readContent, requireUpper, statPath, truncatePath, writeContent, type OpenedPath,
 } from './engine/path-ops.js';
 import type { OpenObject } from './engine/open-object.js';
 import { checkOwnerChange, ownerIdOf } from './engine/owner-rules.js';
@@ -166,12 +166,15 @@ export class Overlay {
   readlink(path: string, options?: Options): string {
     fsOptions(options);
     checkPath(path);
-    // "Not a symlink" is thrown outside reading(): a resolver asks it of every path component
-    // (≈ 5 per request), and a throw through reading()'s retry check is a second throw.
-    const target = this.engine.reading('readlink', path, () => {
-      const w = this.engine.existing(path, false, 'readlink');
-      return w.type === T_SYMLINK ? this.engine.readlink(w) : undefined;
-    });
+    // "Not a symlink" is answered by lstat's memo, thrown outside reading(): a resolver asks it of
+    // every component of what it found, and a throw through reading()'s retry check is a second throw.
+    let target: string | undefined;
+    if ((lstatMode(this.engine, path, 'readlink') & S_IFMT) === S_IFLNK) {
+      target = this.engine.reading('readlink', path, () => {
+        const w = this.engine.existing(path, false, 'readlink');
+        return w.type === T_SYMLINK ? this.engine.readlink(w) : undefined;
+      });
+    }
     if (target === undefined) throw fsError('EINVAL', 'readlink', path);
     return target;
   }

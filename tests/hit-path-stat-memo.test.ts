@@ -223,3 +223,30 @@ test('an lstat and a stat answer kept in the same slot of their tables do not sh
   assert.equal(kept(s.ov, `/d/f${a}`, 'lstat').size, 1);
   assert.equal(kept(s.ov, `/d/f${b}`, 'stat').size, 8);
 });
+
+test('readlink answers "not a symlink" and "missing" from the lstat memo, and sees a change at once', () => {
+  const s = stack();
+  kept(s.ov, '/d/f', 'lstat');
+  let before = memoHits(s.ov);
+  assertFsError(() => s.ov.readlink('/d/f'), { code: 'EINVAL', syscall: 'readlink', path: '/d/f' });
+  assert.ok(memoHits(s.ov) > before, 'the memo answered readlink /d/f');
+  kept(s.ov, '/d/none', 'lstat');
+  before = memoHits(s.ov);
+  assertFsError(() => s.ov.readlink('/d/none'), { code: 'ENOENT', syscall: 'readlink', path: '/d/none' });
+  assert.ok(memoHits(s.ov) > before, 'the memo answered readlink /d/none');
+  assertFsError(() => s.ov.readlink('/d/f/x'), { code: 'ENOTDIR', syscall: 'readlink', path: '/d/f/x' });
+  // A lower change (a file replaced by a symlink) and an own write each reach the next readlink.
+  s.lower.unlink('/d/f');
+  s.lower.symlink('/top', '/d/f');
+  assert.equal(s.ov.readlink('/d/f'), '/top');
+  kept(s.ov, '/d/f', 'lstat');
+  assert.equal(s.ov.readlink('/d/f'), '/top');
+  s.ov.symlink('/d/g', '/d/none');
+  assert.equal(s.ov.readlink('/d/none'), '/d/g');
+  s.ov.unlink('/d/f');
+  assertFsError(() => s.ov.readlink('/d/f'), { code: 'ENOENT', syscall: 'readlink', path: '/d/f' });
+  // Nothing in the memo (a fresh overlay) gives the same answers.
+  const again = new Overlay({ lowers: [s.lower], upper: s.upper, cache: { impl: 'ts' } });
+  assert.equal(again.readlink('/d/none'), '/d/g');
+  assertFsError(() => again.readlink('/d/g'), { code: 'EINVAL', syscall: 'readlink', path: '/d/g' });
+});

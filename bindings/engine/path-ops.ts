@@ -20,6 +20,28 @@ const EMPTY = new Uint8Array(0);
  */
 export function statPath(engine: Engine, path: string, follow: boolean, syscall: string, orUndefined: boolean): Stats | undefined {
   engine.catchUp();
+  return statCaughtUp(engine, path, follow, syscall, orUndefined);
+}
+
+/**
+ * The mode lstat(path) would give (ENOENT, ENOTDIR as lstat), answered by the stat memo alone
+ * when it can be: readlink asks it first, since a resolver's readlinks (≈ 4.5 per request, one
+ * per component of what it found) are nearly all "not a symlink".
+ */
+export function lstatMode(engine: Engine, path: string, syscall: string): number {
+  engine.catchUp();
+  const memo = engine.statMemo;
+  if (memo !== undefined) {
+    const known = memo.answer(path, false);
+    if (known >= 0) {
+      if (memo.found(known)) return memo.modeOf(known);
+      throw fsError('ENOENT', syscall, path);
+    }
+  }
+  return statCaughtUp(engine, path, false, syscall, false)!.mode;
+}
+
+function statCaughtUp(engine: Engine, path: string, follow: boolean, syscall: string, orUndefined: boolean): Stats | undefined {
   const memo = engine.statMemo;
   if (memo === undefined) return statWalked(engine, path, follow, syscall, orUndefined);
   // The hit: one probe, two stamp compares, a fresh Stats (engine/stat-memo.ts).

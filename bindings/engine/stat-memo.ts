@@ -126,6 +126,11 @@ export class StatMemo {
     return ((this.pages[row >> PAGE_BITS]![(row & (PAGE_ROWS - 1)) * ROW + A_HITS] >>> 0) & 1) === 1;
   }
 
+  /** The mode of the positive answer in `row`. */
+  modeOf(row: number): number {
+    return this.pages[row >> PAGE_BITS]![(row & (PAGE_ROWS - 1)) * ROW + A_MODE] >>> 0;
+  }
+
   /** A fresh Stats of the positive answer in `row` (node:fs hands out a new, mutable object per call). */
   statsOf(row: number): Stats {
     const page = this.pages[row >> PAGE_BITS]!;
