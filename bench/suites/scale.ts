@@ -34,7 +34,7 @@ export const scaleSuite: Suite = {
   name: 'scale',
   description: 'Cached stat() of 9-level paths and cached negative stat() through the Overlay at 1e4, 1e5, 1e6 cached entries, ' +
     'WASM cache vs the pure-TS cache vs a bare Map (fresh key) vs enhanced-resolve\'s CachedInputFileSystem (kernel mount). The cache is filled with the measured ' +
-    'paths plus resolver-style misses up to the size; the 9-level files the smallest size holds are also measured at every size before the peers are filled, interleaved with the same files on the smallest size's overlay, kept for it (one hot set, one JIT and GC state: target 10.5). At 1e4: Strata over DirLayers (default, trustWatch) vs fs.statSync/readFileSync on the same host directories and on their kernel mount.',
+    'paths plus resolver-style misses up to the size; the 9-level files the smallest size holds are also measured at every size before the peers are filled, interleaved with the same files on the smallest size\'s overlay, kept for it (one hot set, one JIT and GC state: target 10.5). At 1e4: Strata over DirLayers (default, trustWatch) vs fs.statSync/readFileSync on the same host directories and on their kernel mount.',
   planned: (o) => scaleSizes(o).length * ((IMPLS.length + 2) * 2 + 1) + 9,
   async run(ctx: SuiteContext) {
     const { h, options } = ctx;
