@@ -13,6 +13,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/types.h>
@@ -206,6 +207,70 @@ static napi_value read_file_if(napi_env env, napi_callback_info info) {
   if (napi_create_buffer_copy(env, done, bytes_out, NULL, &shorter) != napi_ok) return number(env, -ENOMEM);
   return shorter;
 }
+// openat2(2) (Linux 5.6) is newer than the headers of many build hosts: its number and flags.
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+struct strata_open_how {
+  __u64 flags;
+  __u64 mode;
+  __u64 resolve;
+};
+#define STRATA_RESOLVE_NO_MAGICLINKS 0x02
+#define STRATA_RESOLVE_NO_SYMLINKS 0x04
+#define STRATA_RESOLVE_BENEATH 0x08
+
+// readFileBeneath(rootFd, layerPath, size): the content of the file at `layerPath` under the
+// directory `rootFd`, which the layer's watch vouches to be a regular file of `size` bytes. The
+// kernel keeps the walk inside the root and refuses every symlink (openat2 RESOLVE_BENEATH |
+// RESOLVE_NO_SYMLINKS), so no fstat is needed to stay contained: open, one read, close. The read
+// asks for size + 1 bytes, so a file that grew is told apart from one that did not; a short read
+// of a regular file is its end. A Buffer of size + 1 bytes (the last one unused) when exactly
+// `size` came; else -errno: -EAGAIN when the file changed meanwhile or is not a regular file (a
+// FIFO planted: O_NONBLOCK), and the caller takes its checked path. -ENOSYS or -EPERM (a kernel
+// or seccomp filter refusing openat2): never ask again.
+static napi_value read_file_beneath(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  char path[PATH_MAX];
+  int32_t root = -1;
+  double want = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
+      napi_get_value_int32(env, argv[0], &root) != napi_ok || !path_arg(env, argv[1], path, sizeof path) ||
+      napi_get_value_double(env, argv[2], &want) != napi_ok || !(want >= 1 && want < 0x7fffffff))
+    return number(env, -EINVAL);
+  struct strata_open_how how = {
+    .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+    .mode = 0,
+    .resolve = STRATA_RESOLVE_BENEATH | STRATA_RESOLVE_NO_SYMLINKS | STRATA_RESOLVE_NO_MAGICLINKS,
+  };
+  int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
+  if (fd < 0) return number(env, -errno);
+  size_t size = (size_t)want;
+  size_t cap = size + 1;
+  void *bytes_out;
+  napi_value buffer;
+  if (napi_create_buffer(env, cap, &bytes_out, &buffer) != napi_ok) {
+    close(fd);
+    return number(env, -ENOMEM);
+  }
+  size_t done = 0;
+  int err = 0;
+  while (done < cap) {
+    size_t asked = cap - done;
+    ssize_t n = read(fd, (char *)bytes_out + done, asked);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno == EAGAIN ? -EAGAIN : -errno;
+      break;
+    }
+    done += (size_t)n;
+    if ((size_t)n < asked) break;
+  }
+  close(fd);
+  if (err == 0 && done != size) err = -EAGAIN;
+  return err != 0 ? number(env, err) : buffer;
+}
 // ---- end of DirLayer's hot paths ------------------------------------------------------------
 
 // ---- The watch queue (bindings/layers/host/watch-queue.ts) -----------------------------------
@@ -355,6 +420,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "fsUuid", fs_uuid);
   export_function(env, exports, "lstatInto", lstat_into);
   export_function(env, exports, "readFileIf", read_file_if);
+  export_function(env, exports, "readFileBeneath", read_file_beneath);
   export_function(env, exports, "watchQueueOpen", watch_queue_open);
   export_function(env, exports, "watchQueueAdd", watch_queue_add);
   export_function(env, exports, "watchQueueRemove", watch_queue_remove);

@@ -7,7 +7,7 @@ import type { Handle, LayerFile } from '../layer.js';
 import { displayPath, procPath, sameObject, type HostIdentity } from './contained-tree.js';
 import { removeXattr } from './xattr.js';
 import { HostLayerBase, host } from './host-layer-base.js';
-import { readIfSame } from './host-probe.js';
+import { readIfSame, readVouched } from './host-probe.js';
 import {
   APPEND_ONLY, READ_ONLY, READ_WRITE, checkFile, editFile, hostFile, openObjectAt, replaceFile, writeAllAt,
 } from './host-file.js';
@@ -17,7 +17,9 @@ export abstract class HostFileContent extends HostLayerBase {
     // A cached file in one host call (host/host-probe.ts), checked by identity; else contained.
     const record = this.table.get(h);
     if (record !== undefined && !record.deleted && !record.dir && record.paths.length > 0) {
-      const data = readIfSame(this.hostRoot, record.paths[0], record);
+      const size = this.vouchedSize(h);
+      const data = (size > 0 ? readVouched(this.tree.rootFd, record.paths[0], size) : undefined)
+        ?? readIfSame(this.hostRoot, record.paths[0], record);
       if (data !== undefined) return data;
     }
     return this.atObject(h, 'read', (e) => {
@@ -26,6 +28,11 @@ export abstract class HostFileContent extends HostLayerBase {
       // Re-opening the O_PATH descriptor through /proc reaches exactly the object checked.
       return host('read', e.path, () => fs.readFileSync(procPath(e.fd)));
     });
+  }
+
+  /** The size of `h`, a regular file a watch vouches for; -1 when nothing vouches for it. */
+  protected vouchedSize(_h: Handle): number {
+    return -1;
   }
 
   // ---- writes: each notifies subscribers at once, with the change the watcher would report

@@ -1,6 +1,6 @@
 // DirLayer's cached hits in as few host calls as possible: the attributes of an object the layer
 // already vouched for (one lstat, written into a record reused per handle), and its whole content
-// (open + fstat + read + close). Both go through the native helper when it is built (one call, no
+// (open + fstat + read + close; open + read + close while a watch vouches for its size). Both go through the native helper when it is built (one call, no
 // Stats object), else through node:fs. Both follow the plain host path, not the contained walk:
 // what makes that safe is the identity check (dev, ino, birth time) against the object the
 // contained walk found — a planted symlink, a swapped file or ancestor yields another object,
@@ -17,6 +17,10 @@ const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_N
 const NATIVE_PATH_MAX = 3000;
 const ENOENT = -os.errno.ENOENT;
 const ENOTDIR = -os.errno.ENOTDIR;
+const ENOSYS = -os.errno.ENOSYS;
+const EPERM = -os.errno.EPERM;
+/** False once openat2 was refused (an old kernel, a seccomp filter): readVouched stops asking. */
+let openat2Works = true;
 
 /** lstatInto's output, node:fs's field order (one per process: read at once, never kept). */
 const slots = new Float64Array(14);
@@ -109,4 +113,21 @@ export function readIfSame(rootPath: string, layerPath: string, id: HostIdentity
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * The content of the file at `layerPath` (a layer path, '' = the root) under the root descriptor,
+ * which the caller's watch vouches for as a regular file of `size` bytes: open, read, close — no
+ * fstat, since the kernel keeps the walk inside the root and refuses symlinks (openat2), and
+ * a file of another size is told apart by the read. Another object of the same size found there
+ * was put in place after the operation began: its content is an answer of that moment.
+ * Undefined: take the checked path (readIfSame, then the contained walk).
+ */
+export function readVouched(rootFd: number, layerPath: string, size: number): Uint8Array | undefined {
+  const helper = openat2Works ? native() : null;
+  if (helper === null || !(size >= 1 && size < 0x7fffffff) || layerPath.length >= NATIVE_PATH_MAX) return undefined;
+  const out = helper.readFileBeneath(rootFd, layerPath, size);
+  if (typeof out !== 'number') return out.subarray(0, size);
+  if (out === ENOSYS || out === EPERM) openat2Works = false;
+  return undefined;
 }

@@ -26,6 +26,12 @@ export interface NativeHelper {
    * object, -EINVAL not a regular file, -ENODATA st_size 0 (size unknown: read it portably).
    */
   readFileIf(path: string, dev: number, ino: number, birthtimeMs: number): Buffer | number;
+  /**
+   * The content of the regular file of `size` bytes at `layerPath` under the directory `rootFd`
+   * (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, one read of size + 1): a Buffer of size + 1
+   * bytes whose first `size` are the content, or -errno (-EAGAIN: not that file any more).
+   */
+  readFileBeneath(rootFd: number, layerPath: string, size: number): Buffer | number;
 
   // ---- The watch queue (host/watch-queue.ts): one inotify instance per environment ----
   /** Make (once) the queue, calling `onReadable` from the event loop while events wait: its fd, or -errno. */

@@ -72,6 +72,12 @@ export abstract class HostVouchedStats extends HostFileContent {
     return this.vouched?.has(h) === true;
   }
 
+  /** A vouched regular file's size: read() then needs no fstat (host/host-probe.ts, readVouched). */
+  protected override vouchedSize(h: Handle): number {
+    const st = this.vouched?.get(h);
+    return st !== undefined && st.type === 'file' ? st.size : -1;
+  }
+
   /**
    * Will an event report any change of this object? Its directory's watch reports its entry's
    * changes (inotify) — not a change made through another hard link. A directory's attributes
