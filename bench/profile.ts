@@ -119,6 +119,8 @@ async function run(): Promise<void> {
       layers: { type: 'string', default: 'memory' },
       // DirLayers with trustWatch (resolve-warm, --layers dir): the watch vouches for cached attributes.
       trust: { type: 'boolean', default: false },
+      // resolve-warm: createFs with lightErrors.
+      light: { type: 'boolean', default: false },
       // stat-warm: fill the cache as the scale suite does to N entries first (9-level files up to
       // half of it, negatives to 0.7, then '.probe-N' misses), and report the memo counters.
       fill: { type: 'string', default: '0' },
@@ -192,8 +194,8 @@ async function run(): Promise<void> {
     } else {
       if (!api.DirLayer) throw new Error('the engine exports no DirLayer');
       const ov = makeOverlay(api, { lowers: [new api.DirLayer(root, { readOnly: true, watch: true, trustWatch: values.trust })] }, { impl: impl === 'ts' ? 'ts' : 'wasm' });
-      const { createFs } = (await import('../bindings/fs.js')) as unknown as { createFs: (o: unknown) => unknown };
-      resolver = resolverOver(createFs(ov));
+      const { createFs } = (await import('../bindings/fs.js')) as unknown as { createFs: (o: unknown, opts: unknown) => unknown };
+      resolver = resolverOver(createFs(ov, { lightErrors: values.light }));
     }
     const r = resolver;
     const ok = requests.filter((q) => { try { return r.resolveSync({}, base + q.context, q.request) !== false; } catch { return false; } });

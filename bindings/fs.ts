@@ -6,6 +6,7 @@
 // and promise forms of them.
 import { constants } from 'node:fs';
 import { Dirent, Stats } from './engine/stats.js';
+import { fsError, lightFsError } from './errors.js';
 import { invalidArgType } from './fs/arg-errors.js';
 import { callbackForm, promiseForm } from './fs/async-forms.js';
 import { copyOps } from './fs/copy.js';
@@ -60,7 +61,8 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
   };
 
   const fds = descriptorOps(ov, paths, table, ctx);
-  const pathSync = pathOps(ov, paths, fdAccess, report);
+  const lightErrors = options.lightErrors === true;
+  const pathSync = pathOps(ov, paths, fdAccess, report, lightErrors);
   const copies = copyOps(ov, paths, report);
 
   function fchownSync(fd: unknown, uid: unknown, gid: unknown): void {
@@ -72,6 +74,7 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
 
   const json = readJsonOps({
     statOrUndefined: (p) => pathSync.statSync(p, { throwIfNoEntry: false }) as Stats | undefined, readFileSync: (p) => pathSync.readFileSync(p) as Buffer, writes: () => writes,
+    missing: (p) => (lightErrors ? lightFsError : fsError)('ENOENT', 'open', p),
   });
   const sync = {
     ...pathSync, ...fds.sync, fchownSync, readJsonSync: json.readJsonSync,

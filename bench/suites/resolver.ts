@@ -30,14 +30,14 @@ function answerOf(sum: Checksum, resolved: string | false, root: string): void {
 export const resolverSuite: Suite = {
   name: 'resolver',
   description: `enhanced-resolve resolving ≥ ${MIN_REQUESTS} real requests (this repository's node_modules): through Strata's createFs ` +
-    'over DirLayers, default and trustWatch (no CachedInputFileSystem) vs enhanced-resolve + CachedInputFileSystem over node:fs on the same tree; cold and warm.',
-  planned: () => 6,
+    'over DirLayers, default, trustWatch and trustWatch with createFs\'s lightErrors (no CachedInputFileSystem) vs enhanced-resolve + CachedInputFileSystem over node:fs on the same tree; cold and warm.',
+  planned: () => 8,
   async run(ctx: SuiteContext) {
     const { h, options } = ctx;
     const api = await ctx.strata();
     if (typeof api === 'string' || !api.DirLayer) { h.skip('resolver', 'all', typeof api === 'string' ? api : 'no DirLayer', 6); return; }
     const er = enhancedResolve();
-    const { createFs } = (await import('../../bindings/fs.js')) as { createFs: (ov: unknown) => unknown };
+    const { createFs } = (await import('../../bindings/fs.js')) as { createFs: (ov: unknown, options?: { lightErrors?: boolean }) => unknown };
     const root = REPO_ROOT;
 
     // Keep the requests the reference resolves: a failed request would time error paths only.
@@ -56,7 +56,7 @@ export const resolverSuite: Suite = {
     ctx.onCleanup(() => rmSync(upperDir, { recursive: true, force: true }));
     // Two modes of DirLayer: the default (a host change is seen by the very next call: one read of
     // the inotify queue per operation) and trustWatch (a change shows once the event loop delivers it).
-    const strataIn = (impl: string, trustWatch: boolean) => {
+    const strataIn = (impl: string, trustWatch: boolean, lightErrors = false) => {
       const lower = new api.DirLayer!(root, { readOnly: true, watch: true, trustWatch });
       const upper = new api.DirLayer!(upperDir, { readOnly: true, watch: true, trustWatch });
       ctx.onCleanup(() => { for (const l of [upper, lower]) (l as { close?: () => void }).close?.(); });
@@ -65,7 +65,7 @@ export const resolverSuite: Suite = {
       const fresh = (): SyncResolver => {
         if (overlay) disposeOverlay(overlay);
         overlay = new api.Overlay({ lowers: [lower], upper, policy: 'relaxed' });
-        return resolverOver(createFs(overlay));
+        return resolverOver(createFs(overlay, { lightErrors }));
       };
       return { impl, fresh, base: '/' };
     };
@@ -73,6 +73,7 @@ export const resolverSuite: Suite = {
     const subjects = [
       strataIn('strata createFs on DirLayer (default: watch queue)', false),
       strataIn('strata createFs on DirLayer (trustWatch)', true),
+      strataIn('strata createFs on DirLayer (trustWatch, lightErrors)', true, true),
       { impl: 'enhanced-resolve cached (node:fs)', fresh: freshNode, base: root + '/' },
     ];
     const contexts = (base: string) => requests.map((r) => (r.context === '' ? base : base + r.context));

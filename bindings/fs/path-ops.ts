@@ -3,7 +3,7 @@
 // for watch(). fs.ts derives the callback and promise forms from these.
 import { constants } from 'node:fs';
 import { Dirent, type Stats } from '../engine/stats.js';
-import { fsError, hasCode } from '../errors.js';
+import { fsError, hasCode, lightFsError } from '../errors.js';
 import type { Overlay } from '../overlay.js';
 import { invalidArgType } from './arg-errors.js';
 import { bigintStats, wantsBigint, type BigIntStats } from './bigint-stats.js';
@@ -46,15 +46,27 @@ function statsIn(st: Stats | undefined, options: unknown): AnyStats | undefined 
   return st !== undefined && wantsBigint(options) ? bigintStats(st) : st;
 }
 
-export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: ChangeReport) {
+/**
+ * `lightErrors` (createFs option): a missing path to stat/lstat and readlink's "not a symlink"
+ * are thrown as light errors (errors.ts, lightFsError), asked of the overlay without an error.
+ */
+export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: ChangeReport, lightErrors: boolean) {
   function statSync(p: PathLike, opts?: { throwIfNoEntry?: boolean; bigint?: boolean }): AnyStats | undefined {
     const path = paths.path(p, 'stat');
+    if (lightErrors) return statsIn(orLightENOENT(ov.stat(path, QUIET), 'stat', path, opts), opts);
     return statsIn(opts === undefined ? ov.stat(path) : ov.stat(path, { throwIfNoEntry: opts.throwIfNoEntry }), opts);
   }
 
   function lstatSync(p: PathLike, opts?: { throwIfNoEntry?: boolean; bigint?: boolean }): AnyStats | undefined {
     const path = paths.path(p, 'lstat');
+    if (lightErrors) return statsIn(orLightENOENT(ov.lstat(path, QUIET), 'lstat', path, opts), opts);
     return statsIn(opts === undefined ? ov.lstat(path) : ov.lstat(path, { throwIfNoEntry: opts.throwIfNoEntry }), opts);
+  }
+
+  /** A quiet stat's answer, or lightErrors' ENOENT unless the caller asked throwIfNoEntry: false. */
+  function orLightENOENT(st: Stats | undefined, syscall: string, path: string, opts: { throwIfNoEntry?: boolean } | undefined): Stats | undefined {
+    if (st === undefined && opts?.throwIfNoEntry !== false) throw lightFsError('ENOENT', syscall, path);
+    return st;
   }
 
   function existsSync(p: unknown): boolean {
@@ -140,6 +152,15 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
 
   function readlinkSync(p: PathLike, opts?: unknown): string | Buffer {
     const path = paths.path(p, 'readlink');
+    if (lightErrors) {
+      // Any other answer (a symlink, ENOTDIR, …) is readlink's own, below.
+      let st: Stats | undefined | null = null;
+      try {
+        st = ov.lstat(path, QUIET);
+      } catch {}
+      if (st === undefined) throw lightFsError('ENOENT', 'readlink', path);
+      if (st !== null && !st.isSymbolicLink()) throw lightFsError('EINVAL', 'readlink', path);
+    }
     const target = ov.readlink(path);
     return opts === undefined ? target : encodeName(target, optionsOf(opts).encoding);
   }

@@ -13,6 +13,8 @@ export interface JsonSource {
   readFileSync(p: PathLike): Buffer;
   /** Writes made through the adapter so far (a write can leave size and times as they were). */
   writes(): number;
+  /** The error of a missing file (createFs lightErrors: a light one). */
+  missing(path: string): Error;
 }
 
 /** Parsed description files kept (paths; the least recently parsed go first). */
@@ -55,7 +57,7 @@ export function readJsonOps(src: JsonSource): {
       return JSON.parse(src.readFileSync(p).toString('utf8'));
     }
     if (st === undefined) {
-      if (typeof p === 'string') throw fsError('ENOENT', 'open', p);
+      if (typeof p === 'string') throw src.missing(p);
       return JSON.parse(src.readFileSync(p).toString('utf8'));
     }
     const writes = src.writes();

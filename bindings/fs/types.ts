@@ -22,6 +22,14 @@ export interface CreateFsOptions {
    * still listened to, as before (their changes named by layer path).
    */
   watchLayers?: readonly import('../layers/layer.js').Layer[];
+  /**
+   * Throw the answers a module resolver asks for by the thousand — stat/lstat of a missing path
+   * (ENOENT), readlink of a non-symlink (EINVAL), readJson of a missing file — as light errors:
+   * the same code, errno, syscall, path, message and `instanceof Error`, built in a few ns
+   * instead of V8's ≈ 300 ns for a native Error; but not native (util.types.isNativeError and
+   * Error.isError say false; structuredClone keeps the own fields only). Default false.
+   */
+  lightErrors?: boolean;
 }
 
 export type Data = string | NodeJS.ArrayBufferView;
