@@ -34,6 +34,14 @@ export function invalidArgValue(name: string, value: unknown, reason = 'is inval
   return err;
 }
 
+/** ERR_INVALID_ARG_VALUE for an option Node has removed, e.g. rmdir's `options.recursive` from Node 25. */
+export function noLongerSupported(name: string, value: unknown): CodedError<TypeError> {
+  // Node calls a dotted name a property, as in invalidArgType.
+  const err = new TypeError(`The property '${name}' is no longer supported. Received ${inspect(value)}`) as CodedError<TypeError>;
+  err.code = 'ERR_INVALID_ARG_VALUE';
+  return err;
+}
+
 /** ERR_OUT_OF_RANGE, e.g. access modes outside 0..7. */
 export function outOfRange(name: string, range: string, value: unknown): CodedError<RangeError> {
   const err = new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`) as CodedError<RangeError>;

@@ -17,6 +17,8 @@ import { OpenFile, relabel, type FileContext } from './fs/open-file.js';
 import { openModeOf } from './engine/open-flags.js';
 import { PathArgs } from './fs/path-args.js';
 import { pathOps, type FdAccess } from './fs/path-ops.js';
+import { newerFunctions, notImplemented } from './fs/newer-functions.js';
+import { NODE_FS } from './fs/node-version.js';
 import { readJsonOps } from './fs/read-json.js';
 import { streamOps } from './fs/streams.js';
 import type { CreateFsOptions, OverlayFs } from './fs/types.js';
@@ -33,12 +35,6 @@ export { FSWatcher } from './fs/watch.js';
 
 /** How strata/vfs opens files through an adapter (its writes are then the adapter's own). */
 export const OPEN_FILE = Symbol('strata.openFile');
-
-function notImplemented(name: string): Error {
-  const err = new Error(`The ${name} method is not implemented`) as Error & { code: string };
-  err.code = 'ERR_METHOD_NOT_IMPLEMENTED';
-  return err;
-}
 
 export function createFs(overlay: Overlay, options: CreateFsOptions = {}): OverlayFs {
   const ov = overlay;
@@ -132,6 +128,13 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
   promises.lchmod = async () => { throw notImplemented('lchmod()'); };
   promises.watch = (p: unknown, o?: unknown) => watchIterator(hub, p, o);
 
+  // What node:fs gained after Node 20, where the running Node has it.
+  const newer = newerFunctions(NODE_FS, {
+    mkdtempSync: copies.mkdtempSync, rmSync: sync.rmSync,
+    readFileSync: (p) => sync.readFileSync(p as string) as Buffer,
+  });
+  Object.assign(promises, newer.promises);
+
   async function dataOf(data: unknown, o: unknown): Promise<string | Uint8Array> {
     if (typeof data === 'string' || ArrayBuffer.isView(data)) return data as string | Uint8Array;
     return bytesOf(data, o);
@@ -145,6 +148,7 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
   return {
     ...sync,
     ...callbacks,
+    ...newer.fs,
     exists,
     createReadStream: streams.createReadStream,
     createWriteStream: streams.createWriteStream,

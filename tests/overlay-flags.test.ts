@@ -230,7 +230,10 @@ test('readdir recursive: the whole subtree as node:fs 20 lists it (names, Dirent
     assert.deepEqual([...gotNames].sort(), [...wantNames].sort(), `names of ${base}`);
     assert.deepEqual(gotNames.map(depth), wantNames.map(depth), `${base}: breadth-first, as node:fs`);
     assert.ok(gotNames.includes('a/b/c/f4') && gotNames.length === 14, `${gotNames}`);
-    const want = entries(fs.readdirSync(root + base, { recursive: true, withFileTypes: true }), root);
+    // Node 22 and later enter it in the Dirent form too; the Overlay keeps Node 20's listing
+    // (createFs follows the running Node: fs-adapter.test.ts).
+    const inLink = (e: Entry) => e[1] === '/t/to-dir' || e[1].startsWith('/t/to-dir/');
+    const want = entries(fs.readdirSync(root + base, { recursive: true, withFileTypes: true }), root).filter((e) => !inLink(e));
     const got = entries(ov.readdir(base, { recursive: true, withFileTypes: true } as never), '');
     assert.deepEqual([...got].sort(), [...want].sort(), `Dirents of ${base}`);
     assert.deepEqual(got.map((e) => e[1].split('/').length), want.map((e) => e[1].split('/').length), `${base}: Dirent order`);

@@ -6,6 +6,7 @@ import { fsError } from '../errors.js';
 import type { Stats } from '../engine/stats.js';
 import type { Overlay } from '../overlay.js';
 import { invalidArgType } from './arg-errors.js';
+import { NODE_FS } from './node-version.js';
 import { bigintStats } from './bigint-stats.js';
 import {
   buffersOf, fdOf, lenOf, modeArg, readArgsOf, timeArg, writeArgsOf, type ReadArgs,
@@ -132,8 +133,14 @@ export function descriptorOps(ov: Overlay, paths: PathArgs, table: FdTable, ctx:
 
   function futimesSync(fd: unknown, atime: unknown, mtime: unknown): void {
     const file = table.get(fdOf(fd), 'futime');
-    const a = timeArg(atime, 'atime');
-    const m = timeArg(mtime, 'mtime');
+    let a = timeArg(atime, 'atime');
+    let m = timeArg(mtime, 'mtime');
+    if (NODE_FS.invalidDateKeepsTime && (Number.isNaN(a) || Number.isNaN(m))) {
+      // An invalid Date leaves that time as it is (Node 22 and later).
+      const st = relabel(() => ov.stat(file.path), 'futime');
+      if (Number.isNaN(a)) a = st.atimeMs;
+      if (Number.isNaN(m)) m = st.mtimeMs;
+    }
     relabel(() => ov.utimes(file.path, a / 1000, m / 1000), 'futime');
     report(file.path, 'change');
   }

@@ -5,11 +5,13 @@ import { constants } from 'node:fs';
 import { Dirent, type Stats } from '../engine/stats.js';
 import { fsError, hasCode, lightFsError } from '../errors.js';
 import type { Overlay } from '../overlay.js';
-import { invalidArgType } from './arg-errors.js';
+import { invalidArgType, invalidArgValue, noLongerSupported } from './arg-errors.js';
 import { bigintStats, wantsBigint, type BigIntStats } from './bigint-stats.js';
 import { checkDirOptions, Dir } from './dir.js';
 import { modeArg, timeArg } from './fd-args.js';
+import { NODE_FS } from './node-version.js';
 import { relabel, type ChangeReport } from './open-file.js';
+import { rmOptions } from '../engine/fs-options.js';
 import { openModeOf } from '../engine/open-flags.js';
 import { accessModeOf, encodeName, optionsOf, type NameEncoding } from './options.js';
 import { pathString, type PathArgs, type PathLike } from './path-args.js';
@@ -40,6 +42,20 @@ function checkData(data: unknown): void {
 function bytesOfData(data: Data, encoding: unknown): Uint8Array {
   if (typeof data === 'string') return Buffer.from(data, typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8');
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+const SYMLINK_TYPES = ['dir', 'file', 'junction', null, undefined];
+
+/** symlink's type as Node 24 and later check it: one of a few values, anything else refused. */
+function checkSymlinkChoice(type: unknown): void {
+  if (!SYMLINK_TYPES.includes(type as string)) {
+    throw invalidArgValue('type', type, "must be one of: 'dir', 'file', 'junction', null, undefined");
+  }
+}
+
+/** A Date that names no time: Node 22 and later leave that time as it is (UTIME_OMIT). */
+function isInvalidDate(t: unknown): boolean {
+  return t instanceof Date && Number.isNaN(t.getTime());
 }
 
 function statsIn(st: Stats | undefined, options: unknown): AnyStats | undefined {
@@ -97,6 +113,7 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
     const path = paths.path(p, 'scandir');
     const o = optionsOf(opts);
     const withFileTypes = o.withFileTypes === true;
+    if (o.recursive === true && NODE_FS.recursiveReaddirEntersLinks) return readdirEnteringLinks(path, withFileTypes, o.encoding);
     if (o.recursive === true) return readdirRecursive(path, withFileTypes, o.encoding);
     if (withFileTypes) {
       const dirents = ov.readdir(path, { withFileTypes: true });
@@ -121,6 +138,39 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
     }
     const names = ov.readdir(base, { recursive: true } as { withFileTypes?: false });
     return isDefaultEncoding(encoding) ? names : names.map((n) => encodeName(n, encoding)) as string[] | Buffer[];
+  }
+
+  /**
+   * Recursive readdir as node:fs 22 and later list it: breadth-first, each directory's entries in
+   * its readdir order, and a symlink to a directory entered as a directory (its entries named
+   * through the link). A link cycle ends where resolving the path would loop (ELOOP), as there.
+   */
+  function readdirEnteringLinks(base: string, withFileTypes: boolean, encoding: NameEncoding): string[] | Buffer[] | Dirent[] {
+    const prefix = base.endsWith('/') ? base : base + '/';
+    const found: Dirent[] = [];
+    const names: string[] = [];
+    const queue = [''];
+    for (let i = 0; i < queue.length; i++) {
+      const rel = queue[i];
+      const dirents = rel === '' ? ov.readdir(base, { withFileTypes: true }) : ov.readdir(prefix + rel, { withFileTypes: true });
+      for (const d of dirents) {
+        const child = rel === '' ? d.name : `${rel}/${d.name}`;
+        found.push(d);
+        names.push(child);
+        if (d.isDirectory() || (d.isSymbolicLink() && isDirectoryBehind(prefix + child))) queue.push(child);
+      }
+    }
+    if (withFileTypes) return isDefaultEncoding(encoding) ? found : found.map((d) => renamed(d, encoding));
+    return isDefaultEncoding(encoding) ? names : names.map((n) => encodeName(n, encoding)) as string[] | Buffer[];
+  }
+
+  /** Whether a symlink leads to a directory; a dangling or looping one does not. */
+  function isDirectoryBehind(path: string): boolean {
+    try {
+      return ov.stat(path, QUIET)?.isDirectory() === true;
+    } catch {
+      return false;
+    }
   }
 
   function readFileSync(p: PathLike | number, opts?: unknown): string | Buffer {
@@ -212,7 +262,14 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
 
   function rmdirSync(p: PathLike, opts?: { recursive?: boolean }): void {
     const path = paths.path(p, 'rmdir');
-    if (opts?.recursive !== true) ov.rmdir(path);
+    if (!NODE_FS.rmdirRecursive) {
+      // Node 25 removed `recursive` (DEP0147): naming it at all is refused, other fields are not read.
+      if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
+        throw invalidArgType('options', 'of type object', opts);
+      }
+      if (opts?.recursive !== undefined) throw noLongerSupported('options.recursive', opts.recursive);
+      ov.rmdir(path);
+    } else if (rmOptions(opts, false).recursive !== true) ov.rmdir(path);
     else {
       // Node's deprecated rmdir(recursive): a directory tree only, and it must exist.
       const st = ov.lstat(path, QUIET);
@@ -243,11 +300,14 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
     report(to, 'rename');
   }
 
-  function symlinkSync(target: PathLike, p: PathLike, _type?: string | null): void {
+  function symlinkSync(target: PathLike, p: PathLike, type?: unknown): void {
+    // Node 24 checks the type first, and refuses anything it does not know; before, only a string
+    // was checked, after the paths (the Overlay's own rule, so it is left to ov.symlink).
+    if (NODE_FS.symlinkType === 'one-of') checkSymlinkChoice(type);
     // The target is stored as given: a relative target stays relative to the link.
     const t = pathString(target, 'target');
     const path = paths.path(p, 'symlink');
-    ov.symlink(t, path);
+    ov.symlink(t, path, NODE_FS.symlinkType === 'one-of' ? undefined : type as string);
     report(path, 'rename');
   }
 
@@ -271,7 +331,13 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
 
   function utimesSync(p: PathLike, atime: number | string | Date, mtime: number | string | Date): void {
     const path = paths.path(p, 'utime');
-    ov.utimes(path, atime, mtime);
+    if (NODE_FS.invalidDateKeepsTime && (isInvalidDate(atime) || isInvalidDate(mtime))) {
+      // The argument errors come before the file's.
+      timeArg(atime, 'atime');
+      timeArg(mtime, 'mtime');
+      const st = relabel(() => ov.stat(path), 'utime', path);
+      ov.utimes(path, isInvalidDate(atime) ? st.atime : atime, isInvalidDate(mtime) ? st.mtime : mtime);
+    } else ov.utimes(path, atime, mtime);
     report(path, 'change');
   }
 
@@ -291,7 +357,10 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
   function lutimesSync(p: PathLike, atime: unknown, mtime: unknown): void {
     const path = paths.path(p, 'lutime');
     const [a, m] = [timeArg(atime, 'atime'), timeArg(mtime, 'mtime')];
-    ov.lutimes(path, new Date(a), new Date(m));
+    if (NODE_FS.invalidDateKeepsTime && (Number.isNaN(a) || Number.isNaN(m))) {
+      const st = relabel(() => ov.lstat(path), 'lutime', path);
+      ov.lutimes(path, Number.isNaN(a) ? st.atime : new Date(a), Number.isNaN(m) ? st.mtime : new Date(m));
+    } else ov.lutimes(path, new Date(a), new Date(m));
     report(path, 'change');
   }
 
@@ -300,7 +369,9 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
     const path = paths.path(p, 'statfs');
     relabel(() => ov.stat(path), 'statfs', path);
     const n = (v: number) => (opts?.bigint === true ? BigInt(v) : v);
-    return { type: n(OVERLAYFS_SUPER_MAGIC), bsize: n(4096), blocks: n(0), bfree: n(0), bavail: n(0), files: n(0), ffree: n(0) };
+    // Node 24 added the fragment size (f_frsize), in node:fs's field order.
+    const frsize = NODE_FS.statfsFrsize ? { frsize: n(4096) } : {};
+    return { type: n(OVERLAYFS_SUPER_MAGIC), bsize: n(4096), ...frsize, blocks: n(0), bfree: n(0), bavail: n(0), files: n(0), ffree: n(0) };
   }
 
   function opendirSync(p: PathLike, opts?: unknown): Dir {
@@ -308,7 +379,8 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
     const { recursive } = checkDirOptions(opts);
     const st = relabel(() => ov.stat(path), 'opendir', path);
     if (!st.isDirectory()) throw fsError('ENOTDIR', 'opendir');
-    return new Dir(path, readdirSync(path, { withFileTypes: true, recursive }) as Dirent[]);
+    // A recursive Dir never enters a symlink to a directory, on every Node major.
+    return new Dir(path, recursive === true ? readdirRecursive(path, true, undefined) as Dirent[] : ov.readdir(path, { withFileTypes: true }));
   }
 
   function openAsBlob(p: PathLike, options?: { type?: string }): Promise<Blob> {

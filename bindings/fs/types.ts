@@ -141,6 +141,16 @@ export interface OverlayFsPromises {
   lchmod(path: PathLike, mode: nodeFs.Mode): Promise<void>;
   watch(path: PathLike, options?: { recursive?: boolean; encoding?: BufferEncoding | 'buffer'; signal?: AbortSignal }): AsyncIterable<{ eventType: 'rename' | 'change'; filename: string | Buffer }>;
   constants: typeof constants;
+  /** Node 22 and later only; not implemented: the first step rejects ERR_METHOD_NOT_IMPLEMENTED (fs/newer-functions.ts). */
+  glob?(pattern: string | string[], options?: unknown): AsyncIterable<never>;
+  /** Node 24 and later only: a temporary directory that removes itself (rm -rf) when disposed. */
+  mkdtempDisposable?(prefix: PathLike, options?: unknown): Promise<DisposableTempDir & AsyncDisposable>;
+}
+
+/** What mkdtempDisposableSync/promises.mkdtempDisposable give: the new directory and its removal. */
+export interface DisposableTempDir {
+  path: string;
+  remove(): void | Promise<void>;
 }
 
 export interface OverlayFs extends OverlayFsSync {
@@ -189,6 +199,14 @@ export interface OverlayFs extends OverlayFsSync {
   fchmod: CallbackOp;
   fchown: CallbackOp;
   openAsBlob(path: PathLike, options?: { type?: string }): Promise<Blob>;
+  /** Node 26 and later only. */
+  openAsBlobSync?(path: PathLike, options?: { type?: string }): Blob;
+  /** Node 22 and later only; not implemented: throws ERR_METHOD_NOT_IMPLEMENTED (fs/newer-functions.ts). */
+  globSync?(pattern: string | string[], options?: unknown): never;
+  /** Node 22 and later only; not implemented: calls back with ERR_METHOD_NOT_IMPLEMENTED. */
+  glob?(pattern: string | string[], options: unknown, cb?: (err: Error) => void): void;
+  /** Node 24 and later only: a temporary directory that removes itself (rm -rf) when disposed. */
+  mkdtempDisposableSync?(prefix: PathLike, options?: unknown): DisposableTempDir & Disposable;
   createReadStream(path: PathLike | null, options?: BufferEncoding | Record<string, unknown>): nodeFs.ReadStream;
   createWriteStream(path: PathLike | null, options?: BufferEncoding | Record<string, unknown>): nodeFs.WriteStream;
   Stats: typeof Stats;
