@@ -1,6 +1,6 @@
 // Turns an archive's bytes into tar bytes: the compression is sniffed from magic bytes (never the
 // file name), and the output is bounded by `maxBytes` so a small bomb cannot exhaust memory.
-// gzip uses node:zlib; zstd uses node:zlib where it has zstd (Node >= 22.15), else fzstd (pure JS).
+// gzip uses node:zlib; zstd uses node:zlib where its zstd reads every frame (Node 24 on), else fzstd (pure JS).
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
@@ -28,12 +28,15 @@ export function sniffCompression(head: Uint8Array, where: string): Compression {
 // a pure-JS decoder allocates each frame's whole window when it reads the frame header.
 export const ZSTD_WINDOW_MAX = 2 ** 27;
 
-/** Passes a zstd stream through unchanged, refusing a frame over the window limit first. */
+/** Passes a zstd stream through unchanged, refusing a frame over the window limit first, and a truncated end. */
 function zstdGuard(where: string): Transform {
   const guard = new ZstdFrameGuard(ZSTD_WINDOW_MAX, (why) => archiveError(where, why));
   return new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       try { guard.feed(chunk); done(null, chunk); } catch (err) { done(err as Error); }
+    },
+    flush(done: TransformCallback) {
+      try { guard.end(); done(); } catch (err) { done(err as Error); }
     },
   });
 }
@@ -53,13 +56,48 @@ function fzstdTransform(): Transform {
   return t;
 }
 
-function decoderFor(kind: Compression): Transform | undefined {
-  if (kind === 'gzip') return zlib.createGunzip();
-  if (kind === 'zstd') {
-    const native = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
-    return native !== undefined ? native() : fzstdTransform();
+/** "zstd: <why>" — an archive error names the compression that failed, whoever reports it first. */
+function named(kind: Compression, message: string): string {
+  return message.startsWith(`${kind}: `) ? message : `${kind}: ${message}`;
+}
+
+interface ZlibZstd {
+  createZstdDecompress?: () => Transform;
+  zstdCompressSync?: (b: Buffer) => Buffer;
+  zstdDecompressSync?: (b: Buffer) => Buffer;
+}
+
+let zstdOfZlib: (() => Transform) | null | undefined;
+
+/**
+ * node:zlib's zstd decoder where it reads a whole stream: Node 22's stops after the first frame,
+ * so a second frame, or the data after a leading skippable frame, would be dropped without an
+ * error. Probed once, on a skippable frame and two data frames; else fzstd.
+ */
+function zlibZstd(): (() => Transform) | null {
+  if (zstdOfZlib !== undefined) return zstdOfZlib;
+  const z = zlib as ZlibZstd;
+  zstdOfZlib = null;
+  if (z.createZstdDecompress && z.zstdCompressSync && z.zstdDecompressSync) {
+    try {
+      const skippable = Buffer.from([0x50, 0x2a, 0x4d, 0x18, 1, 0, 0, 0, 0]);
+      const probe = Buffer.concat([skippable, z.zstdCompressSync(Buffer.from('a')), z.zstdCompressSync(Buffer.from('b'))]);
+      if (z.zstdDecompressSync(probe).toString() === 'ab') zstdOfZlib = z.createZstdDecompress;
+    } catch {
+      // fzstd, then.
+    }
   }
-  return undefined;
+  return zstdOfZlib;
+}
+
+function decoderFor(kind: Compression): Transform | undefined {
+  if (kind === 'tar') return undefined;
+  const native = kind === 'gzip' ? zlib.createGunzip : zlibZstd();
+  const decoder = native !== null ? native() : fzstdTransform();
+  // Registered first, so the name is on the message before the pipeline passes the error on
+  // (node:zlib's zstd says only "Unexpected end of data").
+  decoder.on('error', (err: Error) => { err.message = named(kind, err.message); });
+  return decoder;
 }
 
 /**
@@ -100,7 +138,7 @@ export async function* tarBytes(source: Readable, where: string, maxBytes: numbe
     }
   } catch (err) {
     const e = err as Error;
-    if (kind !== 'tar' && !/tar layer/.test(e.message)) throw archiveError(where, `${kind}: ${e.message}`);
+    if (kind !== 'tar' && !/tar layer/.test(e.message)) throw archiveError(where, named(kind, e.message));
     throw err;
   } finally {
     out.destroy();

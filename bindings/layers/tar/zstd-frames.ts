@@ -34,6 +34,15 @@ export class ZstdFrameGuard {
     }
   }
 
+  /**
+   * The stream ended: throws unless it ended between frames. Not every decoder notices a
+   * truncated last frame (node:zlib's zstd on Node 22 ends quietly, and the tar reader then
+   * reports only an unexpected end of data).
+   */
+  end(): void {
+    if (this.state !== 'magic' || this.skip > 0 || this.pending.length > 0) throw this.fail('zstd: truncated (the stream ends inside a frame)');
+  }
+
   private step(): void {
     const p = this.pending;
     switch (this.state) {
