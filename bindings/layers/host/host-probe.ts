@@ -1,10 +1,12 @@
 // DirLayer's cached hits in as few host calls as possible: the attributes of an object the layer
 // already vouched for (one lstat, written into a record reused per handle), and its whole content
-// (open + fstat + read + close; open + read + close while a watch vouches for its size). Both go through the native helper when it is built (one call, no
+// (open + fstat + read + close). Both go through the native helper when it is built (one call, no
 // Stats object), else through node:fs. Both follow the plain host path, not the contained walk:
 // what makes that safe is the identity check (dev, ino, birth time) against the object the
 // contained walk found — a planted symlink, a swapped file or ancestor yields another object,
-// and the caller then takes its contained path (which answers, or fails, as before).
+// and the caller then takes its contained path (which answers, or fails, as before). A file a
+// watch vouches for is read without the fstat (readVouched): there the kernel keeps the open
+// inside the root, and the read itself tells a file of another size apart.
 import * as fs from 'node:fs';
 import { constants as os } from 'node:os';
 import type { NodeStat, NodeType } from '../layer.js';
