@@ -22,7 +22,7 @@ import { makeOverlay, type CacheImpl } from './overlays.js';
 import { enhancedResolve, moduleRequests, resolverOver } from './resolver-requests.js';
 import { PathSet } from './workload.js';
 
-const SCENARIOS = ['cache-walk', 'stat-warm', 'negative-warm', 'stat-cold', 'resolve-warm', 'readfile-warm'] as const;
+const SCENARIOS = ['cache-walk', 'stat-warm', 'negative-warm', 'stat-cold', 'resolve-warm', 'resolve-cold', 'readfile-warm'] as const;
 
 interface ProfileNode {
   id: number;
@@ -180,29 +180,37 @@ async function run(): Promise<void> {
 
   const api = await loadStrata();
   if (typeof api === 'string') throw new Error(api);
-  if (scenario === 'resolve-warm') {
-    // The resolver suite's warm loop: --impl wasm|ts = createFs over a DirLayer (watching) of this
-    // repository, --impl node = enhanced-resolve's CachedInputFileSystem over node:fs.
+  if (scenario === 'resolve-warm' || scenario === 'resolve-cold') {
+    // The resolver suite's loops: --impl wasm|ts = createFs over a DirLayer (watching) of this
+    // repository, --impl node = enhanced-resolve's CachedInputFileSystem over node:fs. Cold: a
+    // fresh overlay (the layer, its handles and watches kept, as in the suite) or a fresh
+    // CachedInputFileSystem after each pass over the requests.
     const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
     const requests = moduleRequests(root, seed);
-    let resolver;
+    let fresh: () => ReturnType<typeof resolverOver>;
     let base = '/';
     if (values.impl === 'node') {
       const er = enhancedResolve();
-      resolver = resolverOver(new er.CachedInputFileSystem(await import('node:fs'), Number.POSITIVE_INFINITY));
+      const nodeFs = await import('node:fs');
+      fresh = () => resolverOver(new er.CachedInputFileSystem(nodeFs, Number.POSITIVE_INFINITY));
       base = root + '/';
     } else {
       if (!api.DirLayer) throw new Error('the engine exports no DirLayer');
-      const ov = makeOverlay(api, { lowers: [new api.DirLayer(root, { readOnly: true, watch: true, trustWatch: values.trust })] }, { impl: impl === 'ts' ? 'ts' : 'wasm' });
+      const lower = new api.DirLayer(root, { readOnly: true, watch: true, trustWatch: values.trust });
       const { createFs } = (await import('../bindings/fs.js')) as unknown as { createFs: (o: unknown, opts: unknown) => unknown };
-      resolver = resolverOver(createFs(ov, { lightErrors: values.light }));
+      let ov: ReturnType<typeof makeOverlay> | undefined;
+      fresh = () => {
+        if (ov) (ov as unknown as { close(): void }).close();
+        ov = makeOverlay(api, { lowers: [lower] }, { impl: impl === 'ts' ? 'ts' : 'wasm' });
+        return resolverOver(createFs(ov, { lightErrors: values.light }));
+      };
     }
-    const r = resolver;
+    let r = fresh();
     const ok = requests.filter((q) => { try { return r.resolveSync({}, base + q.context, q.request) !== false; } catch { return false; } });
     let k = 0;
     until(() => {
       const q = ok[k];
-      if (++k === ok.length) k = 0;
+      if (++k === ok.length) { k = 0; if (scenario === 'resolve-cold') r = fresh(); }
       return (r.resolveSync({}, base + q.context, q.request) as string).length;
     });
     setImmediate(() => process.exit(0));
