@@ -48,6 +48,9 @@ const CALLS: [string, (fs: Fs) => unknown][] = [
   ['readlinkSync missing', (fs) => fs.readlinkSync('/d/none')],
   ['readlinkSync below a file', (fs) => fs.readlinkSync('/d/f/x')],
   ['readlinkSync of a symlink', (fs) => fs.readlinkSync('/d/l')],
+  ['readlinkSync of a symlink, trailing slash', (fs) => fs.readlinkSync('/d/l/')],
+  ['readlinkSync of a directory, trailing slash', (fs) => fs.readlinkSync('/d/')],
+  ['lstatSync of a file, trailing slash', (fs) => fs.lstatSync('/d/f/')],
   ['readJsonSync missing', (fs) => fs.readJsonSync('/d/none.json')],
   ['readJsonSync', (fs) => fs.readJsonSync('/d/p.json')],
 ];
