@@ -58,7 +58,8 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
 
   const fds = descriptorOps(ov, paths, table, ctx);
   const lightErrors = options.lightErrors === true;
-  const pathSync = pathOps(ov, paths, fdAccess, report, lightErrors);
+  // readdirAsPromised answers promises.readdir only: node:fs has no such function.
+  const { readdirAsPromised, ...pathSync } = pathOps(ov, paths, fdAccess, report, lightErrors);
   const copies = copyOps(ov, paths, report);
 
   function fchownSync(fd: unknown, uid: unknown, gid: unknown): void {
@@ -98,6 +99,8 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
     promises[name] = promiseForm(fn);
   }
   (callbacks.realpath as { native?: unknown }).native = callbacks.realpath;
+  // Up to Node 24 node:fs's promise form of recursive readdir lists otherwise than its sync form.
+  promises.readdir = promiseForm(readdirAsPromised);
 
   callbacks.cp = (src: unknown, dest: unknown, o: unknown, cb?: unknown) => {
     if (typeof o === 'function') [cb, o] = [o, undefined];

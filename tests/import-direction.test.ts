@@ -13,8 +13,11 @@ import ts from 'typescript';
 // dist/tests/import-direction.test.js → the repository root, where the .ts sources are.
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Leaf modules every layer may import: they import nothing of ours but each other. */
-const BASE = new Set(['bindings/abi.ts', 'bindings/errors.ts', 'bindings/policy.ts', 'bindings/arg-errors.ts', 'bindings/fs/arg-errors.ts']);
+/**
+ * Leaf modules every layer may import: they import nothing of ours but each other. The Node
+ * majors' rules table is one: the engine's Stats and Dirent follow it too.
+ */
+const BASE = new Set(['bindings/abi.ts', 'bindings/errors.ts', 'bindings/policy.ts', 'bindings/arg-errors.ts', 'bindings/fs/arg-errors.ts', 'bindings/fs/node-version.ts']);
 
 type Group = 'tools' | 'api' | 'engine' | 'cache' | 'layers' | 'base' | 'tests';
 const RANK: Record<Group, number> = { tests: 6, tools: 5, api: 4, engine: 3, cache: 2, layers: 2, base: 1 };

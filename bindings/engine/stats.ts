@@ -1,5 +1,9 @@
 // The fs.Stats-like object `stat`/`lstat` return, and the Dirent-like one of readdir.
 // Dates are built on first access (as Node does lazily): most callers only read a field or two.
+// Both follow node:fs of the running Node where it differs by major (fs/node-version.ts): the
+// time getters (stat-times.ts) and Dirent's `path`.
+import { NODE_FS } from '../fs/node-version.js';
+import { dateOfMs, defineTimeGetters, nsOfMs, type Instant } from './stat-times.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../layers/memory-layer.js';
 import type { NodeStat } from '../layers/layer.js';
 
@@ -23,7 +27,8 @@ class TypeTests {
 }
 
 export class Stats extends TypeTests {
-  // Fields are `declare`d and assigned once, in this order, in the constructor: class-field
+  // Fields are `declare`d and assigned once in the constructor, in node:fs's order (what
+  // Object.keys and util.inspect show; dev, mode … blksize, ino, size, blocks): class-field
   // syntax would define each one as undefined first (define semantics), a second store per field
   // on the hottest allocation of the engine, and it would widen the number fields' representation.
   declare dev: number;
@@ -48,14 +53,14 @@ export class Stats extends TypeTests {
   constructor(st: Readonly<StatSource>, ino: number, nlink: number, size: number) {
     super();
     this.dev = OVERLAY_DEV;
-    this.ino = ino;
     this.mode = st.mode;
     this.nlink = nlink;
     this.uid = st.uid;
     this.gid = st.gid;
     this.rdev = st.rdev;
-    this.size = size;
     this.blksize = BLKSIZE;
+    this.ino = ino;
+    this.size = size;
     this.blocks = Math.ceil(size / BLOCK);
     this.atimeMs = st.atimeMs;
     this.mtimeMs = st.mtimeMs;
@@ -63,24 +68,47 @@ export class Stats extends TypeTests {
     this.birthtimeMs = st.birthtimeMs;
   }
 
-  get atime(): Date { return new Date(this.atimeMs); }
-  get mtime(): Date { return new Date(this.mtimeMs); }
-  get ctime(): Date { return new Date(this.ctimeMs); }
-  get birthtime(): Date { return new Date(this.birthtimeMs); }
+  // Prototype getters, defined below: no constructor work (see stat-times.ts).
+  declare atime: Date;
+  declare mtime: Date;
+  declare ctime: Date;
+  declare birthtime: Date;
+  /** Node 26 on (NODE_FS.statsInstants), where Temporal is there. */
+  declare atimeInstant?: Instant;
+  declare mtimeInstant?: Instant;
+  declare ctimeInstant?: Instant;
+  declare birthtimeInstant?: Instant;
 }
 
+// The Date getters on every major (Node 20 builds own Dates instead, which would be four more
+// stores in this constructor; read once, a getter's Date is an own property there too).
+defineTimeGetters<Stats>(Stats.prototype, {
+  date: (time) => {
+    const ms = `${time}Ms` as const;
+    return (st) => dateOfMs(st[ms]);
+  },
+  ns: (time) => {
+    const ms = `${time}Ms` as const;
+    return (st) => nsOfMs(st[ms]);
+  },
+});
+
+/** Node 22 and earlier's Dirents have `path`; Node 24 removed it (DEP0178). */
+const DIRENT_PATH = NODE_FS.direntPath;
+
 export class Dirent extends TypeTests {
-  readonly name: string;
-  readonly parentPath: string;
-  /** Alias of parentPath, as Node 20's Dirent still has it. */
-  readonly path: string;
-  override readonly mode: number;
+  // `declare`d, as in Stats: own keys in node:fs's order (name, parentPath[, path]), then mode.
+  declare readonly name: string;
+  declare readonly parentPath: string;
+  /** Alias of parentPath, where the running Node's Dirent still has it (up to 22). */
+  declare readonly path?: string;
+  // mode: declared by TypeTests.
 
   constructor(name: string, parentPath: string, mode: number) {
     super();
     this.name = name;
     this.parentPath = parentPath;
-    this.path = parentPath;
+    if (DIRENT_PATH) this.path = parentPath;
     this.mode = mode;
   }
 }

@@ -1,6 +1,6 @@
 // Where node:fs differs between the Node majors createFs supports, in one table: the adapter
 // answers as node:fs of the Node it runs on, so every call that differs asks this table (never
-// process.versions itself). Each threshold was checked against the real node:fs of 20.20,
+// process.versions itself). It imports nothing, so the engine's Stats and Dirent may read it too. Each threshold was checked against the real node:fs of 20.20,
 // 22.23, 24.22 and 26.10 (odd majors take the rule of the release that introduced the change,
 // from Node's changelog where known, else of the even major before them).
 export interface NodeFsRules {
@@ -34,6 +34,23 @@ export interface NodeFsRules {
   readonly mkdtempDisposable: boolean;
   /** fs.openAsBlobSync exists (from 26). */
   readonly openAsBlobSync: boolean;
+  /**
+   * Stats' and BigIntStats' atime, mtime, ctime and birthtime: 'own' (up to 20: four Dates built
+   * in the constructor, own enumerable properties), 'getters-kept-hidden' (22: enumerable getters
+   * on the prototype keeping the Date read as a non-enumerable, non-configurable own property) or
+   * 'getters-kept' (from 24: kept as a plain enumerable one, as assigning one does too).
+   */
+  readonly statsDates: 'own' | 'getters-kept-hidden' | 'getters-kept';
+  /** Stats and BigIntStats have atimeInstant … birthtimeInstant, Temporal.Instant getters (from 26). */
+  readonly statsInstants: boolean;
+  /** Dirent has `path`, the same as `parentPath` (up to 22; removed in 24, DEP0178). */
+  readonly direntPath: boolean;
+  /**
+   * The promise form of recursive readdir walks its own way (up to 24): a stack of directories,
+   * each read when found and listed after the current one's entries, the last found first; its
+   * Dirent form never enters a symbolic link to a directory. From 26 it answers as the sync form.
+   */
+  readonly promiseReaddirStack: boolean;
 }
 
 /** The rules of one Node major. */
@@ -48,6 +65,10 @@ export function nodeFsRules(major: number): NodeFsRules {
     glob: major >= 22,
     mkdtempDisposable: major >= 24,
     openAsBlobSync: major >= 26,
+    statsDates: major >= 24 ? 'getters-kept' : major >= 22 ? 'getters-kept-hidden' : 'own',
+    statsInstants: major >= 26,
+    direntPath: major < 24,
+    promiseReaddirStack: major < 26,
   };
 }
 

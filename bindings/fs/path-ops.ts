@@ -164,6 +164,37 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
     return isDefaultEncoding(encoding) ? names : names.map((n) => encodeName(n, encoding)) as string[] | Buffer[];
   }
 
+  /**
+   * readdir's answer for node:fs's promise form, which lists a recursive readdir its own way up to
+   * Node 24 (NODE_FS.promiseReaddirStack): directories on a stack, each read when its entry is
+   * met, the last one met listed next; the Dirent form enters no symlink, the names form enters
+   * one to a directory where the sync form does. Otherwise the sync form's answer.
+   */
+  function readdirAsPromised(p: PathLike, opts?: unknown): string[] | Buffer[] | Dirent[] {
+    const o = optionsOf(opts);
+    if (o.recursive !== true || !NODE_FS.promiseReaddirStack) return readdirSync(p, opts);
+    const base = paths.path(p, 'scandir');
+    const withFileTypes = o.withFileTypes === true;
+    const entersLinks = !withFileTypes && NODE_FS.recursiveReaddirEntersLinks;
+    const prefix = base.endsWith('/') ? base : base + '/';
+    const found: Dirent[] = [];
+    const names: string[] = [];
+    const stack: Array<[rel: string, dirents: Dirent[]]> = [['', ov.readdir(base, { withFileTypes: true })]];
+    while (stack.length > 0) {
+      const [rel, dirents] = stack.pop()!;
+      for (const d of dirents) {
+        const child = rel === '' ? d.name : `${rel}/${d.name}`;
+        found.push(d);
+        names.push(child);
+        if (d.isDirectory() || (entersLinks && d.isSymbolicLink() && isDirectoryBehind(prefix + child))) {
+          stack.push([child, ov.readdir(prefix + child, { withFileTypes: true })]);
+        }
+      }
+    }
+    if (withFileTypes) return isDefaultEncoding(o.encoding) ? found : found.map((d) => renamed(d, o.encoding));
+    return isDefaultEncoding(o.encoding) ? names : names.map((n) => encodeName(n, o.encoding)) as string[] | Buffer[];
+  }
+
   /** Whether a symlink leads to a directory; a dangling or looping one does not. */
   function isDirectoryBehind(path: string): boolean {
     try {
@@ -389,7 +420,7 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
   }
 
   return {
-    statSync, lstatSync, existsSync, accessSync, readdirSync, readFileSync, readlinkSync, realpathSync,
+    statSync, lstatSync, existsSync, accessSync, readdirSync, readdirAsPromised, readFileSync, readlinkSync, realpathSync,
     writeFileSync, appendFileSync, mkdirSync, rmdirSync, rmSync, unlinkSync, renameSync, symlinkSync,
     linkSync, truncateSync, chmodSync, utimesSync, chownSync, lchownSync, lutimesSync, statfsSync, opendirSync,
     openAsBlob,
