@@ -119,6 +119,7 @@ export class ChangeWatcher {
    */
   private overflowed(): void {
     if (this.closed) return;
+    this.tree.forgetVouched();
     for (const w of this.watches.values()) w.close();
     this.watches.clear();
     this.seen.clear();
@@ -209,11 +210,13 @@ export class ChangeWatcher {
 
   /** A watch ended by itself (its directory removed): it can no longer vouch for anything below. */
   private watchEnded(dirPath: string, close: () => void): void {
+    this.tree.forgetVouched();
     if (this.watches.get(dirPath)?.close === close) this.watches.delete(dirPath);
     if (!this.closed) this.emit({ dir: displayPath(dirPath), name: '', kind: 'expire' });
   }
 
   private unwatchTree(dirPath: string): void {
+    this.tree.forgetVouched();
     const prefix = dirPath + '/';
     for (const [p, w] of [...this.watches]) {
       if (p === dirPath || p.startsWith(prefix)) {
@@ -237,6 +240,8 @@ export class ChangeWatcher {
 
   private onEvent(dirPath: string, event: string, name: string): void {
     if (this.closed) return;
+    // Before anything is looked at for it: a held directory the event is about is checked again.
+    this.tree.forgetVouched();
     if (name === '') {
       // The directory itself (watch queue only): its parent's watch reports it, except the root's.
       if (dirPath === '') this.emit({ dir: '/', name: '', kind: 'meta' });

@@ -121,6 +121,9 @@ export function heldDirectoryDescriptors(): { held: number; budget: number } {
   return { held: pool.size, budget: pool.budget };
 }
 
+/** Held directories vouched for at most per tree (past it, the rest are checked per use). */
+const MAX_VOUCHED_DIRS = 65536;
+
 /** Longest host path handed to one syscall; longer ones are walked in pieces (PATH_MAX is 4096). */
 const PATH_PIECE = 3000;
 /** How many `..` one syscall climbs (3 bytes each, within PATH_PIECE). */
@@ -191,11 +194,23 @@ export class ContainedTree {
    * Directories reached before, by layer path, so a walk need not start at the root each time.
    * An entry is used only after two checks (two lstat calls): the plain host path still leads to
    * this very directory (nothing was renamed or replaced), and climbing as many `..` as the path
-   * is deep from the held directory lands on the root (it was not moved out of the tree).
+   * is deep from the held directory lands on the root (it was not moved out of the tree) — or,
+   * for a layer that reads its watch queue at each operation's start, while a watch vouches for
+   * it (vouchDirs).
    */
   private readonly dirs = new Map<string, CachedDir>();
   /** Component opens done walking (a walk from the root costs one per level): for tests. */
   walkSteps = 0;
+  /** Held directories used without their two checks: 0 until vouchDirs() (tests count them). */
+  vouchedUses = 0;
+  /**
+   * Held directories a watch vouches for (vouchDirs): their checks passed (or they were just
+   * walked to) while every directory above them was watched, and no event has arrived since.
+   */
+  private vouchedDirs: Set<string> | undefined;
+  private vouchDev = -1;
+  private everyAncestorWatched: (layerPath: string) => boolean = () => false;
+  private caughtUp: () => boolean = () => false;
   /** Nesting of operations in progress: cached descriptors are closed only when none is. */
   private busy = 0;
 
@@ -216,6 +231,37 @@ export class ContainedTree {
     }
     this.dirs.clear();
     fs.closeSync(this.rootFd);
+  }
+
+  /**
+   * For a layer that hears of every change before an operation answers (the watch queue read at
+   * each operation's start, on a local filesystem: device `dev`): a held directory is used without
+   * its two checks while vouched for. A rename, replacement or removal of it or of a directory
+   * above it raises an event in a watched directory, and every event ends every vouching
+   * (forgetVouched) before the operation that follows it uses a held directory.
+   * `everyAncestorWatched(p)`: whether each directory above `p` (the root included) is watched;
+   * `caughtUp()`: whether an operation read the queue just now (a layer called outside an
+   * operation, or long after its read, checks as before).
+   */
+  vouchDirs(dev: number, everyAncestorWatched: (layerPath: string) => boolean, caughtUp: () => boolean): void {
+    this.vouchedDirs = new Set();
+    this.vouchDev = dev;
+    this.everyAncestorWatched = everyAncestorWatched;
+    this.caughtUp = caughtUp;
+  }
+
+  /** An event arrived (or the layer changed something): no held directory is vouched for now. */
+  forgetVouched(): void {
+    this.vouchedDirs?.clear();
+  }
+
+  /** Whether `layerPath`, about to be checked or walked to, may be vouched for once it passes. */
+  private mayVouch(layerPath: string): boolean {
+    return this.vouchedDirs !== undefined && this.vouchedDirs.size < MAX_VOUCHED_DIRS && this.everyAncestorWatched(layerPath);
+  }
+
+  private vouch(layerPath: string, st: fs.Stats): void {
+    if (st.dev === this.vouchDev) this.vouchedDirs?.add(layerPath);
   }
 
   /** Forget cached directories at or below `layerPath` (after the layer itself moved or removed them). */
@@ -359,10 +405,13 @@ export class ContainedTree {
       const name = layerPath.slice(from, end);
       walked = layerPath.slice(0, end);
       from = end + 1;
+      // Asked before the walk: a watch added after it could not vouch for what the walk saw.
+      const vouchable = this.mayVouch(walked);
       const seen = this.lstatAt(fd, name, walked);
       if (seen === undefined) throw fsError('ENOENT', 'lstat', displayPath(walked));
       if (!seen.isDirectory()) throw fsError('ENOTDIR', 'lstat', displayPath(walked));
       fd = this.openAt(fd, name, seen, walked);
+      if (vouchable) this.vouch(walked, seen);
       st = seen;
       const entry: CachedDir = { fd, st, path: walked, pinned: false };
       if (from > layerPath.length) this.pin(entry);
@@ -376,6 +425,13 @@ export class ContainedTree {
   private cached(layerPath: string, depth: number): CachedDir | undefined {
     const held = this.dirs.get(layerPath);
     if (held === undefined) return undefined;
+    if (this.vouchedDirs?.has(layerPath) === true && this.caughtUp()) {
+      this.vouchedUses++;
+      this.pin(held);
+      pool.use(held, this);
+      return held;
+    }
+    const vouchable = this.mayVouch(layerPath);
     const here = lstatHostPath(this.rootPath, layerPath);
     let inside = false;
     if (here !== undefined && sameObject(here, held.st)) {
@@ -396,6 +452,7 @@ export class ContainedTree {
       return undefined;
     }
     held.st = here!;
+    if (vouchable) this.vouch(layerPath, here!);
     this.pin(held);
     pool.use(held, this);
     return held;

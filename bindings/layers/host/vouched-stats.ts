@@ -102,11 +102,13 @@ export abstract class HostVouchedStats extends HostFileContent {
   // Any change the layer reports (a host event, its own write) ends what the watch vouched for.
   protected override emit(change: LayerChange): void {
     this.vouched?.clear();
+    this.tree.forgetVouched();
     super.emit(change);
   }
 
   protected override emitAt(layerPath: string, kind: LayerChange['kind']): void {
     this.vouched?.clear();
+    this.tree.forgetVouched();
     super.emitAt(layerPath, kind);
   }
 }

@@ -34,6 +34,8 @@ export class WatchQueue {
   private readonly overflowListeners = new Set<() => void>();
   private readonly buffer = Buffer.allocUnsafe(65536);
   private delivering = false;
+  /** performance.now() of the last read made for an operation (deliver). */
+  private deliveredAt = -Infinity;
 
   private constructor(private readonly helper: NonNullable<ReturnType<typeof native>>) {}
 
@@ -80,6 +82,16 @@ export class WatchQueue {
     // Nothing watched: no read (an overlay that has not looked into a directory yet). What a
     // removed watch left queued (its IN_IGNORED) is drained from the event loop.
     if (this.sinks.size !== 0) this.drain();
+    this.deliveredAt = performance.now();
+  }
+
+  /**
+   * Whether an operation read the queue within the last `ms`: ContainedTree's vouched
+   * directories are used only then. A layer called outside an operation (no read first: the
+   * reference model, a custom engine), or long after its read, checks its held directories.
+   */
+  readWithin(ms: number): boolean {
+    return performance.now() - this.deliveredAt <= ms;
   }
 
   /**
