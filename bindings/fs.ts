@@ -69,8 +69,9 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
     report(file.path, 'change');
   }
 
+  const quiet = { throwIfNoEntry: false } as const;
   const json = readJsonOps({
-    statOrUndefined: (p) => pathSync.statSync(p, { throwIfNoEntry: false }) as Stats | undefined, readFileSync: (p) => pathSync.readFileSync(p) as Buffer, writes: () => writes,
+    statOrUndefined: (p) => pathSync.statSync(p, quiet) as Stats | undefined, readFileSync: (p) => pathSync.readFileSync(p) as Buffer, writes: () => writes,
     missing: (p) => (lightErrors ? lightFsError : fsError)('ENOENT', 'open', p),
   });
   const sync = {
