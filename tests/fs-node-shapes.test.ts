@@ -10,6 +10,7 @@ import * as nodeFs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import { createFs } from '../bindings/fs.js';
 import { NODE_FS } from '../bindings/fs/node-version.js';
 import { MemoryLayer } from '../bindings/layers/memory-layer.js';
@@ -148,10 +149,14 @@ test('Dirent: `path` where node:fs has it (up to 22), from readdir, opendir and 
   oursDir.closeSync();
   const ours = [fs.readdirSync('/t', { withFileTypes: true })[0], fromDir, ov.readdir('/t', { withFileTypes: true })[0]!,
     (await fs.promises.readdir('/t', { withFileTypes: true, recursive: true }))[0]];
-  // The overlay's Dirent keeps its type as `mode`, where node:fs's keeps it under a symbol.
-  const keys = (d: object) => Object.keys(d).filter((k) => k !== 'mode');
+  // Own keys, the type under a symbol included, and what inspect and JSON show: as node:fs's.
+  const keys = (d: object) => Reflect.ownKeys(d).map(String);
+  const shown = (d: nodeFs.Dirent, root: string) => [inspect(d, { breakLength: Infinity }).replaceAll(root, '<root>'), JSON.stringify(d).replaceAll(root, '<root>')];
   for (const d of ours) {
-    assert.deepEqual(keys(d), Object.keys(theirs));
+    assert.deepEqual(keys(d), keys(theirs));
+    assert.deepEqual(shown(d as nodeFs.Dirent, '/t'), shown(theirs, disk));
+    assert.equal(d.isFile(), theirs.isFile());
+    assert.equal(d.isDirectory(), theirs.isDirectory());
     assert.equal('path' in d, 'path' in theirs);
     assert.equal('path' in d, 'path' in theirsDir);
     if ('path' in d) assert.equal(d.path, d.parentPath);

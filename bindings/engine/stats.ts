@@ -15,8 +15,8 @@ const BLKSIZE = 4096;
 /** What the constructor copies from a layer's record (or from another Stats). */
 export type StatSource = Pick<NodeStat, 'mode' | 'uid' | 'gid' | 'rdev' | 'atimeMs' | 'mtimeMs' | 'ctimeMs' | 'birthtimeMs'>;
 
-class TypeTests {
-  declare mode: number;
+abstract class TypeTests {
+  abstract readonly mode: number;
   isFile(): boolean { return (this.mode & S_IFMT) === S_IFREG; }
   isDirectory(): boolean { return (this.mode & S_IFMT) === S_IFDIR; }
   isSymbolicLink(): boolean { return (this.mode & S_IFMT) === S_IFLNK; }
@@ -33,7 +33,7 @@ export class Stats extends TypeTests {
   // on the hottest allocation of the engine, and it would widen the number fields' representation.
   declare dev: number;
   declare ino: number;
-  // mode: declared by TypeTests.
+  declare mode: number;
   declare nlink: number;
   declare uid: number;
   declare gid: number;
@@ -96,19 +96,35 @@ defineTimeGetters<Stats>(Stats.prototype, {
 /** Node 22 and earlier's Dirents have `path`; Node 24 removed it (DEP0178). */
 const DIRENT_PATH = NODE_FS.direntPath;
 
+/** libuv's dirent types (fs.constants.UV_DIRENT_*), which node:fs's Dirent keeps, by S_IF* type. */
+const UV_DIRENT: ReadonlyMap<number, number> = new Map([
+  [S_IFREG, 1], [S_IFDIR, 2], [S_IFLNK, 3], [S_IFIFO, 4], [S_IFSOCK, 5], [S_IFCHR, 6], [S_IFBLK, 7],
+]);
+const S_IF_OF_UV = [0, S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK];
+/**
+ * Where a Dirent keeps its type: an own symbol-keyed field holding libuv's number, as node:fs's
+ * Dirent does, so Object.keys, JSON.stringify and util.inspect show what they show for node's.
+ */
+const kType = Symbol('type');
+
 export class Dirent extends TypeTests {
-  // `declare`d, as in Stats: own keys in node:fs's order (name, parentPath[, path]), then mode.
+  // `declare`d, as in Stats: own keys in node:fs's order (name, parentPath[, path]), then the type.
   declare readonly name: string;
   declare readonly parentPath: string;
   /** Alias of parentPath, where the running Node's Dirent still has it (up to 22). */
   declare readonly path?: string;
-  // mode: declared by TypeTests.
+  declare private readonly [kType]: number;
 
   constructor(name: string, parentPath: string, mode: number) {
     super();
     this.name = name;
     this.parentPath = parentPath;
     if (DIRENT_PATH) this.path = parentPath;
-    this.mode = mode;
+    this[kType] = UV_DIRENT.get(mode & S_IFMT) ?? 0;
+  }
+
+  /** The S_IF* type bits (the is*() tests read them): node's Dirent has no mode, so no field. */
+  override get mode(): number {
+    return S_IF_OF_UV[this[kType]] ?? 0;
   }
 }
