@@ -273,6 +273,36 @@ static napi_value read_file_beneath(napi_env env, napi_callback_info info) {
 }
 // ---- end of DirLayer's hot paths ------------------------------------------------------------
 
+// ---- renameat2 (bindings/layers/host/rename-at2.ts) -------------------------------------------
+// node:fs has rename(2) only. The kernel's overlayfs replaces an entry in one step where rename(2)
+// needs two: RENAME_EXCHANGE swaps two names (a directory put where a whiteout was, or the
+// reverse, with the old object moved aside in the work directory), RENAME_WHITEOUT leaves a
+// whiteout at the old name. Names are single components under the two directory descriptors.
+// 0, or -errno (-EINVAL, -ENOSYS, -EPERM: the flag is refused here; the caller takes two steps).
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT (1 << 2)
+#endif
+static napi_value rename_at2(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  char from[NAME_MAX + 1];
+  char to[NAME_MAX + 1];
+  int32_t from_dir = -1, to_dir = -1, flags = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
+      napi_get_value_int32(env, argv[0], &from_dir) != napi_ok || !path_arg(env, argv[1], from, sizeof from) ||
+      napi_get_value_int32(env, argv[2], &to_dir) != napi_ok || !path_arg(env, argv[3], to, sizeof to) ||
+      napi_get_value_int32(env, argv[4], &flags) != napi_ok ||
+      (flags != RENAME_EXCHANGE && flags != RENAME_WHITEOUT) ||
+      strchr(from, '/') != NULL || strchr(to, '/') != NULL)
+    return number(env, -EINVAL);
+  if (syscall(SYS_renameat2, from_dir, from, to_dir, to, (unsigned)flags) < 0) return number(env, -errno);
+  return number(env, 0);
+}
+// ---- end of renameat2 ---------------------------------------------------------------------------
+
 // ---- The watch queue (bindings/layers/host/watch-queue.ts) -----------------------------------
 // One inotify instance per Node environment, read two ways: synchronously, at the start of each
 // overlay operation (watchQueueRead: every change whose syscall has returned is already queued
@@ -421,6 +451,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "lstatInto", lstat_into);
   export_function(env, exports, "readFileIf", read_file_if);
   export_function(env, exports, "readFileBeneath", read_file_beneath);
+  export_function(env, exports, "renameAt2", rename_at2);
   export_function(env, exports, "watchQueueOpen", watch_queue_open);
   export_function(env, exports, "watchQueueAdd", watch_queue_add);
   export_function(env, exports, "watchQueueRemove", watch_queue_remove);

@@ -71,7 +71,7 @@ export function finishIntent(upper: Layer): boolean {
         if (old > 0 && upper.stat(old).type === 'dir') {
           for (const name of upper.list(old)) if (upper.lookup(old, name) === WHITEOUT) upper.removeName(old, name);
         }
-        upper.renameName(dir, intent.name, to, intent.to.name);
+        upper.renameName(dir, intent.name, to, intent.to.name, intent.whiteout);
       }
       h = upper.lookup(dir, intent.name);
     }

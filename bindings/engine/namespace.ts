@@ -180,9 +180,10 @@ export class Namespace {
         const dst = lookups.lookupLast(dp, 'rename', from, to, DST);
         if (dst.found && dst.type !== T_DIR) this.dropName(dst.id, dst.layer, dst.handle, j);
       }
-      upper.renameName(srcDir, srcName, dstDir, dstName);
+      upper.renameName(srcDir, srcName, dstDir, dstName, whiteoutAtSource);
       j.onUndo(() => upper.renameName(dstDir, dstName, srcDir, srcName));
-      if (whiteoutAtSource) upper.putWhiteout(srcDir, srcName);
+      // Not left by the rename itself (a layer that cannot, or a host that refused): put now.
+      if (whiteoutAtSource && upper.lookup(srcDir, srcName) !== WHITEOUT) upper.putWhiteout(srcDir, srcName);
     });
     if (announced) clearIntent(upper);
     this.nameChanged(dstParent, dstName);

@@ -105,9 +105,9 @@ export class OwnWriter implements Layer {
     const was = this.begin();
     try { this.layer.putWhiteout(dir, name); } finally { this.own.writing = was; }
   }
-  renameName(fromDir: Handle, from: string, toDir: Handle, to: string): void {
+  renameName(fromDir: Handle, from: string, toDir: Handle, to: string, whiteout?: boolean): void {
     const was = this.begin();
-    try { this.layer.renameName(fromDir, from, toDir, to); } finally { this.own.writing = was; }
+    try { this.layer.renameName(fromDir, from, toDir, to, whiteout); } finally { this.own.writing = was; }
   }
   linkName(h: Handle, dir: Handle, name: string): void {
     const was = this.begin();

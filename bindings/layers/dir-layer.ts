@@ -20,6 +20,7 @@ import { overlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';
 import { ChangeWatcher, type WatchFailures, type WatchFunction } from './host/change-watcher.js';
 import { host, nodeStat, normalize, type Entry } from './host/host-layer-base.js';
+import { RENAME_EXCHANGE, RENAME_WHITEOUT } from './host/rename-at2.js';
 import { HostVouchedStats, watchSeesEveryChange } from './host/vouched-stats.js';
 import { WatchQueue } from './host/watch-queue.js';
 import type { WorkDir } from './host/work-dir.js';
@@ -420,22 +421,17 @@ export class DirLayer extends HostVouchedStats implements Layer {
     });
   }
 
-  renameName(fromDir: Handle, from: string, toDir: Handle, to: string): void {
+  renameName(fromDir: Handle, from: string, toDir: Handle, to: string, whiteout = false): void {
     this.atDirForWrite(fromDir, from, 'rename', (fd, fromPath) => {
       this.atDirForWrite(toDir, to, 'rename', (td, toPath) => {
         const src = this.tree.lstatAt(fd.fd, from, fromPath);
         if (src === undefined) throw fsError('ENOENT', 'rename', displayPath(fromPath), displayPath(toPath));
         if (fromPath === toPath) return;
         const dst = this.tree.lstatAt(td.fd, to, toPath);
-        if (dst !== undefined && src.isDirectory() && this.format.isWhiteoutDevice(dst)) {
-          // A whiteout is a mark, not a file: a directory may take its place. rename(2) cannot put
-          // a directory over a non-directory (the kernel uses RENAME_EXCHANGE), so remove it first.
-          host('unlink', toPath, () => fs.unlinkSync(procPath(td.fd, to)));
-        }
         // A relative redirect names a sibling in the lower parent: moved to another directory it
         // would point elsewhere, so it is rewritten for its new place (as the kernel does).
         const movedRedirect = src.isDirectory() && fd.path !== td.path ? this.absoluteRedirectAt(fd.fd, from, fromPath) : undefined;
-        host('rename', fromPath, () => fs.renameSync(procPath(fd.fd, from), procPath(td.fd, to)), toPath);
+        const whiteoutLeft = this.moveInOneStep(fd.fd, from, fromPath, td.fd, to, toPath, src, dst, whiteout);
         if (movedRedirect !== undefined) {
           host('setxattr', toPath, () => setXattr(procPath(td.fd, to), this.format.redirectKey, this.storedRedirect(toPath, movedRedirect)));
         }
@@ -447,8 +443,33 @@ export class DirLayer extends HostVouchedStats implements Layer {
         this.watcher?.expectSelf(toPath);
         this.emitAt(fromPath, 'rename');
         this.emitAt(toPath, 'rename');
+        if (whiteoutLeft) this.emitAt(fromPath, 'whiteout');
       });
     });
+  }
+
+  /**
+   * The host rename of `from` to `to` (`dst`: what is there now), in one step where the host can
+   * take it, as the kernel does: a directory over a whiteout by RENAME_EXCHANGE (the whiteout
+   * comes to the old name), a rename that leaves a whiteout by RENAME_WHITEOUT. Where it cannot:
+   * rename(2), after removing such a whiteout (rename(2) cannot put a directory over a
+   * non-directory). True when the old name now holds a whiteout (only if `whiteout` asked for one).
+   */
+  private moveInOneStep(fromFd: number, from: string, fromPath: string, toFd: number, to: string, toPath: string,
+    src: fs.Stats, dst: fs.Stats | undefined, whiteout: boolean): boolean {
+    if (dst !== undefined && src.isDirectory() && this.format.isWhiteoutDevice(dst)) {
+      // A whiteout is a mark, not a file: a directory may take its place.
+      if (this.renames.run(fromFd, from, toFd, to, RENAME_EXCHANGE, 'rename', fromPath)) {
+        if (whiteout) return true;
+        host('unlink', fromPath, () => fs.unlinkSync(procPath(fromFd, from)));
+        return false;
+      }
+      host('unlink', toPath, () => fs.unlinkSync(procPath(toFd, to)));
+    } else if (whiteout && this.format.whiteouts === 'device' && this.renames.run(fromFd, from, toFd, to, RENAME_WHITEOUT, 'rename', fromPath)) {
+      return true;
+    }
+    host('rename', fromPath, () => fs.renameSync(procPath(fromFd, from), procPath(toFd, to)), toPath);
+    return false;
   }
 
   linkName(h: Handle, dir: Handle, name: string): void {

@@ -200,8 +200,12 @@ export interface Layer {
   removeName(dir: Handle, name: string): void;
   /** Put a whiteout at `name`, replacing whatever is there. */
   putWhiteout(dir: Handle, name: string): void;
-  /** Rename within this layer, replacing the destination (as rename(2)). */
-  renameName(fromDir: Handle, from: string, toDir: Handle, to: string): void;
+  /**
+   * Rename within this layer, replacing the destination (as rename(2)). `whiteout`: a whiteout
+   * is wanted at the old name next; a layer that can leave it in the same step (the kernel's
+   * RENAME_WHITEOUT) does, any other may ignore it (the caller looks, and puts one).
+   */
+  renameName(fromDir: Handle, from: string, toDir: Handle, to: string, whiteout?: boolean): void;
   /** Add a hard link to an existing non-directory. */
   linkName(h: Handle, dir: Handle, name: string): void;
 }

@@ -10,6 +10,7 @@ import { HandleTable } from './handle-table.js';
 import { explainedError, hostCode, relabel } from './host-errors.js';
 import type { OverlayFormat } from './overlay-format.js';
 import { applyMetadata, createInWorkDir } from './build-node.js';
+import { RENAME_EXCHANGE, RenameAt2 } from './rename-at2.js';
 import { WorkDir } from './work-dir.js';
 import { getXattr, setXattr } from './xattr.js';
 import { ChangeWatcher, type PathSnapshot } from './change-watcher.js';
@@ -63,6 +64,8 @@ export abstract class HostLayerBase {
   protected watcher: ChangeWatcher | undefined;
   protected readonly workdirPath: string;
   protected work: WorkDir | undefined;
+  /** Which one-step replaces (renameat2) this host takes. */
+  protected readonly renames = new RenameAt2();
   /** opaqueValue(): the last opaque xattr read per directory, with the ctime it was read at. */
   private readonly opaqueSeen = new Map<string, { ctimeMs: number; birthtimeMs: number; value: string | undefined }>();
 
@@ -270,15 +273,19 @@ export abstract class HostLayerBase {
    */
   private removeAside(dirFd: number, name: string, childPath: string): void {
     const at = procPath(dirFd, name);
+    this.checkOnlyWhiteouts(at, childPath);
+    const work = this.workdir();
+    const temp = work.tempName();
+    host('rename', childPath, () => fs.renameSync(at, procPath(work.fd, temp)));
+    removeInWorkDir(work, temp);
+  }
+
+  /** ENOTEMPTY unless the directory at `at` holds only whiteouts (and the format's marker files). */
+  private checkOnlyWhiteouts(at: string, childPath: string): void {
     for (const child of fs.readdirSync(at)) {
       const st = fs.lstatSync(`${at}/${child}`);
       if (!this.format.isWhiteoutDevice(st) && !this.format.isReservedName(child)) throw fsError('ENOTEMPTY', 'rmdir', displayPath(childPath));
     }
-    const work = this.workdir();
-    const temp = work.tempName();
-    host('rename', childPath, () => fs.renameSync(at, procPath(work.fd, temp)));
-    // A writer killed before this leaves a temp name, removed at the next open (host/work-dir.ts).
-    fs.rmSync(procPath(work.fd, temp), { recursive: true, force: true });
   }
 
   protected forget(childPath: string, st: fs.Stats): void {
@@ -342,14 +349,21 @@ export abstract class HostLayerBase {
 
   /**
    * Rename the built `temp` over `name` in `dirFd`. rename(2) replaces a non-directory or an
-   * empty directory atomically; a directory over a non-directory (or the reverse) cannot be
-   * replaced in one step without renameat2, so the old entry is removed first.
+   * empty directory atomically; a directory over a non-directory (or the reverse) is swapped in
+   * with RENAME_EXCHANGE where the host takes it (the old object then lies at `temp`, removed
+   * there), as the kernel does, else the old entry is removed first.
    */
   protected place(temp: string, dirFd: number, name: string, childPath: string, isDir: boolean): void {
     const work = this.workdir();
     const existing = this.tree.lstatAt(dirFd, name, childPath);
-    if (existing !== undefined && existing.isDirectory() !== isDir) this.removeAt(dirFd, name, childPath, existing);
-    host('rename', childPath, () => fs.renameSync(procPath(work.fd, temp), procPath(dirFd, name)));
+    let swapped = false;
+    if (existing !== undefined && existing.isDirectory() !== isDir) {
+      if (existing.isDirectory() && this.renames.offers(RENAME_EXCHANGE)) this.checkOnlyWhiteouts(procPath(dirFd, name), childPath);
+      swapped = this.renames.run(work.fd, temp, dirFd, name, RENAME_EXCHANGE, 'rename', childPath);
+      if (swapped) removeInWorkDir(work, temp);
+      else this.removeAt(dirFd, name, childPath, existing);
+    }
+    if (!swapped) host('rename', childPath, () => fs.renameSync(procPath(work.fd, temp), procPath(dirFd, name)));
     if (existing !== undefined) this.forget(childPath, existing);
     this.clearWhiteoutMarker(dirFd, name, childPath);
   }
@@ -363,6 +377,11 @@ export abstract class HostLayerBase {
     return this.watcher?.lastSeen(layerPath);
   }}
 
+
+/** Remove what lies at `temp` in the work directory (a writer killed first leaves it to the next open: host/work-dir.ts). */
+function removeInWorkDir(work: WorkDir, temp: string): void {
+  fs.rmSync(procPath(work.fd, temp), { recursive: true, force: true });
+}
 
 /** Carries an operation's own error through atObject's walk-error handling. */
 class OperationError {

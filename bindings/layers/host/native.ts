@@ -33,6 +33,10 @@ export interface NativeHelper {
    */
   readFileBeneath(rootFd: number, layerPath: string, size: number): Buffer | number;
 
+  // ---- One-step replaces (host/rename-at2.ts) ----
+  /** renameat2(fromDirFd, from, toDirFd, to, flags) of two single names, flags RENAME_EXCHANGE or RENAME_WHITEOUT: 0, or -errno. */
+  renameAt2?(fromDirFd: number, from: string, toDirFd: number, to: string, flags: number): number;
+
   // ---- The watch queue (host/watch-queue.ts): one inotify instance per environment ----
   /** Make (once) the queue, calling `onReadable` from the event loop while events wait: its fd, or -errno. */
   watchQueueOpen(onReadable: () => void): number;
