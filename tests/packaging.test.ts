@@ -55,9 +55,18 @@ test('the tarball holds the WASM builds, the JS, its types and the verify tools;
   assert.deepEqual(strays, []);
 });
 
-test('the install built the native helper in the installed package', () => {
-  const addon = path.join(project, 'node_modules', 'strata', 'native', 'build', 'Release', 'strata_native.node');
-  assert.ok(fs.existsSync(addon), `${addon} was not built by the package's install script`);
+const PREBUILD = `prebuilds/${process.platform}-${process.arch}/strata_native.node`;
+
+test('the native helper ships prebuilt: the install builds nothing, and the installed package loads it', () => {
+  assert.ok(packed.includes(PREBUILD), `${PREBUILD} is not in the tarball`);
+  assert.ok(packed.includes('native/prebuild.cjs'));
+  const installed = path.join(project, 'node_modules', 'strata');
+  assert.equal(fs.existsSync(path.join(installed, 'native', 'build')), false, 'the install compiled the helper although the shipped one loads');
+  fs.writeFileSync(path.join(project, 'helper.mjs'), `
+const { native, nativeUnavailableReason } = await import('./node_modules/strata/dist/bindings/layers/host/native.js');
+console.log(JSON.stringify({ loaded: native() !== null, why: nativeUnavailableReason() ?? null, renameAt2: typeof native()?.renameAt2 }));
+`);
+  assert.deepEqual(JSON.parse(run(['helper.mjs'], 'loading the helper')), { loaded: true, why: null, renameAt2: 'function' });
 });
 
 test("the README's usage snippet runs in the installed package", () => {

@@ -1,4 +1,5 @@
-// Strata's native helper (native/strata_native.c), built by node-gyp at install: the Linux calls a
+// Strata's native helper (native/strata_native.c), shipped prebuilt for the platform the package
+// was packed on and built by node-gyp at install where that one does not load: the Linux calls a
 // host-directory layer needs that node:fs lacks (file handles, a filesystem's UUID, an inotify
 // queue it can read synchronously). Optional by design: when it did not build, or
 // STRATA_NATIVE=off asks for the portable paths (tests use it), `native()` is null and callers
@@ -48,8 +49,12 @@ export interface NativeHelper {
   watchQueueRead(buffer: Buffer): number;
 }
 
-// dist/bindings/layers/host/native.js → <package>/native/build/Release/strata_native.node
-const ADDON = '../../../../native/build/Release/strata_native.node';
+// dist/bindings/layers/host/native.js → <package>/: the helper built here (the install builds it
+// where the shipped one does not load), then the one shipped prebuilt (native/prebuild.cjs).
+const ADDONS = [
+  '../../../../native/build/Release/strata_native.node',
+  `../../../../prebuilds/${process.platform}-${process.arch}/strata_native.node`,
+];
 
 let loaded: NativeHelper | null | undefined;
 let loadError: string | undefined;
@@ -61,13 +66,18 @@ export function native(): NativeHelper | null {
     loadError = 'switched off by STRATA_NATIVE=off';
     return (loaded = null);
   }
-  try {
-    loaded = createRequire(import.meta.url)(ADDON) as NativeHelper;
-  } catch (err) {
-    loadError = (err as Error).message.split('\n')[0];
-    loaded = null;
+  const require = createRequire(import.meta.url);
+  for (const addon of ADDONS) {
+    try {
+      loaded = require(addon) as NativeHelper;
+      loadError = undefined;
+      return loaded;
+    } catch (err) {
+      // The first failure says most (the local build missing is the common case).
+      loadError ??= (err as Error).message.split('\n')[0];
+    }
   }
-  return loaded;
+  return (loaded = null);
 }
 
 /** Why native() is null (for error messages), or undefined when it loaded. */
