@@ -261,7 +261,8 @@ export class Overlay {
     this.engine.writing('chmod', path, undefined, () => {
       const w = this.engine.existing(path, true, 'chmod');
       this.requireUpper('chmod', path);
-      this.engine.inode.setattr(w, (upper, h) => upper.setMode(h, bits), (spec) => { spec.mode = bits; });
+      // A copy-up's spec keeps the object's type bits (a FIFO or device is made by them).
+      this.engine.inode.setattr(w, (upper, h) => upper.setMode(h, bits), (spec) => { spec.mode = (spec.mode & S_IFMT) | bits; });
     });
   }
 

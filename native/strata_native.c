@@ -303,6 +303,35 @@ static napi_value rename_at2(napi_env env, napi_callback_info info) {
 }
 // ---- end of renameat2 ---------------------------------------------------------------------------
 
+// mknodAt(dirFd, name, mode, rdev): mknodat(2) of a FIFO, socket or device (a whiteout is the
+// device 0/0) at the single name `name` under `dirFd`, with exactly `mode`'s permission bits (set
+// again after creation: mknodat applies the umask). node:fs has no mknod; without the helper the
+// system mknod program is run. 0, or -errno.
+static napi_value mknod_at(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  char name[NAME_MAX + 1];
+  int32_t dir = -1;
+  double mode = 0, rdev = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+      napi_get_value_int32(env, argv[0], &dir) != napi_ok || !path_arg(env, argv[1], name, sizeof name) ||
+      napi_get_value_double(env, argv[2], &mode) != napi_ok || napi_get_value_double(env, argv[3], &rdev) != napi_ok ||
+      strchr(name, '/') != NULL || !(mode >= 0 && mode <= 0xffff) || !(rdev >= 0 && rdev < 18446744073709551616.0))
+    return number(env, -EINVAL);
+  mode_t m = (mode_t)mode;
+  mode_t type = m & S_IFMT;
+  if (type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR && type != S_IFBLK) return number(env, -EINVAL);
+  if (mknodat(dir, name, m, (dev_t)rdev) < 0) return number(env, -errno);
+  // The object was just made in a directory only this process writes to (the work directory):
+  // the name cannot have been swapped for a symlink in between.
+  if (fchmodat(dir, name, m & 07777, 0) < 0) {
+    int err = errno;
+    unlinkat(dir, name, 0);
+    return number(env, -err);
+  }
+  return number(env, 0);
+}
+
 // ---- The watch queue (bindings/layers/host/watch-queue.ts) -----------------------------------
 // One inotify instance per Node environment, read two ways: synchronously, at the start of each
 // overlay operation (watchQueueRead: every change whose syscall has returned is already queued
@@ -452,6 +481,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "readFileIf", read_file_if);
   export_function(env, exports, "readFileBeneath", read_file_beneath);
   export_function(env, exports, "renameAt2", rename_at2);
+  export_function(env, exports, "mknodAt", mknod_at);
   export_function(env, exports, "watchQueueOpen", watch_queue_open);
   export_function(env, exports, "watchQueueAdd", watch_queue_add);
   export_function(env, exports, "watchQueueRemove", watch_queue_remove);

@@ -80,7 +80,7 @@ function writeDemo(dir: string): boolean {
   // A whiteout is a 0/0 character device (root, or Linux >= 5.8 for any user).
   const etc = fs.openSync(path.join(upper, 'etc'), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
-    mknodAt(etc, 'motd', ['c', '0', '0'], '/etc/motd');
+    mknodAt(etc, 'motd', fs.constants.S_IFCHR, 0, '/etc/motd');
   } finally {
     fs.closeSync(etc);
   }

@@ -6,7 +6,7 @@ import { fsError } from '../../errors.js';
 import type { NodeSpec } from '../layer.js';
 import { O_PATH, displayPath, procPath } from './contained-tree.js';
 import { hostCode } from './host-errors.js';
-import { mknodArgs, mknodAt } from './whiteout-device.js';
+import { mknodAt } from './whiteout-device.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = fs.constants;
 
@@ -43,9 +43,7 @@ export function createInWorkDir(workFd: number, temp: string, spec: NodeSpec, la
       io = false;
       break;
     default: {
-      const args = mknodArgs(spec.mode, spec.rdev ?? 0);
-      if (args === undefined) throw fsError('ENOTSUP', 'mknod', displayPath(layerPath));
-      mknodAt(workFd, temp, args, displayPath(layerPath));
+      mknodAt(workFd, temp, spec.mode, spec.rdev ?? 0, displayPath(layerPath));
       // O_PATH: a FIFO or device is held without being opened (no blocking, no driver called).
       fd = fs.openSync(at, O_PATH | O_NOFOLLOW);
       io = false;

@@ -37,6 +37,8 @@ export interface NativeHelper {
   // ---- One-step replaces (host/rename-at2.ts) ----
   /** renameat2(fromDirFd, from, toDirFd, to, flags) of two single names, flags RENAME_EXCHANGE or RENAME_WHITEOUT: 0, or -errno. */
   renameAt2?(fromDirFd: number, from: string, toDirFd: number, to: string, flags: number): number;
+  /** mknodat(dirFd, name, mode, rdev) of a FIFO, socket or device, with exactly mode's permission bits: 0, or -errno. */
+  mknodAt?(dirFd: number, name: string, mode: number, rdev: number): number;
 
   // ---- The watch queue (host/watch-queue.ts): one inotify instance per environment ----
   /** Make (once) the queue, calling `onReadable` from the event loop while events wait: its fd, or -errno. */

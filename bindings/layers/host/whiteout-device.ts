@@ -1,7 +1,7 @@
-// Special files on the host. Node has no mknod(2) and no maintained npm package provides one
-// without a native build, so this rare operation runs the system `mknod` — by absolute path,
-// never through $PATH (npm puts node_modules/.bin first), checked once: a regular file owned by
-// root and writable by nobody else, as is the directory holding it. The target directory is
+// Special files on the host. Node has no mknod(2): the native helper makes them (mknodat under the
+// directory's descriptor). Without it, this rare operation runs the system `mknod` — by absolute
+// path, never through $PATH (npm puts node_modules/.bin first), checked once: a regular file owned
+// by root and writable by nobody else, as is the directory holding it. The target directory is
 // passed as the child's fd 3 (`/proc/self/fd/3/<name>` in the child): no path is re-resolved.
 // Whiteouts are then made by hard-linking one 0/0 device kept in the work directory (as the
 // kernel shares one whiteout inode), so there is one process spawn per layer, not one per unlink.
@@ -10,7 +10,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsError } from '../../errors.js';
 import { explainedError, hostCode } from './host-errors.js';
+import { constants as os } from 'node:os';
 import { procPath } from './contained-tree.js';
+import { native, nativeError } from './native.js';
 
 /** Where the system mknod may be; the first trustworthy one is used. */
 export const MKNOD_CANDIDATES = ['/usr/bin/mknod', '/bin/mknod'];
@@ -31,8 +33,31 @@ export function systemMknod(candidates = MKNOD_CANDIDATES): string | undefined {
   return mknodPath;
 }
 
+/**
+ * Make the FIFO, socket or device of `mode` (type and permission bits) and `rdev` at `name` in the
+ * directory held by `dirFd`; throws a Node-style error naming `displayPath`.
+ */
+export function mknodAt(dirFd: number, name: string, mode: number, rdev: number, displayPath: string): void {
+  const helper = native();
+  if (helper?.mknodAt !== undefined) {
+    const result = helper.mknodAt(dirFd, name, mode, rdev);
+    if (result === 0) return;
+    if (-result === os.errno.EPERM) throw mknodRefused(displayPath);
+    throw nativeError(-result, 'mknod', displayPath);
+  }
+  const args = mknodArgs(mode, rdev);
+  if (args === undefined) throw explainedError('ENOTSUP', 'mknod', displayPath, 'a socket is made only by the native helper');
+  runMknod(dirFd, name, args, displayPath);
+}
+
+function mknodRefused(displayPath: string): Error {
+  return explainedError('EPERM', 'mknod', displayPath,
+    "creating this device needs CAP_MKNOD (root); whiteouts (0/0) need Linux >= 5.8 or root — " +
+    "or open the layer with { whiteouts: 'oci' } to write .wh.<name> files instead");
+}
+
 /** Run `mknod <fd3>/<name> <args…>` for the directory held by `dirFd`; throws a Node-style error. */
-export function mknodAt(dirFd: number, name: string, args: string[], displayPath: string): void {
+function runMknod(dirFd: number, name: string, args: string[], displayPath: string): void {
   const mknod = systemMknod();
   if (mknod === undefined) {
     throw explainedError('ENOTSUP', 'mknod', displayPath,
@@ -50,18 +75,14 @@ export function mknodAt(dirFd: number, name: string, args: string[], displayPath
   }
   if (result.status === 0) return;
   const stderr = result.stderr.trim();
-  if (/operation not permitted/i.test(stderr)) {
-    throw explainedError('EPERM', 'mknod', displayPath,
-      "creating this device needs CAP_MKNOD (root); whiteouts (0/0) need Linux >= 5.8 or root — " +
-      "or open the layer with { whiteouts: 'oci' } to write .wh.<name> files instead");
-  }
+  if (/operation not permitted/i.test(stderr)) throw mknodRefused(displayPath);
   if (/file exists/i.test(stderr)) throw fsError('EEXIST', 'mknod', displayPath);
   if (/no such file/i.test(stderr)) throw fsError('ENOENT', 'mknod', displayPath);
   throw explainedError('EIO', 'mknod', displayPath, `mknod failed: ${stderr}`);
 }
 
 /** mknod arguments for a fifo or device of the given st_mode/rdev; undefined for a socket. */
-export function mknodArgs(mode: number, rdev: number): string[] | undefined {
+function mknodArgs(mode: number, rdev: number): string[] | undefined {
   const kind = mode & fs.constants.S_IFMT;
   // Linux dev_t encoding, as glibc's major()/minor().
   const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
@@ -109,7 +130,7 @@ export class WhiteoutMaker {
   /** Build a fresh 0/0 device under a temporary name, then rename it over the template. */
   private replaceTemplate(displayPath: string): void {
     const temp = this.newTempName();
-    mknodAt(this.workFd, temp, ['-m', '000', 'c', '0', '0'], displayPath);
+    mknodAt(this.workFd, temp, fs.constants.S_IFCHR, 0, displayPath);
     fs.renameSync(procPath(this.workFd, temp), procPath(this.workFd, TEMPLATE));
   }
 }
