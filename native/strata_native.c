@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -303,6 +304,18 @@ static napi_value rename_at2(napi_env env, napi_callback_info info) {
 }
 // ---- end of renameat2 ---------------------------------------------------------------------------
 
+// flockExclusive(fd): flock(fd, LOCK_EX | LOCK_NB), the writer lock on a work directory
+// (bindings/layers/host/work-dir.ts). The kernel drops it when the descriptor is closed or the
+// process dies, whatever PID namespace or container the holder is in. 0, or -errno (-EWOULDBLOCK:
+// another open of the directory holds it).
+static napi_value flock_exclusive(napi_env env, napi_callback_info info) {
+  int ok = 1;
+  int32_t fd = int_arg(env, info, 0, &ok);
+  if (!ok) return number(env, -EINVAL);
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) return number(env, -errno);
+  return number(env, 0);
+}
+
 // mknodAt(dirFd, name, mode, rdev): mknodat(2) of a FIFO, socket or device (a whiteout is the
 // device 0/0) at the single name `name` under `dirFd`, with exactly `mode`'s permission bits (set
 // again after creation: mknodat applies the umask). node:fs has no mknod; without the helper the
@@ -482,6 +495,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "readFileBeneath", read_file_beneath);
   export_function(env, exports, "renameAt2", rename_at2);
   export_function(env, exports, "mknodAt", mknod_at);
+  export_function(env, exports, "flockExclusive", flock_exclusive);
   export_function(env, exports, "watchQueueOpen", watch_queue_open);
   export_function(env, exports, "watchQueueAdd", watch_queue_add);
   export_function(env, exports, "watchQueueRemove", watch_queue_remove);

@@ -10,10 +10,21 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DirLayer } from '../bindings/layers/dir-layer.js';
+import { native } from '../bindings/layers/host/native.js';
 import { WHITEOUT } from '../bindings/layers/layer.js';
 import { isRoot, removeTree, scratchDir } from '../bindings/verify/kernel/host-fixtures.js';
 
 const needRoot = isRoot() ? false : 'needs root (chown to another user, trusted.* xattrs)';
+const flockSkip = native()?.flockExclusive === undefined ? 'the native helper is not built'
+  : spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status !== 0 ? 'unshare --pid does not work here' : false;
+
+/** Poll `ok` until it holds (up to 10 s). */
+async function waitFor(ok: () => boolean): Promise<void> {
+  for (const end = Date.now() + 10_000; !ok(); ) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 const dist = path.dirname(fileURLToPath(import.meta.url));
 const layerModule = path.join(dist, '../bindings/layers/dir-layer.js');
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -176,6 +187,32 @@ describe('DirLayer work directory: leftovers and writers', { skip: needRoot }, (
       assert.ok(fs.existsSync(path.join(root, 'b')));
       second.close();
     } finally { first.close(); removeTree(base); }
+  });
+
+  it('a writer in another PID namespace (a container) holds the upper too: EBUSY, free once it dies', { skip: flockSkip }, async () => {
+    const { base, root } = fresh();
+    // Its lock file names its PID in its own namespace (1 or so): from here, some other process.
+    const child = spawn('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', process.execPath, '--input-type=module', '-e', `
+      import { DirLayer } from ${JSON.stringify(layerModule)};
+      const l = new DirLayer(${JSON.stringify(root)});
+      l.createNode(l.root(), 'c', { type: 'file', mode: 0o644 });
+      console.log('holding', process.pid); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const pidThere = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => { const m = /holding (\d+)/.exec(d.toString()); if (m) resolve(Number(m[1])); });
+        child.once('exit', () => reject(new Error('the child exited early')));
+      });
+      assert.ok(pidThere < 10, `a PID of its own namespace (${pidThere})`);
+      const layer = new DirLayer(root);
+      assert.throws(() => layer.createNode(layer.root(), 'x', { type: 'file', mode: 0o644 }), { code: 'EBUSY' });
+      assert.equal(fs.existsSync(path.join(root, 'x')), false);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      // unshare's child (the writer) dies with it: the kernel dropped its lock.
+      await waitFor(() => { try { layer.createNode(layer.root(), 'x', { type: 'file', mode: 0o644 }); return true; } catch { return false; } });
+      assert.ok(fs.existsSync(path.join(root, 'x')));
+      layer.close();
+    } finally { child.kill('SIGKILL'); removeTree(base); }
   });
 
   it("a writer killed with SIGKILL leaves a lock that the next writer takes over", async () => {

@@ -39,6 +39,8 @@ export interface NativeHelper {
   renameAt2?(fromDirFd: number, from: string, toDirFd: number, to: string, flags: number): number;
   /** mknodat(dirFd, name, mode, rdev) of a FIFO, socket or device, with exactly mode's permission bits: 0, or -errno. */
   mknodAt?(dirFd: number, name: string, mode: number, rdev: number): number;
+  /** flock(fd, LOCK_EX | LOCK_NB): 0, or -errno (-EWOULDBLOCK: held through another open). */
+  flockExclusive?(fd: number): number;
 
   // ---- The watch queue (host/watch-queue.ts): one inotify instance per environment ----
   /** Make (once) the queue, calling `onReadable` from the event loop while events wait: its fd, or -errno. */

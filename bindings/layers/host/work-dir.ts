@@ -5,13 +5,16 @@
 // filesystem — and from then on used only through the descriptor we verified.
 //
 // One writer at a time (the kernel refuses a second mount on one upper with EBUSY): a writer
-// holds a lock file `lock.<random>` open for its lifetime; a lock is live while its process runs
-// (PID + start time) and, in this very process, while some descriptor still holds it (another
-// DirLayer instance, any worker thread). Under the lock, what is left of earlier writers — temp
+// takes an flock on the work directory where the native helper is built, and holds a lock file
+// `lock.<random>` open for its lifetime; a lock file is live while its process runs (PID + start
+// time) and, in this very process, while some descriptor still holds it (another DirLayer
+// instance, any worker thread) — unless it says its writer took the flock, which we then hold. Under the lock, what is left of earlier writers — temp
 // names of killed copy-ups, dead locks — is removed at open. Temp names are random, never reused.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { constants as os } from 'node:os';
 import { explainedError, hostCode, relabel } from './host-errors.js';
+import { native } from './native.js';
 import { procPath } from './contained-tree.js';
 import { WhiteoutMaker } from './whiteout-device.js';
 
@@ -19,6 +22,8 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK
 /** Names we create in the work directory (any other entry is left alone). */
 const TEMP_PREFIX = 'tmp.';
 const LOCK_PREFIX = 'lock.';
+/** The last word of a lock file whose writer also took the flock. */
+const FLOCKED = 'flock';
 
 /** An unpredictable name (96 random bits): nothing can be planted under it in advance. */
 export function randomName(prefix: string): string {
@@ -117,17 +122,18 @@ export class WorkDir {
 
   /** Take the writer lock, or fail with EBUSY naming the live holder. */
   private lock(): void {
+    const flocked = this.flock();
     const name = randomName(LOCK_PREFIX);
     // Filled in under a temp name and renamed: a lock file is never seen half-written.
     const temp = this.tempName();
     this.lockFd = fs.openSync(procPath(this.fd, temp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-    fs.writeSync(this.lockFd, `${process.pid} ${startTime('self') ?? ''}\n`);
+    fs.writeSync(this.lockFd, `${process.pid} ${startTime('self') ?? ''}${flocked ? ` ${FLOCKED}` : ''}\n`);
     fs.renameSync(procPath(this.fd, temp), procPath(this.fd, name));
     this.lockName = name;
     // Create first, then look: of two writers starting at once, at least one sees the other.
     for (const other of fs.readdirSync(procPath(this.fd))) {
       if (!other.startsWith(LOCK_PREFIX) || other === name) continue;
-      const holder = this.liveHolder(other);
+      const holder = this.liveHolder(other, flocked);
       if (holder !== undefined) {
         throw explainedError('EBUSY', 'open', this.hostPath,
           `the upper is in use by another writer (process ${holder}): one writing DirLayer per upper at a ` +
@@ -137,8 +143,31 @@ export class WorkDir {
     }
   }
 
-  /** The PID holding lock file `name` if it is live, else undefined (a dead writer's lock). */
-  private liveHolder(name: string): number | undefined {
+  /**
+   * With the native helper, the flock on the work directory (through our descriptor of it): the
+   * kernel drops it when that descriptor is closed or its process dies, in whatever PID
+   * namespace or container, which the lock files' PIDs cannot tell from here. True when held;
+   * false without the helper or where the filesystem takes no flock (the lock files alone then).
+   */
+  private flock(): boolean {
+    const take = native()?.flockExclusive;
+    if (take === undefined) return false;
+    const result = take(this.fd);
+    if (result === 0) return true;
+    if (-result === os.errno.EWOULDBLOCK) {
+      throw explainedError('EBUSY', 'open', this.hostPath,
+        'the upper is in use by another writer (it holds the lock on the work directory: in this process, another ' +
+        'one, or another container): one writing DirLayer per upper at a time, as the kernel allows one mount per ' +
+        'upper; share that DirLayer instead');
+    }
+    return false;
+  }
+
+  /**
+   * The PID holding lock file `name` if it is live, else undefined (a dead writer's lock). A
+   * writer that took the flock holds it while it lives: while we hold it, its file is stale.
+   */
+  private liveHolder(name: string, flocked: boolean): number | undefined {
     let text: string;
     let st: fs.Stats;
     try {
@@ -153,7 +182,8 @@ export class WorkDir {
       if (hostCode(err) === 'ENOENT') return undefined;
       throw relabel(err, 'open', `${this.hostPath}/${name}`);
     }
-    const [pidText, started] = text.trim().split(' ');
+    const [pidText, started, how] = text.trim().split(' ');
+    if (flocked && how === FLOCKED) return undefined;
     const pid = Number(pidText);
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
     if (pid === process.pid) return heldHere(st) ? pid : undefined;
