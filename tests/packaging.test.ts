@@ -48,7 +48,7 @@ after(() => removeTree(scratch));
 test('the tarball holds the WASM builds, the JS, its types and the verify tools; no tests', () => {
   for (const file of ['build/strata.wasm', 'build/strata.debug.wasm', 'dist/bindings/index.js', 'dist/bindings/index.d.ts',
     'dist/bindings/cli.js', 'dist/bindings/vfs.js', 'dist/bindings/vfs.d.ts', 'dist/bindings/verify/stress/stress.js', 'dist/bindings/verify/model/model-overlay.js', 'README.md',
-    'native/binding.gyp', 'native/strata_native.c']) {
+    'native/binding.gyp', 'native/strata_native.c', 'native/helper.h', 'native/names.c']) {
     assert.ok(packed.includes(file), `${file} is not in the tarball`);
   }
   const strays = packed.filter((f) => /^(dist\/)?(tests|bench|assembly)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'));
