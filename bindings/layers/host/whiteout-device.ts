@@ -7,10 +7,10 @@
 // kernel shares one whiteout inode), so there is one process spawn per layer, not one per unlink.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { constants as os } from 'node:os';
 import * as path from 'node:path';
 import { fsError } from '../../errors.js';
 import { explainedError, hostCode } from './host-errors.js';
-import { constants as os } from 'node:os';
 import { procPath } from './contained-tree.js';
 import { native, nativeError } from './native.js';
 

@@ -8,8 +8,9 @@
 // takes an flock on the work directory where the native helper is built, and holds a lock file
 // `lock.<random>` open for its lifetime; a lock file is live while its process runs (PID + start
 // time) and, in this very process, while some descriptor still holds it (another DirLayer
-// instance, any worker thread) — unless it says its writer took the flock, which we then hold. Under the lock, what is left of earlier writers — temp
-// names of killed copy-ups, dead locks — is removed at open. Temp names are random, never reused.
+// instance, any worker thread) — unless it says its writer took the flock, which we then hold.
+// Under the lock, what is left of earlier writers — temp names of killed copy-ups, dead locks —
+// is removed at open. Temp names are random, never reused.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { constants as os } from 'node:os';
