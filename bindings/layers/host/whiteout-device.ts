@@ -4,7 +4,8 @@
 // by root and writable by nobody else, as is the directory holding it. The target directory is
 // passed as the child's fd 3 (`/proc/self/fd/3/<name>` in the child): no path is re-resolved.
 // Whiteouts are then made by hard-linking one 0/0 device kept in the work directory (as the
-// kernel shares one whiteout inode), so there is one process spawn per layer, not one per unlink.
+// kernel shares one whiteout inode), so there is one mknod per layer (without the helper, a
+// process spawn), not one per unlink.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants as os } from 'node:os';
