@@ -1,5 +1,6 @@
 // Crash safety of the namespace changes that take more than one step in the upper. The kernel
-// does each in one renameat2 (RENAME_EXCHANGE, RENAME_WHITEOUT), which Node cannot call. Here the
+// does each in one renameat2 (RENAME_EXCHANGE, RENAME_WHITEOUT); node:fs cannot, and DirLayer does
+// through its native helper only where the host takes the flag (host/rename-at2.ts). Here the
 // preparatory steps are ordered so that each intermediate state looks, through the overlay, like
 // the state before (namespace.ts); the last steps — a rename followed by the whiteout it leaves, a
 // directory replaced by a whiteout (rmdir, then the whiteout put in its place) — are announced

@@ -7,7 +7,9 @@
 //
 // Residual risk (documented in docs/kernel-differences.md): a host process that moves a directory
 // of the layer out of the root while an operation is inside it can make that one operation land in
-// the moved directory. Linux openat2(RESOLVE_BENEATH) would close it; Node has no API for it.
+// the moved directory. openat2(RESOLVE_BENEATH) keeps an open inside, but the calls that change
+// names (unlinkat, renameat2, mkdirat…) have no such form: they act in a held directory wherever
+// it has been moved, as the kernel's overlayfs acts on the directories it holds.
 import * as fs from 'node:fs';
 import { fsError } from '../../errors.js';
 import { relabel } from './host-errors.js';
