@@ -8,6 +8,8 @@ import * as nodeFs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createFs } from '../bindings/fs.js';
+import { readJsonOps } from '../bindings/fs/read-json.js';
+import type { Stats } from '../bindings/engine/stats.js';
 import { MemoryLayer } from '../bindings/layers/memory-layer.js';
 import { Overlay } from '../bindings/overlay.js';
 
@@ -139,4 +141,24 @@ test('readJsonSync of a missing file or through a file fails as readFileSync doe
     assert.deepEqual(outcome(() => fs.readJsonSync(p)), want, p);
     assert.equal((want as { error: { syscall: string } }).error.syscall, 'open');
   }
+});
+
+test('readJsonSync keeps a bounded number of parsed files; a file asked for again and again stays kept', () => {
+  // A source of 20,000 distinct, unchanging files (old times: none is racy).
+  const stat = (p: string) => ({ dev: 1, ino: Number(p.slice(2)), size: 2, mtimeMs: 1000, ctimeMs: 1000 }) as unknown as Stats;
+  let parses = 0;
+  const ops = readJsonOps({
+    statOrUndefined: (p) => stat(String(p)),
+    readFileSync: () => { parses++; return Buffer.from('{}'); },
+    writes: () => 0,
+    missing: (p) => new Error(p),
+  });
+  const hot = ops.readJsonSync('/f0');
+  for (let i = 1; i <= 20_000; i++) {
+    ops.readJsonSync(`/f${i}`);
+    assert.equal(ops.readJsonSync('/f0'), hot, `the hot file was dropped after ${i} others`);
+  }
+  assert.ok(ops.kept() <= 4096, `kept ${ops.kept()}`);
+  assert.ok(ops.kept() > 1000, `kept ${ops.kept()}: the table holds a working set`);
+  assert.equal(parses, 20_001, 'each file parsed once, the hot one never again');
 });

@@ -44,6 +44,8 @@ interface Parsed {
 export function readJsonOps(src: JsonSource): {
   readJsonSync(p: PathLike): unknown;
   readJson(p: PathLike, cb: (err: Error | null, value?: unknown) => void): void;
+  /** How many parsed files are kept (at most SLOTS). */
+  kept(): number;
 } {
   const parsed = new PathTable<Parsed>(SLOTS);
 
@@ -95,5 +97,5 @@ export function readJsonOps(src: JsonSource): {
     process.nextTick(cb, null, value);
   }
 
-  return { readJsonSync, readJson };
+  return { readJsonSync, readJson, kept: () => parsed.size };
 }
