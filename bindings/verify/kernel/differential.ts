@@ -193,6 +193,9 @@ export function runDifferential(o: DiffOptions): DiffResult {
         s: lstatFacts(() => ov.lstat(p)),
       }));
       const upperBefore = op.method === 'rename' ? upperDiskView(kernel.upper, namespace) : undefined;
+      // Where a rename's two names really are (their parents may be reached through symlinks):
+      // the residue below is kept by real paths.
+      const realNames = op.method === 'rename' && residue.size > 0 ? (op.args as string[]).map((a) => realName(mnt, a)) : undefined;
       const k = runOnKernel(mnt, op);
       const s = runOnStrata(ov, op);
       if (upperBefore !== undefined && !k.ok && !s.ok) {
@@ -204,9 +207,9 @@ export function runDifferential(o: DiffOptions): DiffResult {
           const known = residue.get(p);
           residue.set(p, { created: (known?.created ?? false) || was === undefined, marks: [...(known?.marks ?? []), ...marks] });
         }
-      } else if (op.method === 'rename' && k.ok && s.ok) {
+      } else if (realNames !== undefined && k.ok && s.ok) {
         // Residue moves with a renamed directory.
-        const [from, to] = op.args as string[];
+        const [from, to] = realNames;
         for (const [p, left] of [...residue]) {
           if (p !== from && !p.startsWith(from + '/')) continue;
           residue.delete(p);
@@ -369,6 +372,18 @@ function withoutRefused(o: Outcome, dir: string, view: TreeView, count: () => vo
     return !refused;
   });
   return { ...o, value: kept };
+}
+
+/** `p` with its parent's symlinks resolved on the kernel mount `mnt` (`p` itself may be a link). */
+function realName(mnt: string, p: string): string {
+  const parent = parentOf(p);
+  let real: string;
+  try {
+    real = fs.realpathSync(mnt + parent).slice(mnt.length) || '/';
+  } catch {
+    return p;
+  }
+  return `${real === '/' ? '' : real}/${p.slice(p.lastIndexOf('/') + 1)}`;
 }
 
 /** The mark tokens of an upper-view directory line ('opaque=y', 'redirect=/a'). */

@@ -171,6 +171,19 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    // The kernel marks a rename's source opaque before it finds the target not empty, and leaves
+    // the mark when the rename fails; Strata undoes a failed rename whole. The differential lets
+    // that mark follow the directory, also when a later rename reaches it through a symlink.
+    name: 'a failed rename leaves the kernel\'s mark behind; it follows the directory renamed through a symlink',
+    redirectDir: true,
+    lowers: [{}, { '/p/q/e': 'dir' }],
+    ops: [
+      op('mkdir', '/p/q/c'), op('rename', '/p/q/e', '/p/q/b'), op('mkdir', '/p/q/b/a'), op('mkdir', '/p/q/b/a/c'),
+      op('mkdir', '/p/q/c/a'), op('rename', '/p/q/c/a', '/p/q/b/a'), op('symlink', 'c', '/p/q/l'),
+      op('rename', '/p/q/l/a', '/p/q/b/a/c'), ...list('/p/q/b/a'), ...look('/p/q/b/a/c'),
+    ],
+  },
+  {
     name: 'metacopy: metadata-only copy-up, then renames leave metacopy files with redirects (read back with metacopy on and off)',
     metacopy: true,
     lowers: [{ '/m/d/f': 'file data f', '/m/d/g': 'file data g', '/m/x': 'file x', '/m/h/a': 'file linked', '/m/h/b': 'hardlink /m/h/a' }],
