@@ -16,7 +16,7 @@ import { bytesOf, FileHandle, type HandleOps } from './fs/file-handle.js';
 import { OpenFile, relabel, type FileContext } from './fs/open-file.js';
 import { openModeOf } from './engine/open-flags.js';
 import { PathArgs } from './fs/path-args.js';
-import { pathOps, type FdAccess } from './fs/path-ops.js';
+import { QUIET, pathOps, type FdAccess } from './fs/path-ops.js';
 import { newerFunctions, notImplemented } from './fs/newer-functions.js';
 import { NODE_FS } from './fs/node-version.js';
 import { readJsonOps } from './fs/read-json.js';
@@ -69,9 +69,8 @@ export function createFs(overlay: Overlay, options: CreateFsOptions = {}): Overl
     report(file.path, 'change');
   }
 
-  const quiet = { throwIfNoEntry: false } as const;
   const json = readJsonOps({
-    statOrUndefined: (p) => pathSync.statSync(p, quiet) as Stats | undefined, readFileSync: (p) => pathSync.readFileSync(p) as Buffer, writes: () => writes,
+    statOrUndefined: (p) => pathSync.statSync(p, QUIET) as Stats | undefined, readFileSync: (p) => pathSync.readFileSync(p) as Buffer, writes: () => writes,
     missing: (p) => (lightErrors ? lightFsError : fsError)('ENOENT', 'open', p),
   });
   const sync = {

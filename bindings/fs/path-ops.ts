@@ -16,7 +16,8 @@ import { openModeOf } from '../engine/open-flags.js';
 import { accessModeOf, encodeName, optionsOf, type NameEncoding } from './options.js';
 import { pathString, type PathArgs, type PathLike } from './path-args.js';
 
-const QUIET = { throwIfNoEntry: false } as const;
+/** stat/lstat options for "undefined when missing" (readJson asks its stat this way too). */
+export const QUIET = { throwIfNoEntry: false } as const;
 const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
 
 type Data = string | NodeJS.ArrayBufferView;
@@ -31,6 +32,16 @@ export interface FdAccess {
 
 function isDefaultEncoding(encoding: NameEncoding): boolean {
   return encoding === undefined || encoding === null || encoding === 'utf8' || encoding === 'utf-8';
+}
+
+/** readdir's names in the caller's encoding. */
+function namesIn(names: string[], encoding: NameEncoding): string[] | Buffer[] {
+  return isDefaultEncoding(encoding) ? names : names.map((n) => encodeName(n, encoding)) as string[] | Buffer[];
+}
+
+/** readdir's Dirents, their names in the caller's encoding. */
+function direntsIn(dirents: Dirent[], encoding: NameEncoding): Dirent[] {
+  return isDefaultEncoding(encoding) ? dirents : dirents.map((d) => new Dirent(encodeName(d.name, encoding) as string, d.parentPath, d.mode));
 }
 
 function checkData(data: unknown): void {
@@ -115,16 +126,7 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
     const withFileTypes = o.withFileTypes === true;
     if (o.recursive === true && NODE_FS.recursiveReaddirEntersLinks) return readdirEnteringLinks(path, withFileTypes, o.encoding);
     if (o.recursive === true) return readdirRecursive(path, withFileTypes, o.encoding);
-    if (withFileTypes) {
-      const dirents = ov.readdir(path, { withFileTypes: true });
-      return isDefaultEncoding(o.encoding) ? dirents : dirents.map((d) => renamed(d, o.encoding));
-    }
-    const names = ov.readdir(path);
-    return isDefaultEncoding(o.encoding) ? names : names.map((n) => encodeName(n, o.encoding)) as string[] | Buffer[];
-  }
-
-  function renamed(d: Dirent, encoding: NameEncoding): Dirent {
-    return new Dirent(encodeName(d.name, encoding) as string, d.parentPath, d.mode);
+    return withFileTypes ? direntsIn(ov.readdir(path, { withFileTypes: true }), o.encoding) : namesIn(ov.readdir(path), o.encoding);
   }
 
   /**
@@ -132,12 +134,8 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
    * directory is never entered: Node 20 enters it in the names form only, and a loop never ends.
    */
   function readdirRecursive(base: string, withFileTypes: boolean, encoding: NameEncoding): string[] | Buffer[] | Dirent[] {
-    if (withFileTypes) {
-      const dirents = ov.readdir(base, { withFileTypes: true, recursive: true } as { withFileTypes: true });
-      return isDefaultEncoding(encoding) ? dirents : dirents.map((d) => renamed(d, encoding));
-    }
-    const names = ov.readdir(base, { recursive: true } as { withFileTypes?: false });
-    return isDefaultEncoding(encoding) ? names : names.map((n) => encodeName(n, encoding)) as string[] | Buffer[];
+    if (withFileTypes) return direntsIn(ov.readdir(base, { withFileTypes: true, recursive: true } as { withFileTypes: true }), encoding);
+    return namesIn(ov.readdir(base, { recursive: true } as { withFileTypes?: false }), encoding);
   }
 
   /**
@@ -160,8 +158,7 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
         if (d.isDirectory() || (d.isSymbolicLink() && isDirectoryBehind(prefix + child))) queue.push(child);
       }
     }
-    if (withFileTypes) return isDefaultEncoding(encoding) ? found : found.map((d) => renamed(d, encoding));
-    return isDefaultEncoding(encoding) ? names : names.map((n) => encodeName(n, encoding)) as string[] | Buffer[];
+    return withFileTypes ? direntsIn(found, encoding) : namesIn(names, encoding);
   }
 
   /**
@@ -191,8 +188,7 @@ export function pathOps(ov: Overlay, paths: PathArgs, fds: FdAccess, report: Cha
         }
       }
     }
-    if (withFileTypes) return isDefaultEncoding(o.encoding) ? found : found.map((d) => renamed(d, o.encoding));
-    return isDefaultEncoding(o.encoding) ? names : names.map((n) => encodeName(n, o.encoding)) as string[] | Buffer[];
+    return withFileTypes ? direntsIn(found, o.encoding) : namesIn(names, o.encoding);
   }
 
   /** Whether a symlink leads to a directory; a dangling or looping one does not. */
