@@ -32,9 +32,28 @@ napi_value rename_at2(napi_env env, napi_callback_info info);
 napi_value mknod_at(napi_env env, napi_callback_info info);
 napi_value flock_exclusive(napi_env env, napi_callback_info info);
 
+// ---- the watch queue's readiness in shared memory (queue-ring.c) ----
+typedef struct {
+  int fd;  // the io_uring descriptor, or -1
+  void *rings;
+  size_t rings_size;
+  void *sqes;
+  size_t sqes_size;
+  // Byte offsets into `rings` (struct io_sqring_offsets / io_cqring_offsets).
+  uint32_t sq_flags, sq_tail, sq_mask, sq_array, cq_head, cq_tail;
+  int armed;  // a poll stands (submitted, its completion not reaped)
+} queue_ring;
+int queue_ring_open(queue_ring *r);
+// Reap the poll's completion and, unless a poll still stands, poll `fd` for input again: 0 or
+// -errno.
+int queue_ring_arm(queue_ring *r, int fd);
+void queue_ring_close(queue_ring *r);
+
 // ---- the watch queue (watch-queue.c) ----
 napi_value watch_queue_open(napi_env env, napi_callback_info info);
 napi_value watch_queue_add(napi_env env, napi_callback_info info);
 napi_value watch_queue_remove(napi_env env, napi_callback_info info);
 napi_value watch_queue_read(napi_env env, napi_callback_info info);
+napi_value watch_queue_ring(napi_env env, napi_callback_info info);
+napi_value watch_queue_arm(napi_env env, napi_callback_info info);
 #endif

@@ -20,5 +20,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "watchQueueAdd", watch_queue_add);
   export_function(env, exports, "watchQueueRemove", watch_queue_remove);
   export_function(env, exports, "watchQueueRead", watch_queue_read);
+  export_function(env, exports, "watchQueueRing", watch_queue_ring);
+  export_function(env, exports, "watchQueueArm", watch_queue_arm);
   return exports;
 }

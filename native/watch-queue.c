@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@ typedef struct {
   napi_ref callback;
   napi_async_context async;
   uv_poll_t poll;
+  queue_ring ring;
 } watch_queue;
 
 static void queue_closed(uv_handle_t *handle) {
@@ -38,6 +40,7 @@ static void queue_finalize(napi_env env, void *data, void *hint) {
   napi_delete_reference(env, q->callback);
   napi_async_destroy(env, q->async);
   uv_poll_stop(&q->poll);
+  queue_ring_close(&q->ring);
   close(q->fd);
   uv_close((uv_handle_t *)&q->poll, queue_closed);
 }
@@ -91,6 +94,8 @@ napi_value watch_queue_open(napi_env env, napi_callback_info info) {
     return number(env, -EIO);
   }
   q->poll.data = q;
+  // Best effort: without the ring, each operation reads the queue instead.
+  queue_ring_open(&q->ring);
   napi_create_string_utf8(env, "strata:watch-queue", NAPI_AUTO_LENGTH, &name);
   napi_create_object(env, &resource);
   napi_async_init(env, resource, name, &q->async);
@@ -141,4 +146,40 @@ napi_value watch_queue_read(napi_env env, napi_callback_info info) {
     if (n >= 0) return number(env, (int32_t)n);
     if (errno != EINTR) return number(env, -errno);
   }
+}
+
+// watchQueueRing(): the shared memory that says whether the queue may hold events, as
+// { memory: ArrayBuffer, flags, head, tail } (Uint32 indices into memory: the SQ flags word, whose
+// IORING_SQ_TASKRUN bit is set, and the CQ head and tail, which differ, once an event is queued
+// after watchQueueArm), or -errno when this host has no such ring (queue-ring.c says why).
+napi_value watch_queue_ring(napi_env env, napi_callback_info info) {
+  (void)info;
+  watch_queue *q = queue_of(env);
+  if (q == NULL) return number(env, -EBADF);
+  if (q->ring.fd < 0) return number(env, -ENOTSUP);
+  napi_value out, memory;
+  // The mapping lives as long as the environment (queue_finalize unmaps it); the buffer needs
+  // no finalizer of its own. Runtimes built with V8's sandbox refuse outside memory.
+  if (napi_create_external_arraybuffer(env, q->ring.rings, q->ring.rings_size, NULL, NULL, &memory) != napi_ok) {
+    napi_value err;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &err);
+    return number(env, -ENOTSUP);
+  }
+  napi_create_object(env, &out);
+  napi_set_named_property(env, out, "memory", memory);
+  napi_set_named_property(env, out, "flags", number(env, (int32_t)(q->ring.sq_flags / 4)));
+  napi_set_named_property(env, out, "head", number(env, (int32_t)(q->ring.cq_head / 4)));
+  napi_set_named_property(env, out, "tail", number(env, (int32_t)(q->ring.cq_tail / 4)));
+  return out;
+}
+
+// watchQueueArm(): after the queue was read empty, watch it for the next event (queue-ring.c):
+// 0 or -errno.
+napi_value watch_queue_arm(napi_env env, napi_callback_info info) {
+  (void)info;
+  watch_queue *q = queue_of(env);
+  if (q == NULL) return number(env, -EBADF);
+  return number(env, queue_ring_arm(&q->ring, q->fd));
 }

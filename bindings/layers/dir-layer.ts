@@ -120,14 +120,15 @@ export class DirLayer extends HostVouchedStats implements Layer {
       // Held directories skip their checks only where every event is read before an operation
       // answers: trustWatch's late events must not open a window onto a directory moved out.
       // What is left is a race, as between a check and its use: a directory moved out during an
-      // operation is used until the operation ends, or VOUCHED_DIR_MS after its queue read.
+      // operation is used until the kernel queues its event (with the queue's ring), else until
+      // the operation ends, or VOUCHED_DIR_MS after its queue read.
       if (this.changeSource !== undefined && this.vouchDev !== undefined) {
         const watcher = this.watcher;
         const events = queue!;
         this.tree.vouchDirs(this.vouchDev, (p) => {
           for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) if (!watcher.isWatched(p.slice(0, i))) return false;
           return watcher.isWatched('');
-        }, () => events.readWithin(VOUCHED_DIR_MS));
+        }, () => events.caughtUp(VOUCHED_DIR_MS));
       }
     }
   }

@@ -51,6 +51,13 @@ export interface NativeHelper {
   watchQueueRemove(wd: number): number;
   /** Read the queued events into `buffer`: the byte count, or -errno (-EAGAIN: none). */
   watchQueueRead(buffer: Buffer): number;
+  /**
+   * Where the queue's readiness shows in shared memory (an io_uring poll on it): Uint32 indices
+   * into `memory` of the ring's flags and its completion head and tail; -errno without one.
+   */
+  watchQueueRing?(): { memory: ArrayBuffer; flags: number; head: number; tail: number } | number;
+  /** After the queue was read empty: poll it for the next event unless a poll stands; 0 or -errno. */
+  watchQueueArm?(): number;
 }
 
 // dist/bindings/layers/host/native.js → <package>/: the helper built here (the install builds it

@@ -5,6 +5,10 @@
 // reported to the layer, and through it to every cache, before anything is answered. And
 // asynchronously, when the event loop sees the queue readable, so that subscribers hear of changes
 // while no operation runs. fs.watch has only the second: its events arrive a loop turn late.
+// Where the host allows io_uring, the synchronous read is made only when the queue may hold
+// something: a poll on it marks shared memory as soon as the kernel queues an event (before the
+// changing syscall returns, native/queue-ring.c), so an operation over an unchanged host makes no
+// syscall at all to know it is unchanged.
 import { native } from './native.js';
 
 // <sys/inotify.h>
@@ -34,8 +38,14 @@ export class WatchQueue {
   private readonly overflowListeners = new Set<() => void>();
   private readonly buffer = Buffer.allocUnsafe(65536);
   private delivering = false;
-  /** performance.now() of the last read made for an operation (deliver). */
+  /** performance.now() of the last read made for an operation (deliver), kept without the ring. */
   private deliveredAt = -Infinity;
+
+  /** The ring's shared words (see mayHoldEvents), or null: then every operation reads the queue. */
+  private ring: Uint32Array | null = null;
+  private ringFlags = 0;
+  private ringHead = 0;
+  private ringTail = 0;
 
   private constructor(private readonly helper: NonNullable<ReturnType<typeof native>>) {}
 
@@ -45,6 +55,7 @@ export class WatchQueue {
     const helper = native();
     const queue = helper === null ? null : new WatchQueue(helper);
     if (queue !== null && helper!.watchQueueOpen(() => queue.drain()) < 0) return (shared = null);
+    queue?.useRing();
     return (shared = queue);
   }
 
@@ -75,23 +86,53 @@ export class WatchQueue {
   }
 
   /**
-   * Report every event queued so far to its sinks (one read when there are none). Not re-entered:
+   * Report every event queued so far to its sinks (when there are none: no syscall with the ring,
+   * else one read). Not re-entered:
    * a sink's layer call that leads back here finds the batch already being delivered.
    */
   deliver(): void {
     // Nothing watched: no read (an overlay that has not looked into a directory yet). What a
     // removed watch left queued (its IN_IGNORED) is drained from the event loop.
-    if (this.sinks.size !== 0) this.drain();
-    this.deliveredAt = performance.now();
+    if (this.sinks.size !== 0 && this.mayHoldEvents()) this.drain();
+    if (this.ring === null) this.deliveredAt = performance.now();
   }
 
   /**
-   * Whether an operation read the queue within the last `ms`: ContainedTree's vouched
-   * directories are used only then. A layer called outside an operation (no read first: the
-   * reference model, a custom engine), or long after its read, checks its held directories.
+   * Whether every change the kernel has queued has reached the sinks: ContainedTree's vouched
+   * directories are used only then. With the ring this is exact, now. Without it, whether an
+   * operation read the queue within the last `ms`: a layer called outside an operation (no read
+   * first: the reference model, a custom engine), or long after its read, checks its held
+   * directories.
    */
-  readWithin(ms: number): boolean {
-    return performance.now() - this.deliveredAt <= ms;
+  caughtUp(ms: number): boolean {
+    return this.ring !== null ? !this.mayHoldEvents() : performance.now() - this.deliveredAt <= ms;
+  }
+
+  /** Whether the queue's readiness is read from shared memory (else by a read per operation). */
+  get hasRing(): boolean {
+    return this.ring !== null;
+  }
+
+  /** Whether events may be queued: always true without the ring; with it, exact (never late). */
+  mayHoldEvents(): boolean {
+    const ring = this.ring;
+    // Any flag (TASKRUN: the poll woke; CQ_OVERFLOW: never expected) or an unreaped completion.
+    return ring === null || (ring[this.ringFlags]! | (ring[this.ringTail]! ^ ring[this.ringHead]!)) !== 0;
+  }
+
+  private useRing(): void {
+    const ring = this.helper.watchQueueRing?.();
+    if (ring === undefined || typeof ring === 'number') return;
+    this.ring = new Uint32Array(ring.memory);
+    this.ringFlags = ring.flags;
+    this.ringHead = ring.head;
+    this.ringTail = ring.tail;
+    this.arm();
+  }
+
+  /** Poll the (just emptied) queue for its next event; on failure, read at every operation. */
+  private arm(): void {
+    if (this.ring !== null && this.helper.watchQueueArm!() < 0) this.ring = null;
   }
 
   /**
@@ -104,9 +145,11 @@ export class WatchQueue {
     try {
       for (;;) {
         const n = this.helper.watchQueueRead(this.buffer);
-        if (n <= 0) return;
+        if (n <= 0) break;
         this.dispatch(n);
       }
+      // Only now: a poll armed on a queue that filled meanwhile completes at once.
+      this.arm();
     } finally {
       this.delivering = false;
     }
