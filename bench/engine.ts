@@ -69,3 +69,21 @@ export function counter(ov: OverlayLike, name: string): number {
   const value = ov.stats()[name];
   return typeof value === 'number' ? value : 0;
 }
+
+/**
+ * How a default DirLayer learns of host changes in this process, for the report: the ring (no
+ * syscall per operation while the host is unchanged) or a queue read per operation.
+ */
+export async function watchQueueMode(): Promise<string> {
+  const spec = '../bindings/layers/host/watch-queue.js';
+  try {
+    const { WatchQueue } = (await import(spec)) as { WatchQueue: { shared(): { hasRing: boolean } | null } };
+    const queue = WatchQueue.shared();
+    if (queue === null) return 'no native helper: DirLayers watch with fs.watch';
+    return queue.hasRing
+      ? 'a default DirLayer checks its inotify queue in shared memory (an io_uring poll): no syscall per operation while the host is unchanged'
+      : 'a default DirLayer reads its inotify queue at every operation (this host refuses io_uring)';
+  } catch (err) {
+    return `watch queue unknown (${(err as Error).message.split('\n')[0]})`;
+  }
+}

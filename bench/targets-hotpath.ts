@@ -33,8 +33,8 @@ export function evaluateHotPathTargets(results: Result[], measurements: Measurem
   out.push(ratio('10.2 cached negative stat (throwIfNoEntry: false) vs a positive one (negative ÷ positive)',
     find(results, 'scale', 'negative stat (cached)', 'strata-wasm', small), stat('strata-wasm'), { max: 1 }, 'scale suite'));
   const host = (name: string, impl: string) => find(results, 'scale', name, impl);
-  // 10.3 / 10.4 in both DirLayer modes, each row named by its mode: the default reads the watch
-  // queue once per operation to see a host change on the very next call; trustWatch does not.
+  // 10.3 / 10.4 in both DirLayer modes, each row named by its mode: the default checks the watch
+  // queue at each operation to see a host change on the very next call; trustWatch does not.
   // 10.4 also with createFs's opt-in lightErrors (misses thrown without V8's native Error).
   const DEFAULT = 'strata-wasm on DirLayer (default: watch queue)';
   const TRUST = 'strata-wasm on DirLayer (trustWatch)';
@@ -47,7 +47,7 @@ export function evaluateHotPathTargets(results: Result[], measurements: Measurem
       host('readFile 9-level, host dirs', impl), host('readFile 9-level, host dirs', 'fs.readFileSync (host dir)'), { max: 1.2 }, 'scale suite, host dirs'));
   }
   const warm = (impl: string) => results.find((r) => r.suite === 'resolver' && r.name === 'resolve (warm)' && r.impl === impl);
-  for (const mode of ['default: watch queue', 'trustWatch', 'trustWatch, lightErrors']) {
+  for (const mode of ['default: watch queue', 'trustWatch', 'default: watch queue, lightErrors']) {
     out.push(ratio(`10.4 enhanced-resolve over createFs on DirLayers (${mode}; no CachedInputFileSystem) vs + CachedInputFileSystem over node:fs, warm (Strata ÷ node)`,
       warm(`strata createFs on DirLayer (${mode})`), warm('enhanced-resolve cached (node:fs)'), { max: 1 }, 'resolver suite'));
   }

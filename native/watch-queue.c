@@ -27,6 +27,7 @@ typedef struct {
   napi_async_context async;
   uv_poll_t poll;
   queue_ring ring;
+  napi_ref ring_view;  // watchQueueRing's answer: one ArrayBuffer over the mapping, however often asked
 } watch_queue;
 
 static void queue_closed(uv_handle_t *handle) {
@@ -38,6 +39,7 @@ static void queue_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   watch_queue *q = data;
   napi_delete_reference(env, q->callback);
+  if (q->ring_view != NULL) napi_delete_reference(env, q->ring_view);
   napi_async_destroy(env, q->async);
   uv_poll_stop(&q->poll);
   queue_ring_close(&q->ring);
@@ -158,6 +160,7 @@ napi_value watch_queue_ring(napi_env env, napi_callback_info info) {
   if (q == NULL) return number(env, -EBADF);
   if (q->ring.fd < 0) return number(env, -ENOTSUP);
   napi_value out, memory;
+  if (q->ring_view != NULL && napi_get_reference_value(env, q->ring_view, &out) == napi_ok && out != NULL) return out;
   // The mapping lives as long as the environment (queue_finalize unmaps it); the buffer needs
   // no finalizer of its own. Runtimes built with V8's sandbox refuse outside memory.
   if (napi_create_external_arraybuffer(env, q->ring.rings, q->ring.rings_size, NULL, NULL, &memory) != napi_ok) {
@@ -172,6 +175,7 @@ napi_value watch_queue_ring(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, out, "flags", number(env, (int32_t)(q->ring.sq_flags / 4)));
   napi_set_named_property(env, out, "head", number(env, (int32_t)(q->ring.cq_head / 4)));
   napi_set_named_property(env, out, "tail", number(env, (int32_t)(q->ring.cq_tail / 4)));
+  napi_create_reference(env, out, 1, &q->ring_view);
   return out;
 }
 

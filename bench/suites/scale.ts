@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import { statAnswer } from '../checksum.js';
 import type { Suite, SuiteContext } from '../context.js';
-import type { OverlayLike } from '../engine.js';
+import { watchQueueMode, type OverlayLike } from '../engine.js';
 import { mountOverlay } from '../kernel-mount.js';
 import { writeDiskTree } from '../materialize/disk.js';
 import type { BenchOptions } from '../options.js';
@@ -156,8 +156,9 @@ export const scaleSuite: Suite = {
 
 /**
  * Strata over DirLayers of the on-disk copy, in both modes: by default (watching; every operation
- * first reads the inotify queue, so a host change made before it is seen by it) and with
- * `trustWatch` (no queue read: a change shows once the event loop delivers it). Peers: the same engine over
+ * first takes in the inotify queue's events, so a host change made before it is seen by it: a
+ * shared-memory check where io_uring is allowed, else a read) and with `trustWatch` (no check: a
+ * change shows once the event loop delivers it). Peers: the same engine over
  * MemoryLayers; fs.statSync / fs.readFileSync on the host directory holding each file (the layer
  * it is visible from: issue 10.3's "same host directory") and on the kernel overlay mount.
  */
@@ -172,6 +173,7 @@ async function hostComparison(
     return;
   }
   const DirLayer = api.DirLayer;
+  h.note(`scale: ${await watchQueueMode()}`);
   const upper = new DirLayer(tree.upper, { readOnly: true, watch: true });
   const lowers = tree.lowers.map((d) => new DirLayer(d, { readOnly: true, watch: true }));
   const trusting = { readOnly: true, watch: true, trustWatch: true };
