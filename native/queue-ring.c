@@ -3,15 +3,19 @@
 // Why: the default DirLayer must see every host change made before an operation began, and the
 // inotify queue holds them — but asking it costs a read() per operation, which is most of a cached
 // stat's price on a host with costly syscalls. An io_uring poll on the inotify descriptor moves
-// that question into shared memory. When the kernel queues an event, it wakes the poll in the
-// changing task's own context, before that task's syscall returns, and with TASKRUN_FLAG it marks
-// the ring's SQ flags there and then (IORING_SQ_TASKRUN); once this task next enters the kernel,
-// the poll's completion lands in the CQ ring instead. So "flag set, or a completion unreaped" is
-// exact: it holds as soon as any event is queued after the poll was armed, with nothing late by a
-// wake-up. COOP_TASKRUN keeps the kernel from interrupting this task to post the completion.
-// The poll is one-shot and at most one stands: after the queue has been read, queue_ring_arm
-// reaps its completion and arms it again, and a poll armed on a queue that is already non-empty
-// completes at once, so nothing slips between the read and the arming.
+// that question into shared memory. When the kernel queues an event it wakes the poll in the
+// changing task's own context, before that task's syscall returns; the wake-up queues the poll's
+// task work on this ring and, with TASKRUN_FLAG, sets IORING_SQ_TASKRUN in the ring's shared
+// flags there and then. With DEFER_TASKRUN that work runs only when this task asks for it
+// (io_uring_enter with GETEVENTS, in queue_ring_arm), and the kernel clears the flag before it
+// takes the work list, so the flag stays set while any such work waits: "flag set, or a
+// completion unreaped" holds from the moment an event is queued after the poll was armed, with
+// nothing late by a wake-up. (COOP_TASKRUN alone is not enough: there any kernel exit of this
+// task runs the work and clears the flag, and a wake-up landing while it does can leave work
+// pending with the flag cleared until this task next enters the kernel.)
+// The poll is one-shot and at most one stands: after the queue has been read, queue_ring_arm runs
+// the poll's work, reaps its completion and arms it again; a poll armed on a queue that is
+// already non-empty completes at once, so nothing slips between the read and the arming.
 #include "helper.h"
 #include <errno.h>
 #include <linux/io_uring.h>
@@ -33,8 +37,8 @@ int queue_ring_open(queue_ring *r) {
   memset(r, 0, sizeof *r);
   r->fd = -1;
   memset(&p, 0, sizeof p);
-  p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-  // Kernels before 5.19 refuse the flags (EINVAL); container seccomp profiles often refuse
+  p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+  // Kernels before 6.1 refuse the flags (EINVAL); container seccomp profiles often refuse
   // io_uring altogether (EPERM, ENOSYS): the caller then reads the queue at every operation.
   int fd = (int)syscall(__NR_io_uring_setup, 2, &p);
   if (fd < 0) return -errno;
@@ -77,16 +81,28 @@ static uint32_t *word(const queue_ring *r, uint32_t offset) {
   return (uint32_t *)((char *)r->rings + offset);
 }
 
+static int enter(const queue_ring *r, unsigned to_submit, unsigned flags) {
+  for (;;) {
+    int n = (int)syscall(__NR_io_uring_enter, r->fd, to_submit, 0, flags, NULL, 0);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -errno;
+  }
+}
+
 int queue_ring_arm(queue_ring *r, int fd) {
   if (r->fd < 0) return -EBADF;
+  // Run the poll's waiting work: it completes the poll, or arms it again by itself when the
+  // events that woke it were read meanwhile (no completion then: the poll still stands).
+  if ((__atomic_load_n(word(r, r->sq_flags), __ATOMIC_ACQUIRE) & IORING_SQ_TASKRUN) != 0) {
+    int n = enter(r, 0, IORING_ENTER_GETEVENTS);
+    if (n < 0) return n;
+  }
   // Reap what the poll posted: only "it completed" mattered.
   uint32_t tail = __atomic_load_n(word(r, r->cq_tail), __ATOMIC_ACQUIRE);
   if (*word(r, r->cq_head) != tail) {
     __atomic_store_n(word(r, r->cq_head), tail, __ATOMIC_RELEASE);
     r->armed = 0;
   }
-  // A poll woken by an event that was read before it ran finds the queue empty, and the kernel
-  // arms it again by itself without completing it: it still stands, so a second is not wanted.
   if (r->armed) return 0;
   uint32_t sq_tail = *word(r, r->sq_tail);
   uint32_t index = sq_tail & *word(r, r->sq_mask);
@@ -97,15 +113,10 @@ int queue_ring_arm(queue_ring *r, int fd) {
   sqe->poll32_events = POLLIN;
   word(r, r->sq_array)[index] = index;
   __atomic_store_n(word(r, r->sq_tail), sq_tail + 1, __ATOMIC_RELEASE);
-  for (;;) {
-    int n = (int)syscall(__NR_io_uring_enter, r->fd, 1, 0, 0, NULL, 0);
-    if (n == 1) {
-      r->armed = 1;
-      return 0;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return n < 0 ? -errno : -EIO;
-  }
+  int n = enter(r, 1, 0);
+  if (n != 1) return n < 0 ? n : -EIO;
+  r->armed = 1;
+  return 0;
 }
 
 void queue_ring_close(queue_ring *r) {
