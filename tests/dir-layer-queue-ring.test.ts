@@ -100,6 +100,63 @@ describe('DirLayer watch queue ring', { skip }, () => {
     }
   });
 
+  it('changes racing the operations: once the racing thread stops, every answer is the host\'s', async () => {
+    const names = Array.from({ length: 16 }, (_, i) => `f${i}`);
+    const s = dirLayerStack('dl-ring-race', { 'd/f0': 'x', 'e/f1': 'y' });
+    const ov = new Overlay({ lowers: [s.lower] });
+    // [0]: 1 = race, 2 = stop; [1]: the racer's rounds done.
+    const sync = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new Worker(`
+      const { workerData } = require('node:worker_threads');
+      const fs = require('node:fs');
+      const sync = new Int32Array(workerData.sync);
+      let seed = 7;
+      const next = (n) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+      for (let round = 1; ; round++) {
+        while (Atomics.load(sync, 0) === 0);
+        if (Atomics.load(sync, 0) === 2) break;
+        while (Atomics.load(sync, 0) === 1) {
+          const dir = workerData.dir + (next(2) ? '/d/' : '/e/');
+          const a = dir + 'f' + next(16);
+          const b = (next(2) ? workerData.dir + '/d/' : workerData.dir + '/e/') + 'f' + next(16);
+          try {
+            if (next(3) === 0) fs.renameSync(a, b);
+            else if (fs.existsSync(a)) fs.unlinkSync(a);
+            else fs.writeFileSync(a, 'z'.repeat(next(5)));
+          } catch {}
+        }
+        Atomics.store(sync, 1, round);
+        while (Atomics.load(sync, 0) === 3);
+      }`, { eval: true, workerData: { sync: sync.buffer, dir: s.lowerDir } });
+    try {
+      await new Promise((resolve) => worker.once('online', resolve));
+      for (let round = 1; round <= 6; round++) {
+        Atomics.store(sync, 0, 1);
+        const until = Date.now() + 150;
+        for (let k = 0; Date.now() < until; k++) {
+          ov.exists(`/${k & 1 ? 'd' : 'e'}/${names[k % 16]}`);
+          ov.stat(`/${k & 2 ? 'd' : 'e'}/${names[(k >> 2) % 16]}`, { throwIfNoEntry: false });
+          if (k % 32 === 0) ov.readdir(k & 64 ? '/d' : '/e');
+        }
+        // Stop the racer and wait for it without entering the kernel.
+        Atomics.store(sync, 0, 3);
+        while (Atomics.load(sync, 1) !== round);
+        for (const dir of ['d', 'e']) {
+          assert.deepEqual(ov.readdir(`/${dir}`).sort(), fs.readdirSync(path.join(s.lowerDir, dir)).sort(), `round ${round}: /${dir}`);
+          for (const name of names) {
+            const host = fs.statSync(path.join(s.lowerDir, dir, name), { throwIfNoEntry: false });
+            assert.equal(ov.stat(`/${dir}/${name}`, { throwIfNoEntry: false })?.size, host?.size, `round ${round}: /${dir}/${name}`);
+          }
+        }
+      }
+    } finally {
+      Atomics.store(sync, 0, 2);
+      await worker.terminate();
+      ov.close();
+      s.done();
+    }
+  });
+
   it('where the host refuses io_uring, each operation reads the queue, and no change is missed', () => {
     const s = dirLayerStack('dl-ring-off', { 'd/f': 'one' });
     const module = (name: string) => JSON.stringify(new URL(`../bindings/${name}`, import.meta.url).pathname);
