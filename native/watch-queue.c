@@ -27,6 +27,7 @@ typedef struct {
   napi_async_context async;
   uv_poll_t poll;
   queue_ring ring;
+  int ring_error;  // why there is no ring (-errno of its setup), or 0
   napi_ref ring_view;  // watchQueueRing's answer: one ArrayBuffer over the mapping, however often asked
 } watch_queue;
 
@@ -97,7 +98,7 @@ napi_value watch_queue_open(napi_env env, napi_callback_info info) {
   }
   q->poll.data = q;
   // Best effort: without the ring, each operation reads the queue instead.
-  queue_ring_open(&q->ring);
+  q->ring_error = queue_ring_open(&q->ring);
   napi_create_string_utf8(env, "strata:watch-queue", NAPI_AUTO_LENGTH, &name);
   napi_create_object(env, &resource);
   napi_async_init(env, resource, name, &q->async);
@@ -158,7 +159,7 @@ napi_value watch_queue_ring(napi_env env, napi_callback_info info) {
   (void)info;
   watch_queue *q = queue_of(env);
   if (q == NULL) return number(env, -EBADF);
-  if (q->ring.fd < 0) return number(env, -ENOTSUP);
+  if (q->ring.fd < 0) return number(env, q->ring_error < 0 ? q->ring_error : -ENOTSUP);
   napi_value out, memory;
   if (q->ring_view != NULL && napi_get_reference_value(env, q->ring_view, &out) == napi_ok && out != NULL) return out;
   // The mapping lives as long as the environment (queue_finalize unmaps it); the buffer needs
