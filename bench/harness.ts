@@ -166,7 +166,11 @@ export class Harness {
     const rounds = cases.length > 1 || !this.options.quick ? this.rounds : 1;
     const runs: { hz: number; rme: number; samples: number }[][] = cases.map(() => []);
     for (let round = 0; round < rounds; round++) {
-      for (const [i, c] of cases.entries()) {
+      // Each round starts with the next case: the first of a round follows a collection or another
+      // suite's work, and no case should always be the one that pays for it.
+      for (let turn = 0; turn < cases.length; turn++) {
+        const i = (round + turn) % cases.length;
+        const c = cases[i];
         await yieldToEventLoop();
         this.progress.step(`${this.label(c.meta)}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''}`, true);
         const b = new Benchmark(this.label(c.meta), c.op, {
