@@ -4,7 +4,9 @@
 // by the kernel, so the operation sees it — what fs.watch, delivered later by the event loop,
 // cannot give), and asynchronously, when the loop sees the descriptor readable (the callback
 // given to watchQueueOpen), so subscribers hear of changes while no operation runs. The poll
-// handle is unref'd: watching never keeps a process alive.
+// handle is unref'd: watching never keeps a process alive. Where io_uring is allowed, the queue
+// also has a ring (queue-ring.c, watchQueueRing/watchQueueArm) that says in shared memory whether
+// a read would find anything, so the synchronous read is made only when it would.
 #include "helper.h"
 #include <errno.h>
 #include <fcntl.h>
