@@ -166,8 +166,8 @@ export class Harness {
     const rounds = cases.length > 1 || !this.options.quick ? this.rounds : 1;
     const runs: { hz: number; rme: number; samples: number }[][] = cases.map(() => []);
     for (let round = 0; round < rounds; round++) {
-      // Each round starts with the next case: the first of a round follows a collection or another
-      // suite's work, and no case should always be the one that pays for it.
+      // Each round starts with the next case, so that no case always holds the same place in the
+      // order (the very first runs right after the collection and the checksum passes).
       for (let turn = 0; turn < cases.length; turn++) {
         const i = (round + turn) % cases.length;
         const c = cases[i];
