@@ -104,7 +104,7 @@ describe('DirLayer watch queue ring', { skip }, () => {
     const names = Array.from({ length: 16 }, (_, i) => `f${i}`);
     const s = dirLayerStack('dl-ring-race', { 'd/f0': 'x', 'e/f1': 'y' });
     const ov = new Overlay({ lowers: [s.lower] });
-    // [0]: 1 = race, 2 = stop; [1]: the racer's rounds done.
+    // [0]: 1 = race, 3 = pause (checking), 2 = stop; [1]: the racer's rounds done.
     const sync = new Int32Array(new SharedArrayBuffer(8));
     const worker = new Worker(`
       const { workerData } = require('node:worker_threads');
