@@ -44,22 +44,34 @@ export interface StrataError extends Error {
  */
 export function fsError(code: ErrorCode, syscall: string, path?: string, dest?: string): StrataError {
   const message = messageOf(code, syscall, path, dest);
-  let err: StrataError;
   // readlink's EINVAL ("not a symlink") is such an answer too: enhanced-resolve asks it of every
   // component of every path it resolves (≈ 5 per request, 20–25 % of a warm resolve).
-  if (code === 'ENOENT' || code === 'ENOTDIR' || (code === 'EINVAL' && syscall === 'readlink')) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    err = new Error(message) as StrataError;
-    Error.stackTraceLimit = limit;
-  } else {
-    err = new Error(message) as StrataError;
-  }
+  const answer = code === 'ENOENT' || code === 'ENOTDIR' || (code === 'EINVAL' && syscall === 'readlink');
+  const err = (answer ? frameless(message) : new Error(message)) as StrataError;
   err.code = code;
   err.errno = errnoOf(code);
   err.syscall = syscall;
   if (path !== undefined) err.path = path;
   if (dest !== undefined) err.dest = dest;
+  return err;
+}
+
+/**
+ * A native Error with no stack frames: `stack` is "Error: <message>", as a capture limited to 0
+ * frames gives. A limit that is not a number makes V8 skip the capture altogether, ≈ 100 ns
+ * less per error made and thrown (Node 20 and 26) than a limit of 0. Where Error.stackTraceLimit
+ * cannot be written (node --frozen-intrinsics, a locked-down realm) the error keeps its frames.
+ */
+function frameless(message: string): Error {
+  const limit = Error.stackTraceLimit;
+  try {
+    (Error as { stackTraceLimit: unknown }).stackTraceLimit = undefined;
+  } catch {
+    return new Error(message);
+  }
+  const err = new Error(message);
+  Error.stackTraceLimit = limit;
+  err.stack = `Error: ${message}`;
   return err;
 }
 
