@@ -10,6 +10,9 @@ import type { Progress } from './progress.js';
 
 export type Params = Record<string, string | number | boolean>;
 
+/** What Harness.interleave() adds to a result's name: the same comparison, timed its way. */
+export const INTERLEAVED = ' (interleaved batches)';
+
 export interface ResultMeta {
   suite: string;
   /** What is measured, e.g. 'walk 9-level', 'stat deep path'. */
@@ -28,7 +31,7 @@ export interface Result extends ResultMeta {
   /** Relative margin of error of the mean, percent (benchmark.js rme; batches: 95 % of the median spread). */
   rme: number;
   samples: number;
-  method: 'benchmark.js' | 'batches';
+  method: 'benchmark.js' | 'batches' | 'interleaved batches';
   checksum?: string;
   answers?: number;
   /** False when the checksum disagrees with the group's first result or the expected value. */
@@ -190,6 +193,57 @@ export class Harness {
       return this.finish(c.meta, {
         hz: mid.hz, nsPerOp: 1e9 / mid.hz, rme: Math.max(spread, within), samples: runs[i].reduce((n, r) => n + r.samples, 0),
         method: 'benchmark.js', checksum: v?.checksum, answers: v?.answers, checksumOk: ok, extra: v?.extra,
+      });
+    });
+  }
+
+  /**
+   * The same comparison as compare(), timed in short batches that take turns: for slow operations
+   * (tens of µs: a file read, a module resolve), where benchmark.js takes 4–8 samples per 120 ms
+   * round. Such rows came out up to 1.5× apart between runs under benchmark.js (± 40–60 %) while
+   * loops timed side by side in the same process put them level; here each case's batches are
+   * ≈ 5 ms apart, each sample starting with the next case, so drift and pauses reach every case
+   * alike. `batch`: ops per batch instead (e.g. one whole pass over a workload whose ops differ
+   * in cost), with `samples` batches per case. Results are named `name + INTERLEAVED`; the median
+   * ns/op, rme half the interquartile range relative to the median.
+   */
+  async interleave(cases: Case[], opts: { batch?: number; samples?: number } = {}): Promise<Result[]> {
+    const metas = cases.map((c) => ({ ...c.meta, name: c.meta.name + INTERLEAVED }));
+    this.progress.step(`${metas[0].suite}: ${metas[0].name} · ${metas.map((m) => m.impl).join(' vs ')}`);
+    this.gc();
+    const checked = cases.map((c) => {
+      const v = c.verify?.();
+      return { v, ok: this.check(c.meta, v, c.expected) };
+    });
+    // Each case runs ≈ 50 ms untimed first, which also sizes its batch to ≈ BATCH_MS (unless given).
+    const BATCH_MS = 5;
+    const sizes = cases.map((c) => {
+      let n = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 50) { c.op(); n++; }
+      return opts.batch ?? Math.max(1, Math.round((n * BATCH_MS) / (performance.now() - t0)));
+    });
+    const samples = opts.samples ?? (this.options.quick ? 12 : 60);
+    const perOp: number[][] = cases.map(() => []);
+    for (let s = 0; s < samples; s++) {
+      if (s % 10 === 0) await yieldToEventLoop();
+      for (let turn = 0; turn < cases.length; turn++) {
+        const i = (s + turn) % cases.length;
+        const op = cases[i].op;
+        const n = sizes[i];
+        const t0 = process.hrtime.bigint();
+        for (let k = 0; k < n; k++) op();
+        perOp[i].push(Number(process.hrtime.bigint() - t0) / n);
+      }
+    }
+    return cases.map((c, i) => {
+      const sorted = perOp[i].sort((a, b) => a - b);
+      const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
+      const median = q(0.5);
+      const { v, ok } = checked[i];
+      return this.finish(metas[i], {
+        hz: 1e9 / median, nsPerOp: median, rme: ((q(0.75) - q(0.25)) / 2 / median) * 100, samples,
+        method: 'interleaved batches', checksum: v?.checksum, answers: v?.answers, checksumOk: ok, extra: v?.extra,
       });
     });
   }

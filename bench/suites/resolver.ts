@@ -27,15 +27,18 @@ function answerOf(sum: Checksum, resolved: string | false, root: string): void {
   sum.add(h >>> 0);
 }
 
+/** Four subjects: cold, warm by benchmark.js, warm in interleaved batches. */
+const ROWS = 4 * 3;
+
 export const resolverSuite: Suite = {
   name: 'resolver',
   description: `enhanced-resolve resolving ≥ ${MIN_REQUESTS} real requests (this repository's node_modules): through Strata's createFs ` +
-    'over DirLayers, default, trustWatch, and the default with createFs\'s lightErrors (no CachedInputFileSystem) vs enhanced-resolve + CachedInputFileSystem over node:fs on the same tree; cold and warm.',
-  planned: () => 8,
+    'over DirLayers, default, trustWatch, and the default with createFs\'s lightErrors (no CachedInputFileSystem) vs enhanced-resolve + CachedInputFileSystem over node:fs on the same tree; cold, and warm (timed by benchmark.js and in interleaved batches).',
+  planned: () => ROWS,
   async run(ctx: SuiteContext) {
     const { h, options } = ctx;
     const api = await ctx.strata();
-    if (typeof api === 'string' || !api.DirLayer) { h.skip('resolver', 'all', typeof api === 'string' ? api : 'no DirLayer', 6); return; }
+    if (typeof api === 'string' || !api.DirLayer) { h.skip('resolver', 'all', typeof api === 'string' ? api : 'no DirLayer', ROWS); return; }
     const er = enhancedResolve();
     const { createFs } = (await import('../../bindings/fs.js')) as { createFs: (ov: unknown, options?: { lightErrors?: boolean }) => unknown };
     const root = REPO_ROOT;
@@ -99,7 +102,7 @@ export const resolverSuite: Suite = {
       );
     }
     // Warm: one resolver per subject, after a full pass; one request per operation.
-    await h.compare(subjects.map((s) => {
+    const warm = subjects.map((s) => {
       const res = s.fresh();
       const pass = passOf(res, s.base);
       pass();
@@ -113,6 +116,9 @@ export const resolverSuite: Suite = {
         },
         verify: pass,
       };
-    }));
+    });
+    await h.compare(warm);
+    // A batch is one pass over all the requests: they differ in cost, and every case then times the same mix.
+    await h.interleave(warm, { batch: requests.length, samples: options.quick ? 4 : 15 });
   },
 };
