@@ -131,24 +131,25 @@ struct strata_open_how {
 #define STRATA_RESOLVE_NO_SYMLINKS 0x04
 #define STRATA_RESOLVE_BENEATH 0x08
 
-// readFileBeneath(rootFd, layerPath, size): the content of the file at `layerPath` under the
-// directory `rootFd`, which the layer's watch vouches to be a regular file of `size` bytes. The
-// kernel keeps the walk inside the root and refuses every symlink (openat2 RESOLVE_BENEATH |
-// RESOLVE_NO_SYMLINKS), so no fstat is needed to stay contained: open, one read, close. The read
-// asks for size + 1 bytes, so a file that grew is told apart from one that did not; a short read
-// of a regular file is its end. A Buffer of size + 1 bytes (the last one unused) when exactly
-// `size` came; else -errno: -EAGAIN when the file changed meanwhile or is not a regular file (a
-// FIFO planted: O_NONBLOCK), and the caller takes its checked path. -ENOSYS or -EPERM (a kernel
-// or seccomp filter refusing openat2): never ask again.
+// readFileBeneath(rootFd, layerPath, into): reads the file at `layerPath` under the directory
+// `rootFd`, which the layer's watch vouches to be a regular file of into.length - 1 bytes, into
+// `into`. The kernel keeps the walk inside the root and refuses every symlink (openat2
+// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so no fstat is needed to stay contained: open, one read,
+// close. Reading up to into.length (the size + 1) tells a file that grew from one that did not; a
+// short read of a regular file is its end. The caller allocates `into` (a small Buffer comes from
+// node's pool, as fs.readFileSync's does: no allocation of its own per read here). The bytes
+// read, or -errno: -EAGAIN when the file is not a regular file (a FIFO planted: O_NONBLOCK);
+// -ENOSYS or -EPERM (a kernel or seccomp filter refusing openat2): never ask again.
 napi_value read_file_beneath(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   char path[PATH_MAX];
   int32_t root = -1;
-  double want = 0;
+  void *into = NULL;
+  size_t cap = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
       napi_get_value_int32(env, argv[0], &root) != napi_ok || !path_arg(env, argv[1], path, sizeof path) ||
-      napi_get_value_double(env, argv[2], &want) != napi_ok || !(want >= 1 && want < 0x7fffffff))
+      napi_get_buffer_info(env, argv[2], &into, &cap) != napi_ok || cap < 2 || cap > 0x7fffffff)
     return number(env, -EINVAL);
   struct strata_open_how how = {
     .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
@@ -157,19 +158,11 @@ napi_value read_file_beneath(napi_env env, napi_callback_info info) {
   };
   int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
   if (fd < 0) return number(env, -errno);
-  size_t size = (size_t)want;
-  size_t cap = size + 1;
-  void *bytes_out;
-  napi_value buffer;
-  if (napi_create_buffer(env, cap, &bytes_out, &buffer) != napi_ok) {
-    close(fd);
-    return number(env, -ENOMEM);
-  }
   size_t done = 0;
   int err = 0;
   while (done < cap) {
     size_t asked = cap - done;
-    ssize_t n = read(fd, (char *)bytes_out + done, asked);
+    ssize_t n = read(fd, (char *)into + done, asked);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       err = errno == EAGAIN ? -EAGAIN : -errno;
@@ -179,6 +172,5 @@ napi_value read_file_beneath(napi_env env, napi_callback_info info) {
     if ((size_t)n < asked) break;
   }
   close(fd);
-  if (err == 0 && done != size) err = -EAGAIN;
-  return err != 0 ? number(env, err) : buffer;
+  return number(env, err != 0 ? err : (int32_t)done);
 }

@@ -128,8 +128,10 @@ export function readIfSame(rootPath: string, layerPath: string, id: HostIdentity
 export function readVouched(rootFd: number, layerPath: string, size: number): Uint8Array | undefined {
   const helper = openat2Works ? native() : null;
   if (helper === null || !(size >= 1 && size < 0x7fffffff) || layerPath.length >= NATIVE_PATH_MAX) return undefined;
-  const out = helper.readFileBeneath(rootFd, layerPath, size);
-  if (typeof out !== 'number') return out.subarray(0, size);
-  if (out === ENOSYS || out === EPERM) openat2Works = false;
+  // size + 1: a file that grew reads more than `size`. A small Buffer comes from node's pool.
+  const into = Buffer.allocUnsafe(size + 1);
+  const got = helper.readFileBeneath(rootFd, layerPath, into);
+  if (got === size) return into.subarray(0, size);
+  if (got === ENOSYS || got === EPERM) openat2Works = false;
   return undefined;
 }

@@ -28,11 +28,11 @@ export interface NativeHelper {
    */
   readFileIf(path: string, dev: number, ino: number, birthtimeMs: number): Buffer | number;
   /**
-   * The content of the regular file of `size` bytes at `layerPath` under the directory `rootFd`
-   * (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, one read of size + 1): a Buffer of size + 1
-   * bytes whose first `size` are the content, or -errno (-EAGAIN: not that file any more).
+   * Reads the regular file at `layerPath` under the directory `rootFd` (openat2 RESOLVE_BENEATH |
+   * RESOLVE_NO_SYMLINKS, one read of up to into.length bytes) into `into`: the bytes read, or
+   * -errno (-EAGAIN: not a regular file any more).
    */
-  readFileBeneath(rootFd: number, layerPath: string, size: number): Buffer | number;
+  readFileBeneath(rootFd: number, layerPath: string, into: Uint8Array): number;
 
   // ---- One-step replaces (host/rename-at2.ts) ----
   /** renameat2(fromDirFd, from, toDirFd, to, flags) of two single names, flags RENAME_EXCHANGE or RENAME_WHITEOUT: 0, or -errno. */
