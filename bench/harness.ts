@@ -28,7 +28,7 @@ export interface Result extends ResultMeta {
   params: Params;
   hz: number;
   nsPerOp: number;
-  /** Relative margin of error of the mean, percent (benchmark.js rme; batches: 95 % of the median spread). */
+  /** Relative margin of error, percent: benchmark.js's rme; for batches and interleaved batches, half the interquartile range ÷ the median. */
   rme: number;
   samples: number;
   method: 'benchmark.js' | 'batches' | 'interleaved batches';
