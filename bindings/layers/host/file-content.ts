@@ -101,7 +101,7 @@ export abstract class HostFileContent extends HostLayerBase {
           this.emitAt(p, 'data');
         }
       };
-      return hostFile(fd, writable, e.path, 'file', written, replaced);
+      return hostFile(fd, writable, e.path, written, replaced);
     });
   }
 }

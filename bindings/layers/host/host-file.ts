@@ -5,9 +5,9 @@
 // replacement is built in the work directory and renamed over the name (old or new, never a mix).
 import * as fs from 'node:fs';
 import { fsError } from '../../errors.js';
-import type { LayerFile, NodeStat, NodeType } from '../layer.js';
+import type { LayerFile } from '../layer.js';
 import { displayPath, procPath, sameObject, type HostIdentity } from './contained-tree.js';
-import { relabel } from './host-errors.js';
+import { host, nodeStat } from './host-layer-base.js';
 import { getXattr, listXattrs, removeXattr, setXattr } from './xattr.js';
 
 /** A checked entry of a layer (host-layer-base.ts's Entry, as far as content needs it). */
@@ -28,7 +28,7 @@ export function editFile(e: FileEntry, flags: number, metacopyKey: string, edit:
   checkFile(e, 'write');
   const fd = openObjectAt(e.parentFd, e.name, e.st, flags, e.path);
   try {
-    hostCall('write', e.path, () => edit(fd));
+    host('write', e.path, () => edit(fd));
   } finally {
     fs.closeSync(fd);
   }
@@ -37,7 +37,7 @@ export function editFile(e: FileEntry, flags: number, metacopyKey: string, edit:
 
 /** Remove xattr `key` if set: listing first, since a failed removal costs a thrown error. */
 export function clearMark(at: string, key: string, layerPath: string): void {
-  hostCall('write', layerPath, () => { if (listXattrs(at).includes(key)) removeXattr(at, key); });
+  host('write', layerPath, () => { if (listXattrs(at).includes(key)) removeXattr(at, key); });
 }
 
 /**
@@ -49,7 +49,7 @@ export function replaceFile(e: FileEntry, data: Uint8Array, workFd: number, temp
   try {
     buildReplacement(workFd, temp, e.parentFd, e.name, e.st, data, metacopyKey, e.path);
     recheck();
-    hostCall('rename', e.path, () => fs.renameSync(procPath(workFd, temp), procPath(e.parentFd, e.name)));
+    host('rename', e.path, () => fs.renameSync(procPath(workFd, temp), procPath(e.parentFd, e.name)));
   } catch (err) {
     fs.rmSync(procPath(workFd, temp), { force: true });
     throw err;
@@ -61,7 +61,7 @@ const { O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, O_APPEND, O_CREAT, O
 
 /** The object `name` in directory `dirFd`, opened with `flags`, if it is still `expected`. */
 export function openObjectAt(dirFd: number, name: string, expected: HostIdentity, flags: number, layerPath: string): number {
-  const fd = hostCall('open', layerPath, () => fs.openSync(procPath(dirFd, name), flags | O_NOFOLLOW | O_NONBLOCK));
+  const fd = host('open', layerPath, () => fs.openSync(procPath(dirFd, name), flags | O_NOFOLLOW | O_NONBLOCK));
   const st = fs.fstatSync(fd);
   if (!st.isFile() || !sameObject(st, expected)) {
     fs.closeSync(fd);
@@ -89,7 +89,7 @@ export function writeAllAt(fd: number, data: Uint8Array, position: number | null
 export function buildReplacement(workFd: number, temp: string, dirFd: number, name: string, old: fs.Stats,
   data: Uint8Array, dropXattr: string, layerPath: string): void {
   const at = procPath(workFd, temp);
-  hostCall('write', layerPath, () => {
+  host('write', layerPath, () => {
     const fd = fs.openSync(at, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
     try {
       writeAllAt(fd, data, 0);
@@ -116,7 +116,7 @@ export function buildReplacement(workFd: number, temp: string, dirFd: number, na
  * A LayerFile over host descriptor `fd`; `written` runs after each write (notify, clear marks);
  * `replaced` gives a new descriptor when the object was rebuilt under its handle (writeData).
  */
-export function hostFile(fd: number, writable: boolean, layerPath: string, type: NodeType,
+export function hostFile(fd: number, writable: boolean, layerPath: string,
   written: () => void, replaced: () => number | undefined): LayerFile {
   let open = true;
   const use = (syscall: string): number => {
@@ -130,17 +130,17 @@ export function hostFile(fd: number, writable: boolean, layerPath: string, type:
   };
   const edit = (syscall: string, fn: (fd: number) => void): void => {
     if (!writable) throw fsError('EBADF', syscall);
-    hostCall(syscall, layerPath, () => fn(use(syscall)));
+    host(syscall, layerPath, () => fn(use(syscall)));
     written();
   };
   return {
-    read: (buffer, position) => hostCall('read', layerPath, () => fs.readSync(use('read'), buffer, 0, buffer.length, position)),
+    read: (buffer, position) => host('read', layerPath, () => fs.readSync(use('read'), buffer, 0, buffer.length, position)),
     write: (data, position) => edit('write', (f) => writeAllAt(f, data, position)),
     // pwrite at the current end: a descriptor opened O_RDWR cannot also be O_APPEND (Linux
     // pwrite ignores the position then), and this one never touches the bytes already there.
     append: (data) => edit('write', (f) => writeAllAt(f, data, fs.fstatSync(f).size)),
     truncate: (len) => edit('ftruncate', (f) => fs.ftruncateSync(f, len)),
-    stat: () => statOf(hostCall('fstat', layerPath, () => fs.fstatSync(use('fstat'))), type),
+    stat: () => nodeStat(host('fstat', layerPath, () => fs.fstatSync(use('fstat')))),
     close: () => {
       if (!open) return;
       open = false;
@@ -149,18 +149,3 @@ export function hostFile(fd: number, writable: boolean, layerPath: string, type:
   };
 }
 
-function statOf(st: fs.Stats, type: NodeType): NodeStat {
-  return {
-    type, mode: st.mode, size: st.size, nlink: st.nlink, uid: st.uid, gid: st.gid,
-    atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
-    ino: st.ino, rdev: 0,
-  };
-}
-
-function hostCall<T>(syscall: string, layerPath: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw relabel(err, syscall, displayPath(layerPath));
-  }
-}
