@@ -204,6 +204,16 @@ forEachCache((impl) => {
     assert.throws(() => ov.stat(42 as unknown as string), (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
   });
 
+  test('a read walks its path once: a cached readFile counts one hit per component', () => {
+    const ov = make([layer({ a: { b: { c: { f: 'data' } } } })], layer());
+    ov.readFile('/a/b/c/f');
+    const before = ov.stats();
+    assert.equal(ov.readFile('/a/b/c/f', 'utf8'), 'data');
+    const after = ov.stats();
+    assert.equal(after.misses, before.misses);
+    assert.equal(after.hits - before.hits, 4, 'a, b, c, f: the parent is not walked a second time');
+  });
+
   test('T_SYMLINK entries are cached: a second readlink is a hit', () => {
     const ov = make([layer({ l: link('/t') })], layer());
     assert.equal(ov.readlink('/l'), '/t');

@@ -115,10 +115,12 @@ export function freeName(engine: Engine, path: string, syscall: string, ePath: s
  * holding `initial` (undefined is returned then); O_TRUNC is the caller's, merged into its write.
  */
 export function openPath(engine: Engine, path: string, how: OpenMode, mode: number, initial: Uint8Array): Walked | undefined {
-  const sp = engine.parentOf(path, 'open');
-  // A final '.', '..' or '/' names an existing directory: O_EXCL's EEXIST comes first there.
-  if (how.create && !isName(sp.last)) throw fsError(how.exclusive ? 'EEXIST' : 'EISDIR', 'open', path);
-  if (how.create && sp.trailingSlash) throw fsError('EISDIR', 'open', path);
+  if (how.create) {
+    const sp = engine.parentOf(path, 'open');
+    // A final '.', '..' or '/' names an existing directory: O_EXCL's EEXIST comes first there.
+    if (!isName(sp.last)) throw fsError(how.exclusive ? 'EEXIST' : 'EISDIR', 'open', path);
+    if (sp.trailingSlash) throw fsError('EISDIR', 'open', path);
+  }
   if ((how.create && how.exclusive) || how.noFollow) {
     const link = engine.lookup(path, false, 'open');
     if (link.found && how.create && how.exclusive) throw fsError('EEXIST', 'open', path);
