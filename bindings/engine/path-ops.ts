@@ -115,6 +115,8 @@ export function freeName(engine: Engine, path: string, syscall: string, ePath: s
  * holding `initial` (undefined is returned then); O_TRUNC is the caller's, merged into its write.
  */
 export function openPath(engine: Engine, path: string, how: OpenMode, mode: number, initial: Uint8Array): Walked | undefined {
+  // Only a create walks the parent first (its checks come before the name's); any other open
+  // meets the same errors walking the whole path, once.
   if (how.create) {
     const sp = engine.parentOf(path, 'open');
     // A final '.', '..' or '/' names an existing directory: O_EXCL's EEXIST comes first there.
