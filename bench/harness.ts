@@ -89,6 +89,14 @@ function paramText(params: Params): string {
   return Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
 }
 
+/** The median of timed samples (ns/op) and half their interquartile range relative to it, %. */
+function medianSpread(perOp: number[]): { median: number; rme: number } {
+  const sorted = perOp.slice().sort((a, b) => a - b);
+  const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
+  const median = q(0.5);
+  return { median, rme: ((q(0.75) - q(0.25)) / 2 / median) * 100 };
+}
+
 export class Harness {
   readonly results: Result[] = [];
   readonly skips: Skip[] = [];
@@ -237,12 +245,10 @@ export class Harness {
       }
     }
     return cases.map((c, i) => {
-      const sorted = perOp[i].sort((a, b) => a - b);
-      const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
-      const median = q(0.5);
+      const { median, rme } = medianSpread(perOp[i]);
       const { v, ok } = checked[i];
       return this.finish(metas[i], {
-        hz: 1e9 / median, nsPerOp: median, rme: ((q(0.75) - q(0.25)) / 2 / median) * 100, samples,
+        hz: 1e9 / median, nsPerOp: median, rme, samples,
         method: 'interleaved batches', checksum: v?.checksum, answers: v?.answers, checksumOk: ok, extra: v?.extra,
       });
     });
@@ -269,11 +275,9 @@ export class Harness {
       const t1 = process.hrtime.bigint();
       perOp.push(Number(t1 - t0) / ops);
     }
-    perOp.sort((a, b) => a - b);
-    const q = (f: number) => perOp[Math.min(perOp.length - 1, Math.floor(f * perOp.length))];
-    const median = q(0.5);
+    const { median, rme } = medianSpread(perOp);
     return this.finish(meta, {
-      hz: 1e9 / median, nsPerOp: median, rme: ((q(0.75) - q(0.25)) / 2 / median) * 100, samples,
+      hz: 1e9 / median, nsPerOp: median, rme, samples,
       method: 'batches', checksum: v?.checksum, answers: v?.answers, checksumOk, extra: v?.extra,
     });
   }
