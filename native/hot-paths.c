@@ -61,14 +61,17 @@ napi_value lstat_into(napi_env env, napi_callback_info info) {
   return number(env, 0);
 }
 
-// readFileIf(path, dev, ino, birthtimeMs): the whole content of the regular file at `path` if it
-// is the object with that identity, in one call: open (O_NOFOLLOW: a symlink planted at the name
-// is refused; O_NONBLOCK: a FIFO never blocks), fstat (a non-file or another object is never
-// read), read, close. A Buffer, or -errno: -ESTALE for another object, -EINVAL for a non-file,
-// -ENODATA for a file whose size says nothing (st_size 0): the caller takes its portable path.
+// readFileIf(path, dev, ino, birthtimeMs, scratch?): the whole content of the regular file at
+// `path` if it is the object with that identity, in one call: open (O_NOFOLLOW: a symlink planted
+// at the name is refused; O_NONBLOCK: a FIFO never blocks), fstat (a non-file or another object
+// is never read), read, close. A file smaller than `scratch` is read into it and the byte count
+// returned (the caller copies it into a Buffer from node's pool: a Buffer made here is a new
+// zero-filled backing store that the GC tracks as external memory); a larger one comes back as a
+// Buffer of its own. Or -errno: -ESTALE for another object, -EINVAL for a non-file, -ENODATA for
+// a file whose size says nothing (st_size 0): the caller takes its portable path.
 napi_value read_file_if(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   char path[PATH_MAX];
   double want[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
@@ -76,6 +79,9 @@ napi_value read_file_if(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 3; i++) {
     if (napi_get_value_double(env, argv[i + 1], &want[i]) != napi_ok) return number(env, -EINVAL);
   }
+  void *scratch = NULL;
+  size_t scratch_cap = 0;
+  if (argc >= 5 && napi_get_buffer_info(env, argv[4], &scratch, &scratch_cap) != napi_ok) return number(env, -EINVAL);
   int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return number(env, -errno);
   struct statx st;
@@ -94,9 +100,10 @@ napi_value read_file_if(napi_env env, napi_callback_info info) {
     return number(env, err);
   }
   size_t size = (size_t)st.stx_size;
-  void *bytes_out;
-  napi_value buffer;
-  if (napi_create_buffer(env, size, &bytes_out, &buffer) != napi_ok) {
+  int into_scratch = size < scratch_cap;
+  void *bytes_out = scratch;
+  napi_value buffer = NULL;
+  if (!into_scratch && napi_create_buffer(env, size, &bytes_out, &buffer) != napi_ok) {
     close(fd);
     return number(env, -ENOMEM);
   }
@@ -113,6 +120,7 @@ napi_value read_file_if(napi_env env, napi_callback_info info) {
   }
   close(fd);
   if (err != 0) return number(env, err);
+  if (into_scratch) return number(env, (int32_t)done);
   if (done == size) return buffer;
   napi_value shorter;
   if (napi_create_buffer_copy(env, done, bytes_out, NULL, &shorter) != napi_ok) return number(env, -ENOMEM);

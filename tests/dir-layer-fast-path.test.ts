@@ -50,6 +50,14 @@ describe(`DirLayer fast path (native helper ${native() === null ? 'off: node:fs'
       assert.equal(helper.lstatInto(path.join(s.lowerDir, 'nothing'), out), -os.errno.ENOENT);
       assert.equal(helper.lstatInto(`${f}\0/x`, out), -os.errno.EINVAL, 'a NUL inside is refused, not cut short');
       assert.equal(Buffer.from(helper.readFileIf(f, st.dev, st.ino, st.birthtimeMs) as Buffer).toString(), 'data');
+      // A file smaller than the scratch buffer is read into it (the byte count); else a Buffer of its own.
+      const scratch = Buffer.alloc(8, 0x2e);
+      assert.equal(helper.readFileIf(f, st.dev, st.ino, st.birthtimeMs, scratch), 4);
+      assert.equal(scratch.toString(), 'data....');
+      const small = Buffer.alloc(4, 0x2e);
+      assert.equal(Buffer.from(helper.readFileIf(f, st.dev, st.ino, st.birthtimeMs, small) as Buffer).toString(), 'data');
+      assert.equal(small.toString(), '....', 'a file as large as the scratch buffer is not read into it');
+      assert.equal(helper.readFileIf(f, st.dev, st.ino + 1, st.birthtimeMs, scratch), -os.errno.ESTALE);
       assert.equal(helper.readFileIf(f, st.dev, st.ino + 1, st.birthtimeMs), -os.errno.ESTALE);
       const d = fs.lstatSync(path.join(s.lowerDir, 'd'));
       assert.equal(helper.readFileIf(path.join(s.lowerDir, 'd'), d.dev, d.ino, d.birthtimeMs), -os.errno.EINVAL);
@@ -76,6 +84,31 @@ describe(`DirLayer fast path (native helper ${native() === null ? 'off: node:fs'
       // An empty file says nothing by its size: read the portable way, still right.
       assert.equal(s.lower.read(s.at('d/empty')).length, 0);
     } finally { s.done(); }
+  });
+
+  it('a file with other hard links (read the checked way): small and large ones whole, a change at once', () => {
+    const s = setup();
+    const helper = native();
+    const readFileIf = helper?.readFileIf;
+    let checked = 0;
+    if (helper !== null) helper.readFileIf = (...a) => { checked++; return readFileIf!(...a); };
+    try {
+      const big = Buffer.alloc(100_000, 'x'); // larger than readIfSame's scratch buffer
+      fs.writeFileSync(path.join(s.lowerDir, 'd/big'), big);
+      fs.linkSync(path.join(s.lowerDir, 'd/f'), path.join(s.lowerDir, 'f-link'));
+      fs.linkSync(path.join(s.lowerDir, 'd/big'), path.join(s.lowerDir, 'big-link'));
+      const [f, b] = [s.at('d/f'), s.at('d/big')];
+      for (let i = 0; i < 2; i++) {
+        assert.equal(Buffer.from(s.lower.read(f)).toString(), 'data');
+        assert.deepEqual(Buffer.from(s.lower.read(b)), big);
+      }
+      fs.writeFileSync(path.join(s.lowerDir, 'f-link'), 'DATA+'); // in place, through the other name
+      assert.equal(Buffer.from(s.lower.read(f)).toString(), 'DATA+');
+      if (helper !== null) assert.equal(checked, 5, 'every read went the checked way');
+    } finally {
+      if (helper !== null) helper.readFileIf = readFileIf!;
+      s.done();
+    }
   });
 
   it('a FIFO planted under a cached name: never opened for reading, never blocks', () => {

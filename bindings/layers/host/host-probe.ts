@@ -24,6 +24,9 @@ const EPERM = -os.errno.EPERM;
 /** False once openat2 was refused (an old kernel, a seccomp filter): readVouched stops asking. */
 let openat2Works = true;
 
+/** readIfSame's landing place for a file smaller than it (one per process: copied out at once). */
+const scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
 /** lstatInto's output, node:fs's field order (one per process: read at once, never kept). */
 const slots = new Float64Array(14);
 const DEV = 0, MODE = 1, NLINK = 2, UID = 3, GID = 4, RDEV = 5, INO = 7, SIZE = 8;
@@ -89,8 +92,13 @@ export function readIfSame(rootPath: string, layerPath: string, id: HostIdentity
   const full = hostPath(rootPath, layerPath);
   const helper = native();
   if (helper !== null && full.length < NATIVE_PATH_MAX) {
-    const out = helper.readFileIf(full, id.dev, id.ino, id.birthtimeMs);
-    return typeof out === 'number' ? undefined : out;
+    const out = helper.readFileIf(full, id.dev, id.ino, id.birthtimeMs, scratch);
+    if (typeof out !== 'number') return out;
+    if (out < 0) return undefined;
+    // Copied into a Buffer from node's pool, as fs.readFileSync's own for a small file.
+    const data = Buffer.allocUnsafe(out);
+    scratch.copy(data, 0, 0, out);
+    return data;
   }
   let fd: number;
   try {

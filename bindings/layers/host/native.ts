@@ -23,10 +23,12 @@ export interface NativeHelper {
   lstatInto(path: string, out: Float64Array): number;
   /**
    * The whole content of the regular file at `path` if it is the object (dev, ino, birthtimeMs),
-   * opened O_NOFOLLOW|O_NONBLOCK (a FIFO or device is never read); else -errno: -ESTALE another
-   * object, -EINVAL not a regular file, -ENODATA st_size 0 (size unknown: read it portably).
+   * opened O_NOFOLLOW|O_NONBLOCK (a FIFO or device is never read): read into `scratch` when it is
+   * smaller than scratch.length (the byte count, ≥ 0), else a Buffer of its own; or -errno:
+   * -ESTALE another object, -EINVAL not a regular file, -ENODATA st_size 0 (size unknown: read
+   * it portably).
    */
-  readFileIf(path: string, dev: number, ino: number, birthtimeMs: number): Buffer | number;
+  readFileIf(path: string, dev: number, ino: number, birthtimeMs: number, scratch?: Uint8Array): Buffer | number;
   /**
    * Reads the regular file at `layerPath` under the directory `rootFd` (openat2 RESOLVE_BENEATH |
    * RESOLVE_NO_SYMLINKS, one read of up to into.length bytes) into `into`: the bytes read, or
