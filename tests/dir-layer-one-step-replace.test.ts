@@ -129,6 +129,7 @@ describe('DirLayer replaces in one step where the kernel does', () => {
       assert.ok(!seen.some((c) => c.endsWith(' w')), `node:fs calls: ${seen.join(', ')}`);
       assert.ok(ov.stat('/w').isDirectory());
       assert.deepEqual(ov.readdir('/w'), []);
+      assert.ok(fs.lstatSync(path.join(upper, 'w')).isDirectory(), 'the upper holds the directory, not the whiteout');
     } finally {
       close();
     }
