@@ -21,6 +21,14 @@ const IMPLS: CacheImpl[] = ['wasm', 'ts'];
 /** Rows of target 10.5: one hot set at each size, and the smallest size's again beside each larger one. */
 export const HOT_SET = 'stat 9-level (cached), hot set of the smallest size';
 export const HOT_SET_REFERENCE = 'stat 9-level (cached), hot set at the smallest size, measured beside a larger size';
+/**
+ * Target 10.2's rows: Strata's cached positive and negative stat at the smallest size in one
+ * comparison (impls PAIRED_POSITIVE, PAIRED_NEGATIVE), so that drift between the two comparisons
+ * above cannot decide a ratio of two Strata rows.
+ */
+export const PAIRED = 'cached stat, positive and negative side by side';
+export const PAIRED_POSITIVE = 'strata-wasm (positive: 9-level file)';
+export const PAIRED_NEGATIVE = 'strata-wasm (negative, throwIfNoEntry: false)';
 
 function scaleSizes(options: BenchOptions): number[] {
   return options.quick ? [1e4, 1e5] : [1e4, 1e5, 1e6];
@@ -32,13 +40,15 @@ function strataPeer(impl: string, ov: OverlayLike): ScalePeer {
 
 /** The host-directory comparison's rows: 5 stat, 4 readFile timed two ways. */
 const HOST_ROWS = 5 + 4 * 2;
+/** 10.2's pair (PAIRED), at the smallest size. */
+const PAIRED_ROWS = 2;
 
 export const scaleSuite: Suite = {
   name: 'scale',
   description: 'Cached stat() of 9-level paths and cached negative stat() through the Overlay at 1e4, 1e5, 1e6 cached entries, ' +
     'WASM cache vs the pure-TS cache vs a bare Map (fresh key) vs enhanced-resolve\'s CachedInputFileSystem (kernel mount). The cache is filled with the measured ' +
     'paths plus resolver-style misses up to the size; the 9-level files the smallest size holds are also measured at every size before the peers are filled, interleaved with the same files on the smallest size\'s overlay, kept for it (one hot set, one JIT and GC state: target 10.5). At 1e4: Strata over DirLayers (default, trustWatch) vs fs.statSync/readFileSync on the same host directories and on their kernel mount (the reads timed by benchmark.js and in interleaved batches).',
-  planned: (o) => scaleSizes(o).length * ((IMPLS.length + 2) * 2 + 1) + HOST_ROWS,
+  planned: (o) => scaleSizes(o).length * ((IMPLS.length + 2) * 2 + 1) + PAIRED_ROWS + HOST_ROWS,
   async run(ctx: SuiteContext) {
     const { h, options } = ctx;
     const api = await ctx.strata();
@@ -144,7 +154,22 @@ export const scaleSuite: Suite = {
           op: cycle(f0.negatives.length, neg), verify: () => verifyAll(f0.negatives.length, neg), expected: negExpected,
         };
       }));
-      if (sizeIndex === 0) await hostComparison(ctx, api, tree, mount, f0.ov, f0.deep, f0.deepList, deepExpected);
+      if (sizeIndex === 0) {
+        const wasm = peers.find((peer) => peer.impl === 'strata-wasm');
+        if (wasm !== undefined) {
+          const stat = (i: number) => statAnswer(wasm.stat(f0.deep.path(i)));
+          const neg = (i: number) => statAnswer(wasm.statMissing(f0.negatives.path(i)));
+          // Each row's answers are checked with the separate comparison's of the same paths.
+          const meta = (impl: string, group: string) => ({ suite: 'scale', name: PAIRED, impl, params: { entries }, group });
+          await h.compare([
+            { meta: meta(PAIRED_POSITIVE, `scale-stat-${entries}`), op: cycle(f0.deep.length, stat),
+              verify: () => verifyAll(f0.deep.length, stat), expected: deepExpected },
+            { meta: meta(PAIRED_NEGATIVE, `scale-neg-${entries}`), op: cycle(f0.negatives.length, neg),
+              verify: () => verifyAll(f0.negatives.length, neg), expected: negExpected },
+          ]);
+        }
+        await hostComparison(ctx, api, tree, mount, f0.ov, f0.deep, f0.deepList, deepExpected);
+      }
       for (const f of filled) {
         const after = f.size();
         if (after < f.held) h.note(`scale: the ${f.impl} cache dropped from ${f.held} to ${after} entries while measuring (evictions?)`);
