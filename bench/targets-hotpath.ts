@@ -23,31 +23,28 @@ function ratio(target: string, slow: Result | undefined, fast: Result | undefine
 }
 
 /**
- * ratio() of a slow operation's comparison on its interleaved-batches rows (Harness.interleave:
- * benchmark.js samples a tens-of-µs op too thinly to judge a 1.2× bound), the benchmark.js
- * ratio of the same pair beside it. A run without interleaved rows is judged on benchmark.js's.
+ * ratio() on the rows measured the way the target needs (`judged`, named by `how`), with the
+ * ratio of the same pair measured otherwise (`other`, `otherHow`) beside it; a run without the
+ * judged rows is judged on `other`.
  */
-function slowOpRatio(target: string, pick: (name: string, impl: string) => Result | undefined, name: string, slowImpl: string, fastImpl: string,
+function ratioBeside(target: string, judged: (Result | undefined)[], how: string, other: (Result | undefined)[], otherHow: string,
   bound: { max: number }, what: string): TargetOutcome {
-  const [slow, fast] = [pick(name + INTERLEAVED, slowImpl), pick(name + INTERLEAVED, fastImpl)];
-  const [bSlow, bFast] = [pick(name, slowImpl), pick(name, fastImpl)];
-  if (!slow || !fast) return ratio(target, bSlow, bFast, bound, what);
+  const [slow, fast] = judged;
+  const [oSlow, oFast] = other;
+  if (!slow || !fast) return ratio(target, oSlow, oFast, bound, what);
   const out = ratio(target, slow, fast, bound, what);
-  const aside = bSlow && bFast ? `; benchmark.js ${(bSlow.nsPerOp / bFast.nsPerOp).toFixed(2)}× (${bSlow.nsPerOp.toFixed(0)} ÷ ${bFast.nsPerOp.toFixed(0)} ns/op)` : '';
-  return { ...out, detail: `interleaved batches: ${out.detail}${aside}` };
+  const aside = oSlow && oFast ? `; ${otherHow} ${(oSlow.nsPerOp / oFast.nsPerOp).toFixed(2)}× (${oSlow.nsPerOp.toFixed(0)} ÷ ${oFast.nsPerOp.toFixed(0)} ns/op)` : '';
+  return { ...out, detail: `${how}: ${out.detail}${aside}` };
 }
 
 /**
- * ratio() of two rows measured side by side in one comparison (`paired`), the same pair from two
- * separate comparisons (`apart`) shown beside; a run without the paired rows is judged on `apart`.
+ * A slow operation's comparison, judged on its interleaved-batches rows (Harness.interleave:
+ * benchmark.js samples a tens-of-µs op too thinly to judge a 1.2× bound), benchmark.js's beside.
  */
-function pairedRatio(target: string, paired: (Result | undefined)[], apart: (Result | undefined)[], bound: { max: number }, what: string): TargetOutcome {
-  const [slow, fast] = paired;
-  const [aSlow, aFast] = apart;
-  if (!slow || !fast) return ratio(target, aSlow, aFast, bound, what);
-  const out = ratio(target, slow, fast, bound, what);
-  const aside = aSlow && aFast ? `; in separate comparisons ${(aSlow.nsPerOp / aFast.nsPerOp).toFixed(2)}× (${aSlow.nsPerOp.toFixed(0)} ÷ ${aFast.nsPerOp.toFixed(0)} ns/op)` : '';
-  return { ...out, detail: `side by side: ${out.detail}${aside}` };
+function slowOpRatio(target: string, pick: (name: string, impl: string) => Result | undefined, name: string, slowImpl: string, fastImpl: string,
+  bound: { max: number }, what: string): TargetOutcome {
+  return ratioBeside(target, [pick(name + INTERLEAVED, slowImpl), pick(name + INTERLEAVED, fastImpl)], 'interleaved batches',
+    [pick(name, slowImpl), pick(name, fastImpl)], 'benchmark.js', bound, what);
 }
 
 export function evaluateHotPathTargets(results: Result[], measurements: Measurement[]): TargetOutcome[] {
@@ -58,9 +55,10 @@ export function evaluateHotPathTargets(results: Result[], measurements: Measurem
     stat('enhanced-resolve cached'), stat('strata-wasm'), { min: 1.3 }, 'scale suite, kernel mount'));
   out.push(ratio('10.1 … vs a bare Map.get with a fresh key (Strata time ÷ Map time)',
     stat('strata-wasm'), stat('map (fresh key)'), { max: 1.25 }, 'scale suite'));
-  out.push(pairedRatio('10.2 cached negative stat (throwIfNoEntry: false) vs a positive one (negative ÷ positive)',
-    [find(results, 'scale', PAIRED, PAIRED_NEGATIVE, small), find(results, 'scale', PAIRED, PAIRED_POSITIVE, small)],
-    [find(results, 'scale', 'negative stat (cached)', 'strata-wasm', small), stat('strata-wasm')], { max: 1 }, 'scale suite'));
+  // 10.2 is a ratio of two Strata rows: judged on the pair measured side by side in one comparison.
+  out.push(ratioBeside('10.2 cached negative stat (throwIfNoEntry: false) vs a positive one (negative ÷ positive)',
+    [find(results, 'scale', PAIRED, PAIRED_NEGATIVE, small), find(results, 'scale', PAIRED, PAIRED_POSITIVE, small)], 'side by side',
+    [find(results, 'scale', 'negative stat (cached)', 'strata-wasm', small), stat('strata-wasm')], 'in separate comparisons', { max: 1 }, 'scale suite'));
   const host = (name: string, impl: string) => find(results, 'scale', name, impl);
   // 10.3 / 10.4 in both DirLayer modes, each row named by its mode: the default checks the watch
   // queue at each operation to see a host change on the very next call; trustWatch does not.
