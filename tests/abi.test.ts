@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as abi from '../bindings/abi.js';
-import { BOUND_FUNCTIONS } from '../bindings/cache/wasm-cache.js';
+import { BOUND_FUNCTIONS } from '../bindings/cache/wasm-instances.js';
 
 // dist/tests/abi.test.js → assembly/abi.ts at the repository root.
 const ASSEMBLY_ABI = new URL('../../assembly/abi.ts', import.meta.url);

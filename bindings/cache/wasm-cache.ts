@@ -18,7 +18,6 @@
 //   V8 frees WASM memory only when a GC finds the instance dead, and it reserves address space for
 //   each one, so overlays made and closed in a loop would otherwise exhaust it (RangeError after
 //   ~1e4 instances). A pooled instance is re-initialised, as good as new, by the next cache.
-import { readFileSync } from 'node:fs';
 import {
   C_BYTES, C_CHANGED, C_ENTRIES, C_EVICTIONS, C_EXPIRED, C_HITS, C_MISSES, C_NEGATIVE_HITS, C_SLOTS, RES_SLOTS, WALK_FOUND,
   WALK_NEGATIVE,
@@ -26,6 +25,7 @@ import {
 import type { CacheCounters } from './counters.js';
 import { DEFAULT_CAPACITY, type CacheCapacity, type DentryCache } from './dentry-cache.js';
 import { PathMemo, type MemoEntry } from './path-memo.js';
+import { DISPOSED, buildFile, giveBack, newOrIdleInstance, usedAfterDispose, type StrataExports } from './wasm-instances.js';
 
 
 export interface WasmCacheOptions {
@@ -42,130 +42,14 @@ export interface WasmCacheOptions {
 
 const DEFAULT_PATH_MEMO = 16384;
 
-/** The module's exports (assembly/index.ts). Addresses and lengths are byte offsets. */
-interface StrataExports {
-  memory: WebAssembly.Memory;
-  init(entries: number, bytes: number): void;
-  release(): void;
-  inputAddress(): number;
-  inputCapacity(): number;
-  reserveInput(bytes: number): number;
-  resultAddress(): number;
-  pathAddress(): number;
-  stoppedNameAddress(): number;
-  stoppedNameLength(): number;
-  walk(len: number, now: number, opts: number): number;
-  resume(id: number, now: number): number;
-  follow(len: number, now: number): number;
-  insertStopped(type: number, flags: number, layer: number, lowest: number, handle: number, deadline: number): number;
-  insert(parent: number, len: number, type: number, flags: number, layer: number, lowest: number, handle: number, deadline: number): number;
-  lookup(parent: number, len: number): number;
-  lookupPath(len: number): number;
-  update(id: number, type: number, flags: number, layer: number, lowest: number, handle: number): void;
-  setRoot(flags: number, layer: number, lowest: number, handle: number): void;
-  invalidate(id: number): void;
-  expire(id: number): void;
-  refresh(id: number, deadline: number): void;
-  remove(id: number): void;
-  clear(): void;
-  type(id: number): number;
-  flags(id: number): number;
-  layer(id: number): number;
-  lowest(id: number): number;
-  handle(id: number): number;
-  parent(id: number): number;
-  nameAddress(id: number): number;
-  nameLength(id: number): number;
-  alive(id: number): number;
-  counters(): number;
-  frontTable(on: number): void;
-  frontKey(a: number, b: number, c: number, d: number): void;
-  frontHits(): number;
-  frontStateAddress(): number;
-  structureBytes(): number;
-}
-
-/** Every function bound above with its arity; tests/abi.test.ts checks the compiled module exports exactly these. */
-export const BOUND_FUNCTIONS = {
-  init: 2, release: 0, inputAddress: 0, inputCapacity: 0, reserveInput: 1, resultAddress: 0, pathAddress: 0,
-  stoppedNameAddress: 0, stoppedNameLength: 0, walk: 3, resume: 2, follow: 2, insertStopped: 6, insert: 8, lookup: 2,
-  lookupPath: 1, update: 6, setRoot: 4, invalidate: 1, expire: 1, refresh: 2, remove: 1, clear: 0, type: 1, flags: 1,
-  layer: 1, lowest: 1, handle: 1, parent: 1, nameAddress: 1, nameLength: 1, alive: 1, counters: 0, structureBytes: 0,
-  frontTable: 1, frontKey: 4, frontHits: 0, frontStateAddress: 0,
-} as const satisfies { [K in Exclude<keyof StrataExports, 'memory'>]: Parameters<StrataExports[K]>['length'] };
-
 // Strings up to this many UTF-16 units are copied with a charCodeAt loop; longer ones (or any
 // non-ASCII one) with TextEncoder.encodeInto. Measured crossover ≈ 24 chars (TOOLCHAIN.md).
 const ASCII_LOOP_MAX = 24;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const compiledModules = new Map<string, WebAssembly.Module>();
-
-/** Instances given back by dispose(), per build, ready for init(). */
-const idleInstances = new Map<string, StrataExports[]>();
-/** At most this many idle instances are kept per build… */
-const POOL_SIZE = 8;
-/** …each with at most this much linear memory (memory never shrinks: a big one is left to GC). */
-const POOL_MAX_MEMORY = 16 * 1024 * 1024;
-
-function takeIdle(file: string): StrataExports | undefined {
-  return idleInstances.get(file)?.pop();
-}
-
-function giveBack(file: string, wasm: StrataExports): void {
-  let idle = idleInstances.get(file);
-  if (idle === undefined) idleInstances.set(file, idle = []);
-  if (idle.length < POOL_SIZE && wasm.memory.buffer.byteLength <= POOL_MAX_MEMORY) idle.push(wasm);
-}
-
-/** Stands in for the exports after dispose(): any use is a programming error. */
-const DISPOSED = new Proxy({}, { get: () => () => { throw usedAfterDispose(); } }) as StrataExports;
-
-function usedAfterDispose(): Error {
-  return new Error('WasmDentryCache: used after dispose()');
-}
-
-function buildFile(debug: boolean): string {
-  return debug ? 'strata.debug.wasm' : 'strata.wasm';
-}
-
-/** Compile each build once per process; instances are per cache. */
-function compiledModule(file: string): WebAssembly.Module {
-  let module = compiledModules.get(file);
-  if (module === undefined) {
-    // dist/bindings/cache/wasm-cache.js → build/ at the repository root.
-    module = new WebAssembly.Module(readFileSync(new URL(`../../../build/${file}`, import.meta.url)));
-    compiledModules.set(file, module);
-  }
-  return module;
-}
-
-/** A new instance of a build; its abort() reports the module's message and place. */
-function instantiate(file: string): StrataExports {
-  let memory: WebAssembly.Memory | undefined;
-  const imports = {
-    env: {
-      abort(msg: number, at: number, line: number, column: number): never {
-        const m = memory!;
-        throw new Error(`strata.wasm abort: ${readAsString(m, msg)} at ${readAsString(m, at)}:${line}:${column}`);
-      },
-    },
-  };
-  const exports = new WebAssembly.Instance(compiledModule(file), imports).exports as unknown as StrataExports;
-  memory = exports.memory;
-  return exports;
-}
-
 function assertString(value: unknown, what: string): asserts value is string {
   if (typeof value !== 'string') throw new TypeError(`${what} must be a string, got ${typeof value}`);
-}
-
-/** An AssemblyScript string (UTF-16, byte length at ptr - 4), for abort messages. */
-function readAsString(memory: WebAssembly.Memory, ptr: number): string {
-  if (ptr === 0) return '';
-  const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0];
-  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
 }
 
 export class WasmDentryCache implements DentryCache {
@@ -203,7 +87,7 @@ export class WasmDentryCache implements DentryCache {
   constructor(capacity: Partial<CacheCapacity> = {}, options: WasmCacheOptions = {}) {
     this.capacity = { ...DEFAULT_CAPACITY, ...capacity };
     this.file = buildFile(options.debug === true);
-    this.wasm = takeIdle(this.file) ?? instantiate(this.file);
+    this.wasm = newOrIdleInstance(this.file);
     this.memory = this.wasm.memory;
     this.wasm.init(this.capacity.entries, this.capacity.bytes);
     this.wasm.frontTable(options.frontTable === false ? 0 : 1);
