@@ -14,10 +14,9 @@
 //   or follow() with no walk before it continues from the root; call walk() first.
 // - Linear memory grows by the runtime's policy (TLSF at least doubles it), so memoryBytes() can
 //   be up to twice structureBytes() right after a growth.
-// - dispose() hands the instance back to a small per-process pool and makes this object unusable:
-//   V8 frees WASM memory only when a GC finds the instance dead, and it reserves address space for
-//   each one, so overlays made and closed in a loop would otherwise exhaust it (RangeError after
-//   ~1e4 instances). A pooled instance is re-initialised, as good as new, by the next cache.
+// - dispose() hands the instance back to a small per-process pool (wasm-instances.ts: without it,
+//   overlays made and closed in a loop exhaust V8's address space, RangeError after ~1e4
+//   instances) and makes this object unusable.
 import {
   C_BYTES, C_CHANGED, C_ENTRIES, C_EVICTIONS, C_EXPIRED, C_HITS, C_MISSES, C_NEGATIVE_HITS, C_SLOTS, RES_SLOTS, WALK_FOUND,
   WALK_NEGATIVE,
