@@ -13,9 +13,8 @@ import { fsError } from '../errors.js';
 import {
   ABSENT, type ChangeSource, type Handle, type Layer, type ListedEntries, type LayerListener, type NodeStat,
 } from './layer.js';
-import {
-  ContainedTree, checkName, displayPath, lstatHostPath, procPath, sameObject, type RaceHook,
-} from './host/contained-tree.js';
+import { ContainedTree, type RaceHook } from './host/contained-tree.js';
+import { checkName, displayPath, lstatHostPath, procPath, sameObject } from './host/host-paths.js';
 import { explainedError } from './host/host-errors.js';
 import { overlayFormat, type WhiteoutFormat, type XattrNamespace } from './host/overlay-format.js';
 import { canUseTrustedXattrs, getXattr, listXattrs, removeXattr, setXattr } from './host/xattr.js';

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { fsError } from '../../errors.js';
 import type { NodeSpec } from '../layer.js';
-import { O_PATH, displayPath, procPath } from './contained-tree.js';
+import { O_PATH, displayPath, procPath } from './host-paths.js';
 import { hostCode } from './host-errors.js';
 import { mknodAt } from './whiteout-device.js';
 

@@ -26,7 +26,8 @@
 // resulting state of the path (`expectSelf`), and an event that finds exactly that state is dropped.
 import * as fs from 'node:fs';
 import type { LayerChange } from '../layer.js';
-import { type ContainedTree, displayPath, joinPath, procPath, sameObject } from './contained-tree.js';
+import type { ContainedTree } from './contained-tree.js';
+import { displayPath, joinPath, procPath, sameObject } from './host-paths.js';
 import { getXattr } from './xattr.js';
 import type { OverlayFormat } from './overlay-format.js';
 import { hostCode } from './host-errors.js';

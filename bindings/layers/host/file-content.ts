@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { fsError } from '../../errors.js';
 import type { Handle, LayerFile } from '../layer.js';
-import { displayPath, procPath, sameObject, type HostIdentity } from './contained-tree.js';
+import { displayPath, procPath, sameObject, type HostIdentity } from './host-paths.js';
 import { removeXattr } from './xattr.js';
 import { HostLayerBase, host } from './host-layer-base.js';
 import { readIfSame, readVouched } from './host-probe.js';

@@ -3,8 +3,7 @@
 // (several for hard links). Without open_by_handle_at in Node an object is only reachable through
 // a path, so "alive" means: still found, with the same identity, at one of its known paths.
 import type { NodeStat } from '../layer.js';
-import type { HostIdentity } from './contained-tree.js';
-import { sameObject } from './contained-tree.js';
+import { sameObject, type HostIdentity } from './host-paths.js';
 
 export interface HandleRecord extends HostIdentity {
   readonly handle: number;

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { fsError } from '../../errors.js';
 import type { LayerFile } from '../layer.js';
-import { displayPath, procPath, sameObject, type HostIdentity } from './contained-tree.js';
+import { displayPath, procPath, sameObject, type HostIdentity } from './host-paths.js';
 import { host, nodeStat } from './host-layer-base.js';
 import { getXattr, listXattrs, removeXattr, setXattr } from './xattr.js';
 

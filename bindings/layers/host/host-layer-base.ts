@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import { fsError } from '../../errors.js';
 import { WHITEOUT, type Handle, type LayerChange, type LayerListener, type NodeSpec, type NodeStat, type NodeType } from '../layer.js';
-import { type ContainedTree, checkName, displayPath, joinPath, procPath, sameObject } from './contained-tree.js';
+import type { ContainedTree } from './contained-tree.js';
+import { checkName, displayPath, joinPath, procPath, sameObject } from './host-paths.js';
 import { HandleTable } from './handle-table.js';
 import { explainedError, hostCode, relabel } from './host-errors.js';
 import type { OverlayFormat } from './overlay-format.js';

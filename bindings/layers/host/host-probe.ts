@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import { constants as os } from 'node:os';
 import type { NodeStat, NodeType } from '../layer.js';
-import { hostPath, lstatHostPath, sameObject, type HostIdentity } from './contained-tree.js';
+import { hostPath, lstatHostPath, sameObject, type HostIdentity } from './host-paths.js';
 import { native } from './native.js';
 
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;

@@ -11,7 +11,7 @@ import { fsError } from '../../errors.js';
 import { DirLayer } from '../dir-layer.js';
 import type { Handle, Layer } from '../layer.js';
 import { applyMetadata, createInWorkDir } from './build-node.js';
-import { O_PATH, procPath } from './contained-tree.js';
+import { O_PATH, procPath } from './host-paths.js';
 import { explainedError, hostCode, relabel } from './host-errors.js';
 import { decodeNlink, encodeNlink, filesystemUuid, indexName, isOrigin, originOfFd } from './index-format.js';
 import { native, nativeUnavailableReason } from './native.js';

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { fsError } from '../../errors.js';
 import type { Handle, NodeSpec } from '../layer.js';
-import { displayPath, procPath, sameObject } from './contained-tree.js';
+import { displayPath, procPath, sameObject } from './host-paths.js';
 import { host } from './host-layer-base.js';
 import { RENAME_EXCHANGE, RENAME_WHITEOUT } from './rename-at2.js';
 import { HostVouchedStats } from './vouched-stats.js';

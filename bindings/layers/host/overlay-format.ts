@@ -7,7 +7,7 @@
 // Every marker file is created exclusively (O_EXCL, O_NOFOLLOW, O_NONBLOCK): a planted symlink or
 // FIFO at a marker's name is never followed or opened.
 import * as fs from 'node:fs';
-import { procPath } from './contained-tree.js';
+import { procPath } from './host-paths.js';
 import { hostCode } from './host-errors.js';
 import { removeXattr, setXattr } from './xattr.js';
 

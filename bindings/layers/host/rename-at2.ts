@@ -4,7 +4,7 @@
 // between them where a reader of the layer directory sees the name missing (and a kill there
 // leaves the first step done: engine/intent.ts rolls such a change forward at the next open).
 import { constants } from 'node:os';
-import { displayPath } from './contained-tree.js';
+import { displayPath } from './host-paths.js';
 import { native, nativeError } from './native.js';
 
 const { EINVAL, ENOSYS, EOPNOTSUPP, EPERM } = constants.errno;

@@ -12,7 +12,7 @@ import { constants as os } from 'node:os';
 import * as path from 'node:path';
 import { fsError } from '../../errors.js';
 import { explainedError, hostCode } from './host-errors.js';
-import { procPath } from './contained-tree.js';
+import { procPath } from './host-paths.js';
 import { native, nativeError } from './native.js';
 
 /** Where the system mknod may be; the first trustworthy one is used. */

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import { constants as os } from 'node:os';
 import { explainedError, hostCode, relabel } from './host-errors.js';
 import { native } from './native.js';
-import { procPath } from './contained-tree.js';
+import { procPath } from './host-paths.js';
 import { WhiteoutMaker } from './whiteout-device.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = fs.constants;
