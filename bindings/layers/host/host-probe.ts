@@ -24,8 +24,8 @@ const EPERM = -os.errno.EPERM;
 /** False once openat2 was refused (an old kernel, a seccomp filter): readVouched stops asking. */
 let openat2Works = true;
 
-/** readIfSame's landing place for a file smaller than it (one per process: copied out at once). */
-const scratch = Buffer.allocUnsafeSlow(64 * 1024);
+/** readIfSame's landing place for a file smaller than it (one per process, made on first use: copied out at once). */
+let scratch: Buffer | undefined;
 
 /** lstatInto's output, node:fs's field order (one per process: read at once, never kept). */
 const slots = new Float64Array(14);
@@ -92,12 +92,13 @@ export function readIfSame(rootPath: string, layerPath: string, id: HostIdentity
   const full = hostPath(rootPath, layerPath);
   const helper = native();
   if (helper !== null && full.length < NATIVE_PATH_MAX) {
-    const out = helper.readFileIf(full, id.dev, id.ino, id.birthtimeMs, scratch);
+    const into = (scratch ??= Buffer.allocUnsafeSlow(64 * 1024));
+    const out = helper.readFileIf(full, id.dev, id.ino, id.birthtimeMs, into);
     if (typeof out !== 'number') return out;
     if (out < 0) return undefined;
     // Copied into a Buffer from node's pool, as fs.readFileSync's own for a small file.
     const data = Buffer.allocUnsafe(out);
-    scratch.copy(data, 0, 0, out);
+    into.copy(data, 0, 0, out);
     return data;
   }
   let fd: number;
